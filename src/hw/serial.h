@@ -1,0 +1,76 @@
+/* serial.h - 16550A UART (COM1) as Linux's 8250 driver probes and drives it.
+ *
+ * Owns: the UART registers, its 16-byte RX FIFO, the level of its IRQ line
+ * and the moment each guest byte is written to the output fd.
+ * Never: reads the input fd itself (the main loop does and pushes bytes in
+ * with serial_receive), closes the output fd, prints or exits.
+ *
+ * Register with bus_register(pio, IOMAP_COM1_BASE, IOMAP_COM1_LEN,
+ * serial_io, s, "com1", err); the IRQ line given at create is normally
+ * IOMAP_COM1_IRQ.  Wider accesses are split into byte accesses, as the ISA
+ * bus does for an 8-bit device.
+ *
+ * Model choices a guest can observe:
+ *  - Transmission is instantaneous: THR is empty again as soon as it is
+ *    written, so LSR.THRE and LSR.TEMT always read 1 and a THR write leaves
+ *    a THRE interrupt pending (if IER.THRI), as a real UART does once the
+ *    byte has left.  THRE pending is also raised when IER.THRI goes 0 -> 1
+ *    and cleared when the guest reads IIR reporting it.
+ *  - RX data raises IIR "RX data" (0x04) once the FIFO holds at least the
+ *    FCR trigger level and "character timeout" (0x0c) below it, without
+ *    waiting four character times: input arrives in bursts anyway.
+ *  - As on PC boards, MCR.OUT2 gates the IRQ output and loopback mode
+ *    (MCR.LOOP) disconnects it; IIR still reports the pending cause.
+ *    Linux sets OUT2 when it opens the port.
+ *  - In loopback, THR bytes go to the RX FIFO (not to the output fd) and
+ *    MCR DTR/RTS/OUT1/OUT2 appear as MSR DSR/CTS/RI/DCD.  Outside loopback
+ *    the modem inputs read DCD|DSR|CTS (a connected line).
+ *  - LSR.OE is set only when a byte is really lost: a loopback byte that
+ *    finds the RX FIFO full.  serial_receive never drops input.
+ *
+ * Locking: every entry point takes the device mutex.  The irq_line callback
+ * is called with it held, and only when the level changes; it must not call
+ * back into this device.
+ */
+#ifndef KVMEM_HW_SERIAL_H
+#define KVMEM_HW_SERIAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hw/bus.h"
+#include "util/err.h"
+
+struct serial;
+
+/* out_fd receives every byte the guest transmits (written fully, retrying
+ * on EINTR and waiting on EAGAIN); pass -1 to discard output.  The fd stays
+ * the caller's.  *irq is copied. */
+int serial_create(struct serial **out, int out_fd, const struct irq_line *irq, struct kverr *err);
+void serial_destroy(struct serial *s);
+
+/* bus_access_fn for the 8 UART registers. */
+void serial_io(void *opaque, uint64_t offset, uint8_t *data, unsigned len, bool is_write);
+
+/* Offers host input to the guest: copies as many bytes as fit in the RX
+ * FIFO, raises the RX interrupt and returns how many were taken (0 while
+ * the FIFO is full or the UART is in loopback).  The caller keeps the rest
+ * and waits for serial_rx_space_fd before offering it again. */
+size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
+
+/* An eventfd (non-blocking) that becomes readable when the guest has
+ * drained the RX FIFO (outside loopback) after a serial_receive that could
+ * not take everything; it never fires otherwise, so the main loop can keep
+ * it in its epoll set.  On wake-up: read it (8 bytes) to clear it, then
+ * offer the held input again.  Owned by the device. */
+int serial_rx_space_fd(const struct serial *s);
+
+/* errno of the first failed write to out_fd (0 if none).  After a failure
+ * output goes on being attempted byte by byte; failed bytes are dropped. */
+int serial_output_error(struct serial *s);
+
+/* Back to the power-on state (master reset): IER, IIR, FCR, LCR, MCR, LSR,
+ * MSR deltas and both FIFOs; the divisor latch and SCR keep their values. */
+void serial_reset(struct serial *s);
+
+#endif

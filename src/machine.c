@@ -1,0 +1,400 @@
+/* machine.c - the stages of a kvmem VM in order, and the main loop.
+ *
+ * The main thread owns the event loop: guest requests from vCPU threads
+ * (power off, reset, crash) arrive on the VM's eventfd, console input on
+ * stdin, termination signals on a signalfd.  vCPU threads never wait on
+ * the main thread, and the main thread never blocks on anything but
+ * epoll_wait.
+ */
+#include "machine.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "hw/pm.h"
+#include "hw/rtc.h"
+#include "hw/serial.h"
+#include "plan/iomap.h"
+
+/* ---- stage 1: plan (pure) ---- */
+
+int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
+{
+	struct acpi_input acpi_in;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->cfg = cfg;
+	m->serial_out_fd = -1;
+	m->vm.vm_fd = m->vm.kvm_fd = m->vm.event_fd = -1;
+	m->ram.fd = -1;
+	m->pio.name = "pio";
+	m->mmio.name = "mmio";
+
+	ret = layout_compute(&cfg->mem, &m->layout, err);
+	if (ret)
+		return ret;
+	topology_from_config(&cfg->smp, &m->topo);
+	ret = topology_check(&m->topo, err);
+	if (ret)
+		return ret;
+	e820_build(&m->layout, &m->e820);
+	acpi_in = (struct acpi_input){.layout = &m->layout, .topo = &m->topo};
+	ret = acpi_build(&acpi_in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &m->acpi, err);
+	if (ret)
+		return ret;
+	return boot_probe(&m->boot, cfg->kernel, cfg->initrd, cfg->append, &m->layout, err);
+}
+
+/* ---- stage 2: host memory and the guest memory map ---- */
+
+int machine_memory(struct machine *m, struct kverr *err)
+{
+	uint64_t offset = 0;
+	int ret;
+
+	/* One backend for -m, like QEMU's pc.ram; the RAM regions below and
+	 * above the PCI hole are consecutive windows onto it. */
+	ret = backend_create_anon(&m->ram, "pc.ram", m->layout.ram_size, err);
+	if (ret)
+		return ret;
+	for (unsigned i = 0; i < m->layout.nr_regions; i++) {
+		const struct layout_region *r = &m->layout.region[i];
+		if (r->kind == LAYOUT_DEVICE_MEMORY)
+			continue; /* populated by hotplugged DIMMs */
+		ret = guest_mem_add(&m->gm, layout_region_name(r->kind), r->gpa, r->size, &m->ram,
+				    offset, err);
+		if (ret)
+			return ret;
+		offset += r->size;
+	}
+	return 0;
+}
+
+/* ---- stage 3: devices ---- */
+
+static void machine_poweroff(void *opaque)
+{
+	struct machine *m = opaque;
+	vm_request(&m->vm, VM_REQ_POWEROFF);
+}
+
+static void machine_reset(void *opaque)
+{
+	struct machine *m = opaque;
+	vm_request(&m->vm, VM_REQ_RESET);
+}
+
+int machine_devices(struct machine *m, struct kverr *err)
+{
+	const struct config *cfg = m->cfg;
+	struct pm_callbacks cb = {.poweroff = machine_poweroff, .reset = machine_reset, .opaque = m};
+	int ret;
+
+	switch (cfg->serial) {
+	case SERIAL_STDIO:
+		m->serial_out_fd = dup(STDOUT_FILENO);
+		break;
+	case SERIAL_FILE:
+		m->serial_out_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (m->serial_out_fd < 0)
+			return kverr_sys(err, errno, "-serial: cannot open 'file:%s'", cfg->serial_path);
+		break;
+	case SERIAL_NONE:
+		m->serial_out_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		break;
+	}
+	if (m->serial_out_fd < 0)
+		return kverr_sys(err, errno, "-serial: cannot set up the console output");
+
+	m->serial_irq = (struct irq_line){.set = vm_set_irq, .ctx = &m->vm, .gsi = IOMAP_COM1_IRQ};
+	m->sci_irq = (struct irq_line){.set = vm_set_irq, .ctx = &m->vm, .gsi = IOMAP_SCI_IRQ};
+
+	if ((ret = serial_create(&m->serial, m->serial_out_fd, &m->serial_irq, err)) ||
+	    (ret = rtc_create(&m->rtc, err)) || (ret = pm_create(&m->pm, &m->sci_irq, &cb, err)))
+		return ret;
+
+	if ((ret = bus_register(&m->pio, IOMAP_COM1_BASE, IOMAP_COM1_LEN, serial_io, m->serial,
+				"serial", err)) ||
+	    (ret = bus_register(&m->pio, IOMAP_RTC_BASE, IOMAP_RTC_LEN, rtc_io, m->rtc, "rtc",
+				err)) ||
+	    (ret = bus_register(&m->pio, IOMAP_PM_BASE, IOMAP_PM_LEN, pm_io, m->pm, "acpi-pm",
+				err)) ||
+	    (ret = bus_register(&m->pio, IOMAP_GPE0_BLK, IOMAP_GPE0_BLK_LEN, pm_gpe_io, m->pm,
+				"acpi-gpe0", err)) ||
+	    (ret = bus_register(&m->pio, IOMAP_RESET_REG, 1, pm_reset_io, m->pm, "reset", err)) ||
+	    (ret = bus_register(&m->pio, IOMAP_I8042_CMD, 1, pm_i8042_io, m->pm, "i8042", err)))
+		return ret;
+	return 0;
+}
+
+/* ---- stage 4: run ---- */
+
+static int vm_build(struct machine *m, struct kverr *err)
+{
+	struct boot_entry entry;
+	int ret;
+
+	ret = vm_create(&m->vm, &m->topo, &m->pio, &m->mmio, err);
+	m->vm_live = true;
+	if (ret)
+		return ret;
+	ret = vm_map_memory(&m->vm, &m->gm, err);
+	if (!ret)
+		ret = vm_create_vcpus(&m->vm, err);
+	if (!ret)
+		ret = guest_mem_write(&m->gm, m->acpi.base, m->acpi.data, m->acpi.size, err);
+	if (!ret)
+		ret = boot_load(&m->boot, &m->gm, &m->e820, m->acpi.rsdp_gpa, &entry, err);
+	if (!ret)
+		ret = vm_start(&m->vm, &entry, err);
+	return ret;
+}
+
+static void vm_teardown(struct machine *m)
+{
+	if (m->vm_live)
+		vm_destroy(&m->vm);
+	m->vm_live = false;
+}
+
+/* Console input: stdin, raw when it is a terminal, with QEMU's escape
+ * prefix Ctrl-a (Ctrl-a x quits, Ctrl-a Ctrl-a sends a Ctrl-a). */
+struct console {
+	bool active;    /* stdin is read */
+	bool is_tty;
+	bool saved;
+	struct termios saved_tio;
+	bool escape;
+	uint8_t pending[256];
+	size_t npending, off;
+};
+
+static void console_init(struct console *c, const struct config *cfg)
+{
+	memset(c, 0, sizeof(*c));
+	c->active = cfg->serial == SERIAL_STDIO;
+	c->is_tty = c->active && isatty(STDIN_FILENO);
+	if (c->is_tty && tcgetattr(STDIN_FILENO, &c->saved_tio) == 0) {
+		struct termios raw = c->saved_tio;
+		cfmakeraw(&raw);
+		raw.c_oflag |= OPOST; /* keep \n -> \r\n for our own messages */
+		c->saved = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+	}
+}
+
+static void console_restore(struct console *c)
+{
+	if (c->saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &c->saved_tio);
+	c->saved = false;
+}
+
+/* Returns true when the user asked to quit. */
+static bool console_filter(struct console *c, uint8_t *buf, size_t *len)
+{
+	size_t w = 0;
+
+	if (!c->is_tty)
+		return false;
+	for (size_t i = 0; i < *len; i++) {
+		uint8_t ch = buf[i];
+		if (c->escape) {
+			c->escape = false;
+			if (ch == 'x' || ch == 'X')
+				return true;
+			if (ch == 0x01)
+				buf[w++] = ch;
+			continue;
+		}
+		if (ch == 0x01) {
+			c->escape = true;
+			continue;
+		}
+		buf[w++] = ch;
+	}
+	*len = w;
+	return false;
+}
+
+/* Push pending console bytes into the UART; returns true if some remain. */
+static bool console_flush(struct console *c, struct serial *s)
+{
+	if (c->off < c->npending)
+		c->off += serial_receive(s, c->pending + c->off, c->npending - c->off);
+	if (c->off >= c->npending)
+		c->npending = c->off = 0;
+	return c->npending > 0;
+}
+
+enum loop_result { LOOP_POWEROFF, LOOP_RESET, LOOP_CRASH, LOOP_QUIT, LOOP_ERROR };
+
+static enum loop_result event_loop(struct machine *m, struct console *con, int sfd,
+				   struct kverr *err)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev;
+	int rx_fd = serial_rx_space_fd(m->serial);
+	enum loop_result res = LOOP_ERROR;
+
+	if (ep < 0) {
+		kverr_sys(err, errno, "epoll_create1");
+		return LOOP_ERROR;
+	}
+	ev = (struct epoll_event){.events = EPOLLIN, .data.fd = m->vm.event_fd};
+	epoll_ctl(ep, EPOLL_CTL_ADD, m->vm.event_fd, &ev);
+	ev = (struct epoll_event){.events = EPOLLIN, .data.fd = sfd};
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	if (rx_fd >= 0) {
+		ev = (struct epoll_event){.events = EPOLLIN, .data.fd = rx_fd};
+		epoll_ctl(ep, EPOLL_CTL_ADD, rx_fd, &ev);
+	}
+	if (con->active) {
+		ev = (struct epoll_event){.events = EPOLLIN, .data.fd = STDIN_FILENO};
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev) < 0)
+			con->active = false; /* e.g. a regular file: nothing to wait for */
+	}
+
+	for (;;) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(ep, evs, 8, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			kverr_sys(err, errno, "epoll_wait");
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == m->vm.event_fd) {
+				switch (vm_take_request(&m->vm)) {
+				case VM_REQ_POWEROFF:
+					res = LOOP_POWEROFF;
+					goto out;
+				case VM_REQ_RESET:
+					res = LOOP_RESET;
+					goto out;
+				case VM_REQ_CRASH:
+					res = LOOP_CRASH;
+					goto out;
+				case VM_REQ_NONE:
+					break;
+				}
+			} else if (fd == sfd) {
+				struct signalfd_siginfo si;
+				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					kverr_set(err, EINTR, "terminating on signal %u", si.ssi_signo);
+					res = LOOP_QUIT;
+					goto out;
+				}
+			} else if (fd == rx_fd) {
+				uint64_t v;
+				if (read(rx_fd, &v, sizeof(v)) < 0) {
+					/* spurious wake-up */
+				}
+				if (!console_flush(con, m->serial) && con->active) {
+					ev = (struct epoll_event){.events = EPOLLIN,
+								  .data.fd = STDIN_FILENO};
+					epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
+				}
+			} else if (fd == STDIN_FILENO) {
+				ssize_t r = read(STDIN_FILENO, con->pending, sizeof(con->pending));
+				size_t len;
+				if (r <= 0) {
+					if (r < 0 && (errno == EINTR || errno == EAGAIN))
+						continue;
+					/* EOF: the guest just stops getting input */
+					epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+					con->active = false;
+					continue;
+				}
+				len = (size_t)r;
+				if (console_filter(con, con->pending, &len)) {
+					kverr_set(err, EINTR, "quit from the console (Ctrl-a x)");
+					res = LOOP_QUIT;
+					goto out;
+				}
+				con->npending = len;
+				con->off = 0;
+				/* Stop reading stdin while the UART's FIFO is full. */
+				if (console_flush(con, m->serial))
+					epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+			}
+		}
+	}
+out:
+	close(ep);
+	return res;
+}
+
+int machine_run(struct machine *m, struct kverr *err, char *report, size_t report_size)
+{
+	struct console con;
+	sigset_t mask;
+	int sfd, status = MACHINE_EXIT_ERROR;
+
+	/* Termination signals go to the main loop; vCPU threads inherit the
+	 * mask, so none of them is interrupted by a stray SIGINT. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		return kverr_sys(err, errno, "signalfd"), MACHINE_EXIT_ERROR;
+
+	console_init(&con, m->cfg);
+	for (;;) {
+		enum loop_result r;
+
+		if (vm_build(m, err) < 0)
+			break;
+		r = event_loop(m, &con, sfd, err);
+		vm_stop(&m->vm);
+		if (r == LOOP_RESET && !m->cfg->no_reboot) {
+			vm_teardown(m);
+			serial_reset(m->serial);
+			pm_reset(m->pm);
+			continue;
+		}
+		if (r == LOOP_CRASH) {
+			snprintf(report, report_size, "%s", m->vm.report);
+			status = MACHINE_EXIT_CRASH;
+		} else if (r == LOOP_ERROR) {
+			status = MACHINE_EXIT_ERROR;
+		} else {
+			status = MACHINE_EXIT_OK;
+			if (r == LOOP_QUIT)
+				snprintf(report, report_size, "%s", err->msg);
+		}
+		break;
+	}
+	console_restore(&con);
+	close(sfd);
+	return status;
+}
+
+void machine_destroy(struct machine *m)
+{
+	vm_teardown(m);
+	if (m->pm)
+		pm_destroy(m->pm);
+	if (m->rtc)
+		rtc_destroy(m->rtc);
+	if (m->serial)
+		serial_destroy(m->serial);
+	if (m->serial_out_fd >= 0)
+		close(m->serial_out_fd);
+	backend_destroy(&m->ram);
+	acpi_blob_free(&m->acpi);
+}

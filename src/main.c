@@ -1,0 +1,53 @@
+/* main.c - kvmem's entry point.  The stages run in the order written here;
+ * see src/machine.h for what each one does and docs/ARCHITECTURE.md for
+ * why.  Only this file prints errors and chooses the exit status. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config/config.h"
+#include "machine.h"
+
+static int fail(struct kverr *err)
+{
+	fprintf(stderr, "kvmem: %s\n", err->msg);
+	return MACHINE_EXIT_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct machine m;
+	struct kverr err = {{0}};
+	char report[4096] = "";
+	int status;
+
+	if (config_parse(&cfg, argc, argv, &err) < 0)
+		return fail(&err);
+	switch (cfg.action) {
+	case CONFIG_HELP:
+		config_print_help(stdout);
+		return 0;
+	case CONFIG_VERSION:
+		printf("kvmem version %s\n", KVMEM_VERSION);
+		return 0;
+	case CONFIG_RUN:
+		break;
+	}
+
+	if (machine_plan(&m, &cfg, &err) < 0 || machine_memory(&m, &err) < 0 ||
+	    machine_devices(&m, &err) < 0) {
+		status = fail(&err);
+		goto out;
+	}
+	status = machine_run(&m, &err, report, sizeof(report));
+	if (status == MACHINE_EXIT_ERROR)
+		fail(&err);
+	else if (status == MACHINE_EXIT_CRASH)
+		fprintf(stderr, "kvmem: guest stopped: %s\n", report);
+	else if (report[0])
+		fprintf(stderr, "kvmem: %s\n", report);
+out:
+	machine_destroy(&m);
+	config_free(&cfg);
+	return status;
+}

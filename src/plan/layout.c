@@ -1,0 +1,135 @@
+/* layout.c - the guest physical memory map (see layout.h).
+ *
+ * Follows QEMU's pc machine (hw/i386/pc_piix.c pc_init1 and
+ * hw/i386/pc.c pc_get_device_memory_range) with gigabyte_align set, as
+ * every pc machine type from pc-i440fx-2.0 on has it: a guest moved between QEMU and
+ * kvmem sees RAM and the hotplug window at the same addresses, and so do
+ * tools that read its SRAT or e820.
+ *
+ * Every input is bounded by LAYOUT_PHYS_LIMIT before any sum is formed,
+ * so none of the arithmetic below can wrap.
+ */
+#include "plan/layout.h"
+
+#include <string.h>
+
+static uint64_t round_up(uint64_t v, uint64_t align)
+{
+	return (v + align - 1) / align * align;
+}
+
+static int check_input(const struct config_mem *mem, struct kverr *err)
+{
+	if (mem->size < LAYOUT_MIN_RAM)
+		return kverr_set(err, EINVAL,
+				 "-m: size %llu bytes is too small; kvmem needs at least 2 MiB "
+				 "(the kernel is loaded at 1 MiB)",
+				 (unsigned long long)mem->size);
+	if (mem->size % LAYOUT_PAGE_SIZE)
+		return kverr_set(err, EINVAL, "-m: size %llu bytes is not a multiple of 4 KiB",
+				 (unsigned long long)mem->size);
+	if (mem->maxmem < mem->size)
+		return kverr_set(err, EINVAL,
+				 "-m: maxmem (0x%llx) must be at least the initial memory size "
+				 "(0x%llx)",
+				 (unsigned long long)mem->maxmem, (unsigned long long)mem->size);
+	if (mem->maxmem % LAYOUT_PAGE_SIZE)
+		return kverr_set(err, EINVAL, "-m: maxmem %llu bytes is not a multiple of 4 KiB",
+				 (unsigned long long)mem->maxmem);
+	if (mem->slots > CONFIG_MAX_SLOTS)
+		return kverr_set(err, EINVAL, "-m: slots=%u is more than the %u kvmem supports",
+				 mem->slots, CONFIG_MAX_SLOTS);
+	if (mem->slots && mem->maxmem == mem->size)
+		return kverr_set(err, EINVAL,
+				 "-m: slots=%u given but maxmem (0x%llx) equals the initial "
+				 "memory size: there is nothing to plug into the slots",
+				 mem->slots, (unsigned long long)mem->maxmem);
+	/* maxmem >= size, so this bounds both and keeps the sums below from
+	 * wrapping: 4 GiB + 2 * 2^52 + 255 GiB fits easily in 64 bits. */
+	if (mem->maxmem > LAYOUT_PHYS_LIMIT)
+		return kverr_set(err, EINVAL,
+				 "-m: maxmem 0x%llx does not fit in %d-bit guest physical "
+				 "addresses (limit 0x%llx)",
+				 (unsigned long long)mem->maxmem, LAYOUT_PHYS_BITS,
+				 (unsigned long long)LAYOUT_PHYS_LIMIT);
+	return 0;
+}
+
+static void add_region(struct layout *l, enum layout_region_kind kind, uint64_t gpa, uint64_t size)
+{
+	struct layout_region *r = &l->region[l->nr_regions++];
+
+	r->kind = kind;
+	r->gpa = gpa;
+	r->size = size;
+	l->phys_end = gpa + size;
+}
+
+int layout_compute(const struct config_mem *mem, struct layout *out, struct kverr *err)
+{
+	struct layout l;
+	uint64_t lowmem = LAYOUT_LOWMEM_MAX;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = check_input(mem, err);
+	if (rc)
+		return rc;
+
+	memset(&l, 0, sizeof(l));
+	l.ram_size = mem->size;
+	l.slots = mem->slots;
+	l.maxmem = mem->maxmem;
+
+	/* QEMU's pc rule: the split moves down to 3 GiB only when there is
+	 * something to split, so that RAM above 4 GiB is gigabyte aligned in
+	 * size while guests below 3.5 GiB keep all their RAM in 32-bit space. */
+	if (mem->size >= LAYOUT_LOWMEM_MAX)
+		lowmem = LAYOUT_LOWMEM_SPLIT;
+	if (mem->size >= lowmem) {
+		l.below_4g = lowmem;
+		l.above_4g = mem->size - lowmem;
+	} else {
+		l.below_4g = mem->size;
+		l.above_4g = 0;
+	}
+	l.pci_hole_start = l.below_4g;
+
+	add_region(&l, LAYOUT_RAM_BELOW_4G, 0, l.below_4g);
+	if (l.above_4g)
+		add_region(&l, LAYOUT_RAM_ABOVE_4G, LAYOUT_4G, l.above_4g);
+
+	if (mem->maxmem > mem->size) {
+		/* A DIMM backed by 1 GiB pages must sit on a 1 GiB boundary, so
+		 * each slot may waste up to 1 GiB of the window to alignment;
+		 * QEMU sizes the window for that worst case and so do we. */
+		l.device_mem_base = round_up(LAYOUT_4G + l.above_4g, GiB);
+		l.device_mem_size = mem->maxmem - mem->size + LAYOUT_SLOT_ALIGN * mem->slots;
+		add_region(&l, LAYOUT_DEVICE_MEMORY, l.device_mem_base, l.device_mem_size);
+	}
+
+	if (l.phys_end > LAYOUT_PHYS_LIMIT)
+		return kverr_set(err, EINVAL,
+				 "-m: maxmem 0x%llx (size 0x%llx, slots=%u) puts the guest "
+				 "physical map end at 0x%llx, beyond the %d-bit limit 0x%llx",
+				 (unsigned long long)mem->maxmem, (unsigned long long)mem->size,
+				 mem->slots, (unsigned long long)l.phys_end, LAYOUT_PHYS_BITS,
+				 (unsigned long long)LAYOUT_PHYS_LIMIT);
+
+	*out = l;
+	return 0;
+}
+
+const char *layout_region_name(enum layout_region_kind kind)
+{
+	/* QEMU's memory region names, so "info mtree" output compares. */
+	switch (kind) {
+	case LAYOUT_RAM_BELOW_4G:
+		return "ram-below-4g";
+	case LAYOUT_RAM_ABOVE_4G:
+		return "ram-above-4g";
+	case LAYOUT_DEVICE_MEMORY:
+		return "device-memory";
+	}
+	return "unknown";
+}

@@ -1,0 +1,574 @@
+/* test_acpi.c - the ACPI tables as a guest reads them.
+ *
+ * For a matrix of topologies and memory layouts, walk the blob the way an
+ * OS does (RSDP -> XSDT -> FADT -> DSDT/FACS) with this file's own
+ * parser, not acpi_blob_find(), and check every field a guest relies on
+ * against layout.h, topology.h and iomap.h.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "acpi/acpi.h"
+#include "plan/iomap.h"
+
+static uint64_t le(const uint8_t *p, unsigned bytes)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < bytes; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static uint8_t sum8(const uint8_t *p, size_t len)
+{
+	uint8_t s = 0;
+	for (size_t i = 0; i < len; i++)
+		s = (uint8_t)(s + p[i]);
+	return s;
+}
+
+struct cfg {
+	const char *name;
+	uint32_t cpus, maxcpus, sockets, dies, cores, threads;
+	uint64_t ram, below_4g;
+};
+
+static const struct cfg matrix[] = {
+    {"1cpu-128M", 1, 1, 1, 1, 1, 1, 128 * MiB, 128 * MiB},
+    {"2cpu-512M", 2, 2, 1, 1, 2, 1, 512 * MiB, 512 * MiB},
+    {"4of8-2s2c2t-3G", 4, 8, 2, 1, 2, 2, 3 * GiB, 3 * GiB},
+    /* 3 cores round up to 2 bits: APIC ids have holes */
+    {"3of6-1s3c2t-4G", 3, 6, 1, 1, 3, 2, 4 * GiB, 3 * GiB},
+    {"2of8-2d2c2t-8G", 2, 8, 1, 2, 2, 2, 8 * GiB, 3 * GiB},
+    {"16of64-4s8c2t-64G", 16, 64, 4, 1, 8, 2, 64 * GiB, 3 * GiB},
+    {"1of255-255s-1G", 1, 255, 255, 1, 1, 1, 1 * GiB, 1 * GiB},
+    {"255cpu-255s-2G", 255, 255, 255, 1, 1, 1, 2 * GiB, 2 * GiB},
+    {"100of200-2s100c-16G", 100, 200, 2, 1, 100, 1, 16 * GiB, 3 * GiB},
+};
+
+static void fill(const struct cfg *c, struct layout *l, struct topology *t)
+{
+	struct config_smp smp = {.cpus = c->cpus,
+				 .maxcpus = c->maxcpus,
+				 .sockets = c->sockets,
+				 .dies = c->dies,
+				 .cores = c->cores,
+				 .threads = c->threads};
+	memset(l, 0, sizeof(*l));
+	l->ram_size = c->ram;
+	l->below_4g = c->below_4g;
+	l->above_4g = c->ram - c->below_4g;
+	l->pci_hole_start = c->below_4g;
+	l->maxmem = c->ram;
+	topology_from_config(&smp, t);
+}
+
+/* A table found by walking pointers, with its offset in the blob. */
+struct found {
+	char sig[5];
+	size_t off, len;
+};
+
+struct walk {
+	struct found t[16];
+	unsigned n;
+	const uint8_t *fadt, *madt, *dsdt, *facs, *xsdt;
+	size_t fadt_len, madt_len, dsdt_len, facs_len, xsdt_len;
+};
+
+/* The table at guest address gpa: must lie wholly inside the blob. */
+static const uint8_t *at(const struct acpi_blob *b, uint64_t gpa, size_t *len, const char *what)
+{
+	uint64_t off, l;
+	if (gpa < b->base || gpa - b->base + 8 > b->size)
+		fail_msg("%s at 0x%llx is outside the blob [0x%llx, +0x%zx)", what,
+			 (unsigned long long)gpa, (unsigned long long)b->base, b->size);
+	off = gpa - b->base;
+	l = le(b->data + off + 4, 4);
+	if (l < 36 || off + l > b->size)
+		fail_msg("%s at 0x%llx: length %llu runs past the blob", what,
+			 (unsigned long long)gpa, (unsigned long long)l);
+	*len = (size_t)l;
+	return b->data + off;
+}
+
+static void record(struct walk *w, const struct acpi_blob *b, const uint8_t *p, size_t len)
+{
+	struct found *f = &w->t[w->n++];
+	memcpy(f->sig, p, 4);
+	f->sig[4] = '\0';
+	f->off = (size_t)(p - b->data);
+	f->len = len;
+}
+
+static void check_header(const uint8_t *p, size_t len, const char *sig, uint8_t min_rev)
+{
+	if (memcmp(p, sig, 4))
+		fail_msg("expected %s, found %.4s", sig, (const char *)p);
+	assert_int_equal(le(p + 4, 4), len);
+	if (p[8] < min_rev)
+		fail_msg("%s revision %u, want >= %u", sig, p[8], min_rev);
+	if (sum8(p, len) != 0)
+		fail_msg("%s checksum: bytes sum to 0x%02x, not 0", sig, sum8(p, len));
+	assert_memory_equal(p + 10, "KVMEM ", 6);
+}
+
+static void walk(const struct acpi_blob *b, struct walk *w)
+{
+	const uint8_t *r = b->data;
+	size_t n;
+
+	memset(w, 0, sizeof(*w));
+	/* RSDP: first in the blob, ACPI 2.0 form, both checksums */
+	assert_int_equal(b->rsdp_gpa, b->base);
+	assert_int_equal(b->base % 16, 0);
+	assert_true(b->size >= 36);
+	assert_memory_equal(r, "RSD PTR ", 8);
+	assert_int_equal(r[15], 2);
+	assert_int_equal(sum8(r, 20), 0);
+	assert_int_equal(le(r + 20, 4), 36);
+	assert_int_equal(sum8(r, 36), 0);
+	assert_int_equal(le(r + 16, 4), 0); /* no RSDT */
+
+	w->xsdt = at(b, le(r + 24, 8), &w->xsdt_len, "XSDT");
+	check_header(w->xsdt, w->xsdt_len, "XSDT", 1);
+	record(w, b, w->xsdt, w->xsdt_len);
+	assert_int_equal((w->xsdt_len - 36) % 8, 0);
+	n = (w->xsdt_len - 36) / 8;
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		const uint8_t *t = at(b, le(w->xsdt + 36 + 8 * i, 8), &len, "XSDT entry");
+		if (!memcmp(t, "FACP", 4)) {
+			assert_null(w->fadt);
+			w->fadt = t;
+			w->fadt_len = len;
+		} else if (!memcmp(t, "APIC", 4)) {
+			assert_null(w->madt);
+			w->madt = t;
+			w->madt_len = len;
+		} else {
+			fail_msg("unexpected table %.4s in the XSDT", (const char *)t);
+		}
+		if (sum8(t, len) != 0)
+			fail_msg("%.4s checksum: bytes sum to 0x%02x", (const char *)t,
+				 sum8(t, len));
+		record(w, b, t, len);
+	}
+	assert_non_null(w->fadt);
+	assert_non_null(w->madt);
+	/* DSDT and FACS hang off the FADT */
+	w->dsdt = at(b, le(w->fadt + 140, 8), &w->dsdt_len, "X_DSDT");
+	check_header(w->dsdt, w->dsdt_len, "DSDT", 2);
+	record(w, b, w->dsdt, w->dsdt_len);
+	w->facs = at(b, le(w->fadt + 36, 4), &w->facs_len, "FIRMWARE_CTRL");
+	record(w, b, w->facs, w->facs_len);
+}
+
+static void check_no_overlap(const struct walk *w)
+{
+	for (unsigned i = 0; i < w->n; i++) {
+		/* nothing overlaps the RSDP at [0, 36) */
+		assert_true(w->t[i].off >= 36);
+		for (unsigned j = i + 1; j < w->n; j++) {
+			const struct found *a = &w->t[i], *c = &w->t[j];
+			if (a->off < c->off + c->len && c->off < a->off + a->len)
+				fail_msg("%s [%zu, +%zu) overlaps %s [%zu, +%zu)", a->sig, a->off,
+					 a->len, c->sig, c->off, c->len);
+		}
+	}
+}
+
+static void check_gas_io(const uint8_t *g, uint16_t port, unsigned len_bytes, const char *what)
+{
+	if (g[0] != 1 || g[1] != len_bytes * 8 || g[2] != 0 || le(g + 4, 8) != port)
+		fail_msg("%s GAS: space %u width %u offset %u address 0x%llx, want SystemIO %u 0 "
+			 "0x%x",
+			 what, g[0], g[1], g[2], (unsigned long long)le(g + 4, 8), len_bytes * 8,
+			 port);
+}
+
+static void check_fadt(const struct acpi_blob *b, const struct walk *w)
+{
+	const uint8_t *f = w->fadt;
+	uint32_t flags;
+	uint64_t facs_gpa = b->base + (uint64_t)(w->facs - b->data);
+	uint64_t dsdt_gpa = b->base + (uint64_t)(w->dsdt - b->data);
+
+	check_header(f, w->fadt_len, "FACP", 6);
+	assert_int_equal(w->fadt_len, 276);
+	assert_int_equal(f[131], 3); /* minor version: ACPI 6.3 */
+
+	/* FACS: 32-bit pointer only, 64-byte aligned, no checksum field */
+	assert_int_equal(le(f + 36, 4), facs_gpa);
+	assert_int_equal(le(f + 132, 8), 0);
+	assert_int_equal(facs_gpa % 64, 0);
+	assert_memory_equal(w->facs, "FACS", 4);
+	assert_int_equal(w->facs_len, 64);
+	assert_int_equal(w->facs[32], 2); /* version */
+	/* DSDT: both pointers agree */
+	assert_int_equal(le(f + 40, 4), dsdt_gpa);
+	assert_int_equal(le(f + 140, 8), dsdt_gpa);
+
+	assert_int_equal(le(f + 46, 2), IOMAP_SCI_IRQ);
+	assert_int_equal(le(f + 48, 4), 0); /* SMI_CMD: already in ACPI mode */
+	assert_int_equal(f[52], 0);
+	assert_int_equal(f[53], 0);
+	assert_int_equal(le(f + 56, 4), IOMAP_PM1A_EVT);
+	assert_int_equal(le(f + 60, 4), 0);
+	assert_int_equal(le(f + 64, 4), IOMAP_PM1A_CNT);
+	assert_int_equal(le(f + 68, 4), 0);
+	assert_int_equal(le(f + 76, 4), IOMAP_PM_TMR);
+	assert_int_equal(le(f + 80, 4), IOMAP_GPE0_BLK);
+	assert_int_equal(f[88], IOMAP_PM1A_EVT_LEN);
+	assert_int_equal(f[89], IOMAP_PM1A_CNT_LEN);
+	assert_int_equal(f[91], IOMAP_PM_TMR_LEN);
+	assert_int_equal(f[92], IOMAP_GPE0_BLK_LEN);
+	assert_int_equal(f[92] % 2, 0); /* spec: GPE0_BLK_LEN is even */
+
+	/* IAPC_BOOT_ARCH: no 8042 (bit 1 clear), no VGA (bit 2 set) */
+	assert_int_equal(le(f + 109, 2) & 0x2, 0);
+	assert_int_equal(le(f + 109, 2) & 0x4, 0x4);
+
+	flags = (uint32_t)le(f + 112, 4);
+	assert_int_equal(flags & (1U << 4), 0);		/* PWR_BUTTON: fixed feature */
+	assert_int_equal(flags & (1U << 5), 1U << 5);	/* SLP_BUTTON: none fixed */
+	assert_int_equal(flags & (1U << 8), 0);		/* TMR_VAL_EXT: 24-bit timer */
+	assert_int_equal(flags & (1U << 10), 1U << 10); /* RESET_REG_SUP */
+	assert_int_equal(flags & (1U << 20), 0);	/* not HW_REDUCED */
+
+	check_gas_io(f + 116, IOMAP_RESET_REG, 1, "RESET_REG");
+	assert_int_equal(f[128], IOMAP_RESET_VALUE);
+
+	check_gas_io(f + 148, IOMAP_PM1A_EVT, IOMAP_PM1A_EVT_LEN, "X_PM1a_EVT_BLK");
+	check_gas_io(f + 172, IOMAP_PM1A_CNT, IOMAP_PM1A_CNT_LEN, "X_PM1a_CNT_BLK");
+	check_gas_io(f + 208, IOMAP_PM_TMR, IOMAP_PM_TMR_LEN, "X_PM_TMR_BLK");
+	check_gas_io(f + 220, IOMAP_GPE0_BLK, IOMAP_GPE0_BLK_LEN, "X_GPE0_BLK");
+	/* PM1b, PM2, GPE1: absent */
+	for (unsigned off = 160; off < 172; off++)
+		assert_int_equal(f[off], 0);
+	for (unsigned off = 184; off < 208; off++)
+		assert_int_equal(f[off], 0);
+	for (unsigned off = 232; off < 244; off++)
+		assert_int_equal(f[off], 0);
+}
+
+static void check_madt(const struct walk *w, const struct topology *t)
+{
+	const uint8_t *m = w->madt;
+	size_t off = 44;
+	uint32_t lapics = 0, ioapics = 0, nmis = 0;
+	int iso_timer = 0, iso_sci = 0;
+	uint8_t seen[256] = {0};
+
+	check_header(m, w->madt_len, "APIC", 5);
+	assert_int_equal(le(m + 36, 4), LAYOUT_LAPIC);
+	assert_int_equal(le(m + 40, 4) & 1, 1); /* PCAT_COMPAT */
+
+	while (off < w->madt_len) {
+		const uint8_t *e = m + off;
+		assert_true(off + 2 <= w->madt_len);
+		assert_true(e[1] >= 2);
+		assert_true(off + e[1] <= w->madt_len);
+		switch (e[0]) {
+		case 0: { /* Processor Local APIC */
+			uint32_t flags = (uint32_t)le(e + 4, 4);
+			assert_int_equal(e[1], 8);
+			/* entries come in CPU index order, UID = index */
+			assert_int_equal(e[2], lapics);
+			assert_int_equal(e[3], topology_apic_id(t, lapics));
+			if (seen[e[3]]++)
+				fail_msg("APIC id %u listed twice", e[3]);
+			if (lapics < t->cpus)
+				assert_int_equal(flags, 1); /* enabled */
+			else
+				assert_int_equal(flags, 2); /* online capable, not enabled */
+			lapics++;
+			break;
+		}
+		case 1: /* I/O APIC */
+			assert_int_equal(e[1], 12);
+			assert_int_equal(le(e + 4, 4), LAYOUT_IOAPIC);
+			assert_int_equal(le(e + 8, 4), 0); /* GSI base */
+			ioapics++;
+			break;
+		case 2: /* Interrupt Source Override */
+			assert_int_equal(e[1], 10);
+			assert_int_equal(e[2], 0); /* ISA */
+			if (e[3] == 0) {
+				assert_int_equal(le(e + 4, 4), 2);
+				assert_int_equal(le(e + 8, 2), 0);
+				iso_timer++;
+			} else if (e[3] == IOMAP_SCI_IRQ) {
+				assert_int_equal(le(e + 4, 4), IOMAP_SCI_IRQ);
+				assert_int_equal(le(e + 8, 2), 0xd); /* level, active high */
+				iso_sci++;
+			} else {
+				fail_msg("unexpected override for IRQ %u", e[3]);
+			}
+			break;
+		case 4: /* Local APIC NMI */
+			assert_int_equal(e[1], 6);
+			assert_int_equal(e[2], 0xff); /* all processors */
+			assert_int_equal(e[5], 1);    /* LINT1 */
+			nmis++;
+			break;
+		default:
+			fail_msg("unexpected MADT entry type %u", e[0]);
+		}
+		off += e[1];
+	}
+	assert_int_equal(off, w->madt_len);
+	assert_int_equal(lapics, t->maxcpus);
+	assert_int_equal(ioapics, 1);
+	assert_int_equal(iso_timer, 1);
+	assert_int_equal(iso_sci, 1);
+	assert_int_equal(nmis, 1);
+}
+
+static const uint8_t *find_bytes(const uint8_t *hay, size_t len, const uint8_t *needle, size_t n)
+{
+	for (size_t i = 0; i + n <= len; i++)
+		if (!memcmp(hay + i, needle, n))
+			return hay + i;
+	return NULL;
+}
+
+#define ASSERT_CONTAINS(hay, len, what, ...)                                                       \
+	do {                                                                                       \
+		const uint8_t needle_[] = {__VA_ARGS__};                                           \
+		if (!find_bytes((hay), (len), needle_, sizeof(needle_)))                           \
+			fail_msg("DSDT lacks %s", what);                                           \
+	} while (0)
+
+static void check_dsdt(const struct walk *w)
+{
+	const uint8_t *d = w->dsdt;
+	size_t len = w->dsdt_len;
+
+	/* Name (_S5, Package (4) { SLP_TYP_S5, ... }) */
+	ASSERT_CONTAINS(d, len, "_S5 package", 0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0a,
+			IOMAP_SLP_TYP_S5);
+	ASSERT_CONTAINS(d, len, "\\_SB", '\\', '_', 'S', 'B', '_', 0x5b, 0x82);
+	ASSERT_CONTAINS(d, len, "Device (COM1)", 'C', 'O', 'M', '1', 0x08, '_', 'H', 'I', 'D');
+	ASSERT_CONTAINS(d, len, "COM1 _HID PNP0501", '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x05,
+			0x01);
+	ASSERT_CONTAINS(d, len, "COM1 _UID", '_', 'U', 'I', 'D');
+	ASSERT_CONTAINS(d, len, "COM1 _STA 0x0F", '_', 'S', 'T', 'A', 0x0a, 0x0f);
+	ASSERT_CONTAINS(d, len, "COM1 IO descriptor", 0x47, 0x01, IOMAP_COM1_BASE & 0xff,
+			IOMAP_COM1_BASE >> 8, IOMAP_COM1_BASE & 0xff, IOMAP_COM1_BASE >> 8, 0x01,
+			IOMAP_COM1_LEN);
+	ASSERT_CONTAINS(d, len, "COM1 IRQ", 0x22, (1 << IOMAP_COM1_IRQ) & 0xff,
+			(1 << IOMAP_COM1_IRQ) >> 8, 0x79, 0x00);
+	ASSERT_CONTAINS(d, len, "RTC _HID PNP0B00", 'R', 'T', 'C', '_', 0x08, '_', 'H', 'I', 'D',
+			0x0c, 0x41, 0xd0, 0x0b, 0x00);
+	ASSERT_CONTAINS(d, len, "RTC IO descriptor", 0x47, 0x01, IOMAP_RTC_BASE & 0xff,
+			IOMAP_RTC_BASE >> 8, IOMAP_RTC_BASE & 0xff, IOMAP_RTC_BASE >> 8, 0x01,
+			IOMAP_RTC_LEN);
+	ASSERT_CONTAINS(d, len, "RTC IRQ", 0x22, (1 << IOMAP_RTC_IRQ) & 0xff,
+			(1 << IOMAP_RTC_IRQ) >> 8, 0x79, 0x00);
+}
+
+static void check_find(const struct acpi_blob *b, const struct walk *w)
+{
+	size_t len = 0;
+	for (unsigned i = 0; i < w->n; i++) {
+		const uint8_t *p = acpi_blob_find(b, w->t[i].sig, &len);
+		if (p != b->data + w->t[i].off || len != w->t[i].len)
+			fail_msg("acpi_blob_find(%s) disagrees with the pointer walk", w->t[i].sig);
+	}
+	assert_ptr_equal(acpi_blob_find(b, "RSDP", &len), b->data);
+	assert_int_equal(len, 36);
+	assert_null(acpi_blob_find(b, "SRAT", &len));
+	assert_null(acpi_blob_find(b, "SSDT", &len));
+}
+
+static void build_ok(const struct cfg *c, uint64_t base, struct acpi_blob *blob, struct topology *t)
+{
+	struct layout l;
+	struct kverr err = {{0}};
+	struct acpi_input in = {.layout = &l, .topo = t};
+
+	fill(c, &l, t);
+	if (acpi_build(&in, base, LAYOUT_ACPI_SIZE, blob, &err))
+		fail_msg("%s: acpi_build failed: %s", c->name, err.msg);
+	assert_int_equal(blob->base, base);
+	assert_true(blob->size <= LAYOUT_ACPI_SIZE);
+}
+
+static void test_matrix(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(matrix) / sizeof(matrix[0]); i++) {
+		struct acpi_blob blob;
+		struct topology t;
+		struct walk w;
+
+		build_ok(&matrix[i], LAYOUT_ACPI_BASE, &blob, &t);
+		walk(&blob, &w);
+		check_no_overlap(&w);
+		check_fadt(&blob, &w);
+		check_madt(&w, &t);
+		check_dsdt(&w);
+		check_find(&blob, &w);
+		acpi_blob_free(&blob);
+		assert_null(blob.data);
+	}
+}
+
+/* A base that is 16- but not 64-byte aligned still gets a 64-byte aligned
+ * FACS, and every pointer moves with the base. */
+static void test_other_base(void **state)
+{
+	struct acpi_blob a, b;
+	struct topology t;
+	struct walk wa, wb;
+	(void)state;
+
+	build_ok(&matrix[2], LAYOUT_ACPI_BASE, &a, &t);
+	build_ok(&matrix[2], 0x80010, &b, &t);
+	walk(&a, &wa);
+	walk(&b, &wb);
+	check_fadt(&b, &wb);
+	check_madt(&wb, &t);
+	assert_int_equal(le(wb.fadt + 36, 4) % 64, 0);
+	/* same tables, different places */
+	assert_int_equal(wa.n, wb.n);
+	for (unsigned i = 0; i < wa.n; i++) {
+		assert_string_equal(wa.t[i].sig, wb.t[i].sig);
+		assert_int_equal(wa.t[i].len, wb.t[i].len);
+	}
+	assert_memory_equal(wa.madt + 36, wb.madt + 36, wa.madt_len - 36);
+	acpi_blob_free(&a);
+	acpi_blob_free(&b);
+}
+
+static void test_deterministic(void **state)
+{
+	struct acpi_blob a, b;
+	struct topology t;
+	(void)state;
+
+	build_ok(&matrix[5], LAYOUT_ACPI_BASE, &a, &t);
+	build_ok(&matrix[5], LAYOUT_ACPI_BASE, &b, &t);
+	assert_int_equal(a.size, b.size);
+	assert_memory_equal(a.data, b.data, a.size);
+	acpi_blob_free(&a);
+	acpi_blob_free(&b);
+}
+
+static void test_enospc(void **state)
+{
+	struct layout l;
+	struct topology t;
+	struct acpi_blob blob;
+	struct kverr err = {{0}};
+	struct acpi_input in = {.layout = &l, .topo = &t};
+	size_t need;
+	char want[32];
+	(void)state;
+
+	fill(&matrix[7], &l, &t);
+	assert_int_equal(acpi_build(&in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &blob, &err), 0);
+	need = blob.size;
+	acpi_blob_free(&blob);
+
+	assert_int_equal(acpi_build(&in, LAYOUT_ACPI_BASE, need - 1, &blob, &err), -ENOSPC);
+	assert_null(blob.data);
+	snprintf(want, sizeof(want), "%zu bytes", need);
+	if (!strstr(err.msg, want))
+		fail_msg("ENOSPC message '%s' does not name the size (%s)", err.msg, want);
+
+	assert_int_equal(acpi_build(&in, LAYOUT_ACPI_BASE, need, &blob, &err), 0);
+	assert_int_equal(blob.size, need);
+	acpi_blob_free(&blob);
+}
+
+static void expect_build_error(struct acpi_input *in, uint64_t base, int want, const char *in_msg)
+{
+	struct acpi_blob blob;
+	struct kverr err = {{0}};
+	assert_int_equal(acpi_build(in, base, LAYOUT_ACPI_SIZE, &blob, &err), want);
+	assert_null(blob.data);
+	if (!strstr(err.msg, in_msg))
+		fail_msg("message '%s' lacks '%s'", err.msg, in_msg);
+}
+
+static void test_bad_input(void **state)
+{
+	struct layout l;
+	struct topology t;
+	struct acpi_input in = {.layout = &l, .topo = &t};
+	struct cfg sparse = {"sparse", 1, 255, 5, 1, 51, 1, GiB, GiB};
+	(void)state;
+
+	fill(&matrix[0], &l, &t);
+	expect_build_error(&in, LAYOUT_ACPI_BASE + 8, -EINVAL, "0xe0008");
+
+	t.cpus = 2; /* more boot CPUs than possible ones */
+	expect_build_error(&in, LAYOUT_ACPI_BASE, -EINVAL, "maxcpus=1");
+
+	/* 51 cores take 6 bits: CPU 204, socket 4 core 0, gets id 4 << 6 */
+	fill(&sparse, &l, &t);
+	expect_build_error(&in, LAYOUT_ACPI_BASE, -EINVAL, "CPU 204 has APIC id 256");
+
+	/* tables must land in RAM below 4 GiB */
+	fill(&matrix[0], &l, &t);
+	l.below_4g = LAYOUT_ACPI_BASE + 0x100;
+	expect_build_error(&in, LAYOUT_ACPI_BASE, -EINVAL, "0xe0100");
+
+	in.topo = NULL;
+	expect_build_error(&in, LAYOUT_ACPI_BASE, -EINVAL, "topology");
+}
+
+static void test_checksum(void **state)
+{
+	uint8_t v[] = {1, 2, 3, 0};
+	(void)state;
+	assert_int_equal(acpi_checksum(v, 3), 0xfa);
+	assert_int_equal(acpi_checksum(v, 0), 0);
+	v[3] = acpi_checksum(v, 4);
+	assert_int_equal(sum8(v, 4), 0);
+	assert_int_equal(acpi_checksum(v, 4), 0);
+}
+
+/* A corrupt blob never sends acpi_blob_find outside it. */
+static void test_find_hostile(void **state)
+{
+	struct acpi_blob blob;
+	struct topology t;
+	struct walk w;
+	size_t len;
+	(void)state;
+
+	build_ok(&matrix[1], LAYOUT_ACPI_BASE, &blob, &t);
+	walk(&blob, &w);
+	/* MADT length claims to run past the end */
+	blob.data[w.madt - blob.data + 4] = 0xff;
+	blob.data[w.madt - blob.data + 5] = 0xff;
+	assert_null(acpi_blob_find(&blob, "APIC", &len));
+	assert_non_null(acpi_blob_find(&blob, "FACP", &len));
+	/* XSDT pointer outside the blob */
+	blob.data[27] = 0x10;
+	assert_null(acpi_blob_find(&blob, "FACP", &len));
+	blob.data[0] = 'X';
+	assert_null(acpi_blob_find(&blob, "RSDP", &len));
+	acpi_blob_free(&blob);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_matrix),	  cmocka_unit_test(test_other_base),
+	    cmocka_unit_test(test_deterministic), cmocka_unit_test(test_enospc),
+	    cmocka_unit_test(test_bad_input),	  cmocka_unit_test(test_checksum),
+	    cmocka_unit_test(test_find_hostile),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,106 @@
+/* guest_mem: the one GPA -> host pointer translation must refuse every
+ * range that is not wholly inside one region. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mem/guest_mem.h"
+
+static uint8_t low[64 * 1024], high[32 * 1024];
+static struct backend b_low = {.id = "low", .size = sizeof(low), .page_size = 4096, .fd = -1,
+			       .hva = low};
+static struct backend b_high = {.id = "high", .size = sizeof(high), .page_size = 4096,
+				.fd = -1, .hva = high};
+
+static void setup_map(struct guest_mem *gm)
+{
+	struct kverr err;
+	memset(gm, 0, sizeof(*gm));
+	assert_int_equal(guest_mem_add(gm, "low", 0, sizeof(low), &b_low, 0, &err), 0);
+	/* a window onto the second half of 'high' placed at 1 MiB */
+	assert_int_equal(guest_mem_add(gm, "high", 0x100000, 16384, &b_high, 16384, &err), 0);
+}
+
+static void test_translate_inside(void **state)
+{
+	struct guest_mem gm;
+	(void)state;
+	setup_map(&gm);
+	assert_ptr_equal(guest_mem_ptr(&gm, 0, 1), low);
+	assert_ptr_equal(guest_mem_ptr(&gm, 100, 16), low + 100);
+	assert_ptr_equal(guest_mem_ptr(&gm, 0, sizeof(low)), low);
+	assert_ptr_equal(guest_mem_ptr(&gm, sizeof(low) - 1, 1), low + sizeof(low) - 1);
+	assert_ptr_equal(guest_mem_ptr(&gm, 0x100000, 8), high + 16384);
+	assert_ptr_equal(guest_mem_ptr(&gm, 0x100000 + 16383, 1), high + 32767);
+}
+
+static void test_translate_refuses(void **state)
+{
+	struct guest_mem gm;
+	(void)state;
+	setup_map(&gm);
+	/* crossing a region's end, even by one byte */
+	assert_null(guest_mem_ptr(&gm, sizeof(low) - 1, 2));
+	assert_null(guest_mem_ptr(&gm, 0, sizeof(low) + 1));
+	assert_null(guest_mem_ptr(&gm, 0x100000 + 16383, 2));
+	/* holes */
+	assert_null(guest_mem_ptr(&gm, sizeof(low), 1));
+	assert_null(guest_mem_ptr(&gm, 0xfffff, 1));
+	assert_null(guest_mem_ptr(&gm, 0xfffff, 2));
+	/* overflow of gpa + len */
+	assert_null(guest_mem_ptr(&gm, 16, UINT64_MAX));
+	assert_null(guest_mem_ptr(&gm, UINT64_MAX, 2));
+	assert_null(guest_mem_ptr(&gm, 0x100000, UINT64_MAX - 0x100000 + 2));
+	/* empty ranges are refused: a caller never needs a pointer for 0 bytes */
+	assert_null(guest_mem_ptr(&gm, 0, 0));
+}
+
+static void test_add_refuses(void **state)
+{
+	struct guest_mem gm;
+	struct kverr err;
+	(void)state;
+	setup_map(&gm);
+	/* overlap with an existing region */
+	assert_int_equal(guest_mem_add(&gm, "x", 0x1000, 4096, &b_low, 0, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "overlaps low"));
+	/* window leaving its backend */
+	assert_int_equal(guest_mem_add(&gm, "y", 0x200000, 8192, &b_high, 28672, &err), -EINVAL);
+	assert_int_equal(guest_mem_add(&gm, "y", 0x200000, 4096, &b_high, UINT64_MAX, &err),
+			 -EINVAL);
+	/* wrapping the address space */
+	assert_int_equal(guest_mem_add(&gm, "z", UINT64_MAX - 4095, 8192, &b_high, 0, &err),
+			 -EINVAL);
+	assert_int_equal(gm.nr, 2);
+}
+
+static void test_read_write(void **state)
+{
+	struct guest_mem gm;
+	struct kverr err;
+	char buf[8] = "abcdefg";
+	char out[8];
+	(void)state;
+	setup_map(&gm);
+	assert_int_equal(guest_mem_write(&gm, 0x100010, buf, sizeof(buf), &err), 0);
+	assert_memory_equal(high + 16384 + 16, buf, sizeof(buf));
+	assert_int_equal(guest_mem_read(&gm, 0x100010, out, sizeof(out), &err), 0);
+	assert_memory_equal(out, buf, sizeof(buf));
+	assert_int_equal(guest_mem_write(&gm, sizeof(low) - 4, buf, sizeof(buf), &err), -EFAULT);
+	assert_non_null(strstr(err.msg, "0xfffc+0x8"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_translate_inside),
+		cmocka_unit_test(test_translate_refuses),
+		cmocka_unit_test(test_add_refuses),
+		cmocka_unit_test(test_read_write),
+	};
+	return cmocka_run_group_tests_name("guest_mem", tests, NULL, NULL);
+}
