@@ -1,0 +1,453 @@
+"""kvmemtest - boot real Linux guests under kvmem (and QEMU) and collect what they report.
+
+A *job* is one VMM command line (kvmem or qemu-system-x86_64) booting the
+Debian kernel with the harness's busybox initramfs (tests/guest/l2-init.sh),
+which prints the guest's memory and CPU facts and powers off.
+
+With a usable /dev/kvm the jobs run directly on this machine.  Without it
+(the development and CI machines) they run nested, as ../shared/NESTED.md
+measured: one first-level VM (L1) under QEMU's software CPU loads kvm-amd
+and runs every job in turn, so the L1 boot is paid once per batch.  The L1
+is watched from outside: if it makes no progress for a while it is killed
+and the jobs it did not finish are run once more in a fresh L1, and that
+retry is reported (NESTED.md's flake), never hidden.
+
+Used by tests/guest/run.py (scenarios), bench/boot and scripts/demo.sh.
+"""
+
+import dataclasses
+import gzip
+import os
+import re
+import select
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The L1 kernel loads these modules, in this order, to get /dev/kvm (NESTED.md).
+KVM_MODULES = [
+    "virt/lib/irqbypass.ko",
+    "drivers/crypto/ccp/ccp.ko",
+    "arch/x86/kvm/kvm.ko",
+    "arch/x86/kvm/kvm-amd.ko",
+]
+
+L2_APPEND = "console=ttyS0 panic=-1 quiet"
+L1_MEM = "8G"
+
+
+class HarnessError(Exception):
+    """Something the harness needs is missing; the message says what."""
+
+
+@dataclasses.dataclass
+class Job:
+    name: str
+    argv: list            # VMM command line, with {kernel} and {initrd} placeholders
+    timeout: int = 240    # seconds, for this one guest
+    guest_script: str = None  # busybox sh run in the guest as /scenarios/NAME.sh
+
+
+@dataclasses.dataclass
+class Result:
+    name: str
+    rc: int = -1
+    output: list = dataclasses.field(default_factory=list)  # console lines
+    init_ms: float = -1.0
+    maxrss_kb: int = -1
+    finished: bool = False
+    retried: bool = False
+
+    def facts(self):
+        """Parse the lines between '=== facts' and '=== end facts'."""
+        return Facts.parse(self.output)
+
+    def scenario_lines(self):
+        out, inside = [], False
+        for line in self.output:
+            if line.startswith("=== scenario "):
+                inside = True
+            elif line.startswith("=== end scenario"):
+                inside = False
+            elif inside:
+                out.append(line)
+        return out
+
+
+@dataclasses.dataclass
+class Facts:
+    memmap: list          # (start, end_inclusive, type)
+    iomem: list           # (start, end_inclusive, name)
+    nproc: int
+    memtotal_kb: int
+    acpi_tables: list
+
+    @classmethod
+    def parse(cls, lines):
+        memmap, iomem, nproc, memtotal, tables = [], [], -1, -1, []
+        inside = False
+        for line in lines:
+            if line.startswith("=== facts"):
+                inside = True
+                continue
+            if line.startswith("=== end facts"):
+                inside = False
+                continue
+            if not inside:
+                continue
+            w = line.split()
+            if not w:
+                continue
+            if w[0] == "memmap" and len(w) >= 4:
+                memmap.append((int(w[1], 16), int(w[2], 16), " ".join(w[3:])))
+            elif w[0] == "iomem":
+                m = re.match(r"iomem ([0-9a-f]+)-([0-9a-f]+) : (.*)", line)
+                if m:
+                    iomem.append((int(m[1], 16), int(m[2], 16), m[3]))
+            elif w[0] == "nproc" and len(w) == 2:
+                nproc = int(w[1])
+            elif w[0] == "meminfo" and len(w) >= 3 and w[1] == "MemTotal:":
+                memtotal = int(w[2])
+            elif w[0] == "acpi_tables":
+                tables = w[1:]
+        if not memmap and nproc < 0:
+            return None
+        return cls(memmap, iomem, nproc, memtotal, tables)
+
+    def usable_bytes(self):
+        return sum(e - s + 1 for s, e, t in self.memmap if t == "System RAM")
+
+
+# ---------------------------------------------------------------- inputs
+
+def source_root():
+    return os.path.dirname(os.path.dirname(HERE))
+
+
+def find_kernel():
+    """The Debian kernel image and its module directory (linux-image-amd64)."""
+    cands = sorted(f for f in os.listdir("/boot") if f.startswith("vmlinuz-"))
+    for f in reversed(cands):
+        ver = f[len("vmlinuz-"):]
+        mods = f"/lib/modules/{ver}"
+        if os.path.isdir(mods) and os.access(f"/boot/{f}", os.R_OK):
+            return f"/boot/{f}", mods
+    raise HarnessError("no /boot/vmlinuz-* with modules: install linux-image-amd64 "
+                       "(scripts/install-deps.sh does)")
+
+
+def find_busybox():
+    for p in ("/bin/busybox", "/usr/bin/busybox"):
+        if os.path.exists(p):
+            out = subprocess.run(["file", "-L", p], capture_output=True, text=True).stdout \
+                if shutil.which("file") else "statically linked"
+            if "statically linked" in out or "static-pie" in out:
+                return p
+    raise HarnessError("no static busybox: install busybox-static")
+
+
+def kvm_usable():
+    """(True, '') when this machine's /dev/kvm can boot Debian's kernel, else
+    (False, why).  A /dev/kvm backed by kvm_pvm (pagetable-based VMs, seen
+    on this project's machines) runs toy guests but never a stock kernel
+    (NESTED.md), so it counts as no KVM."""
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR)
+    except OSError as e:
+        return False, f"no usable /dev/kvm ({e.strerror})"
+    os.close(fd)
+    if os.path.isdir("/sys/module/kvm_pvm"):
+        return False, "/dev/kvm is kvm_pvm, which cannot boot a stock kernel"
+    with open("/proc/cpuinfo") as f:
+        flags = next((l.split() for l in f if l.startswith("flags")), [])
+    if "vmx" not in flags and "svm" not in flags:
+        return False, "/dev/kvm is present but the CPU shows neither vmx nor svm"
+    return True, ""
+
+
+def kvm_kind():
+    """'direct' when this machine's KVM boots the guests, else 'nested'."""
+    if os.environ.get("KVMEM_FORCE_NESTED"):
+        return "nested"
+    return "direct" if kvm_usable()[0] else "nested"
+
+
+# ---------------------------------------------------------------- initramfs
+
+class Tree:
+    """A staging directory that becomes a gzip'd newc cpio archive."""
+
+    def __init__(self, path):
+        self.root = path
+        for d in ("bin", "dev", "proc", "sys", "tmp", "etc"):
+            os.makedirs(os.path.join(path, d), exist_ok=True)
+
+    def add_file(self, src, dst, mode=None):
+        full = os.path.join(self.root, dst.lstrip("/"))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        shutil.copy2(src, full, follow_symlinks=True)
+        if mode is not None:
+            os.chmod(full, mode)
+
+    def add_text(self, dst, text, mode=0o644):
+        full = os.path.join(self.root, dst.lstrip("/"))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w") as f:
+            f.write(text)
+        os.chmod(full, mode)
+
+    def add_busybox(self, busybox):
+        self.add_file(busybox, "/bin/busybox", 0o755)
+        # Every applet as a symlink, as 'busybox --install -s' would.
+        applets = subprocess.run([busybox, "--list"], capture_output=True,
+                                 text=True, check=True).stdout.split()
+        for a in applets:
+            link = os.path.join(self.root, "bin", a)
+            if not os.path.lexists(link):
+                os.symlink("busybox", link)
+
+    def add_program(self, path, dst=None):
+        """A dynamically linked program and every library ldd lists for it."""
+        self.add_file(path, dst or path, 0o755)
+        out = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            m = re.search(r"(/\S+) \(0x", line)
+            if m and os.path.exists(m[1]):
+                self.add_file(m[1], m[1])
+
+    def pack(self, out_path):
+        console = os.path.join(self.root, "dev", "console")
+        if not os.path.exists(console):
+            # The kernel opens /dev/console from the initramfs before /init
+            # runs; without it init has no stdout.
+            os.mknod(console, 0o600 | 0o020000, os.makedev(5, 1))
+        files = subprocess.run(["find", "."], cwd=self.root, capture_output=True,
+                               check=True).stdout
+        cpio = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc"], cwd=self.root,
+                              input=files, capture_output=True, check=True).stdout
+        with gzip.open(out_path, "wb", compresslevel=1) as f:
+            f.write(cpio)
+
+
+def build_guest_initramfs(out_path, scenario_scripts=None):
+    """The L2 initramfs: busybox and l2-init.sh, plus /scenarios/NAME.sh."""
+    with tempfile.TemporaryDirectory(prefix="kvmem-l2-") as d:
+        t = Tree(d)
+        t.add_busybox(find_busybox())
+        t.add_file(os.path.join(HERE, "l2-init.sh"), "/init", 0o755)
+        for name, text in (scenario_scripts or {}).items():
+            t.add_text(f"/scenarios/{name}.sh", text, 0o755)
+        t.pack(out_path)
+    return out_path
+
+
+L1_INIT = r"""#!/bin/sh
+export PATH=/bin:/usr/bin:/sbin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+for m in $(cat /modules/order); do insmod /modules/$m || echo "=== L1 insmod $m failed"; done
+if [ -c /dev/kvm ]; then echo "=== L1 up kvm=yes"; else echo "=== L1 up kvm=no"; fi
+for j in $(cat /jobs/order); do
+	echo "=== job $j start"
+	sh /jobs/$j.sh </dev/null 2>&1
+	echo "=== job $j end rc=$?"
+done
+echo "=== L1 done"
+poweroff -f
+"""
+
+
+def _job_script(job, kernel, initrd, guestclock):
+    argv = [a.format(kernel=kernel, initrd=initrd) for a in job.argv]
+    return ("timeout -s KILL %d %s %s\n" %
+            (job.timeout, guestclock, " ".join(shlex.quote(a) for a in argv)))
+
+
+def build_l1_initramfs(out_path, jobs, programs, guestclock, l2_initrd):
+    kernel, mods = find_kernel()
+    with tempfile.TemporaryDirectory(prefix="kvmem-l1-") as d:
+        t = Tree(d)
+        t.add_busybox(find_busybox())
+        t.add_text("/init", L1_INIT, 0o755)
+        order = []
+        for m in KVM_MODULES:
+            src = os.path.join(mods, "kernel", m)
+            if not os.path.exists(src):
+                raise HarnessError(f"kernel module {src} is missing")
+            t.add_file(src, "/modules/" + os.path.basename(m))
+            order.append(os.path.basename(m))
+        t.add_text("/modules/order", "\n".join(order) + "\n")
+        for p in programs:
+            t.add_program(p)
+        t.add_program(guestclock, "/bin/guestclock")
+        t.add_file(kernel, "/l2/vmlinuz")
+        t.add_file(l2_initrd, "/l2/initrd.gz")
+        for sub in ("seabios", "qemu"):
+            src = f"/usr/share/{sub}"
+            if any(os.path.basename(p).startswith("qemu") for p in programs) and \
+                    os.path.isdir(src):
+                shutil.copytree(src, os.path.join(d, "usr/share", sub), symlinks=False,
+                                ignore_dangling_symlinks=True, dirs_exist_ok=True)
+        names = []
+        for i, job in enumerate(jobs):
+            name = f"{i:03d}"
+            names.append(name)
+            t.add_text(f"/jobs/{name}.sh",
+                       _job_script(job, "/l2/vmlinuz", "/l2/initrd.gz", "/bin/guestclock"))
+        t.add_text("/jobs/order", "\n".join(names) + "\n")
+        t.pack(out_path)
+    return kernel
+
+
+# ---------------------------------------------------------------- running
+
+class LineReader:
+    """Reads a child's output line by line with a no-progress watchdog."""
+
+    def __init__(self, proc, echo):
+        self.proc, self.echo, self.buf = proc, echo, b""
+
+    def lines(self, idle_timeout, total_timeout):
+        fd = self.proc.stdout.fileno()
+        start = last = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now - last > idle_timeout or now - start > total_timeout:
+                yield None  # watchdog
+                return
+            r, _, _ = select.select([fd], [], [], 1.0)
+            if not r:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                if self.buf:
+                    yield self.buf.decode("utf-8", "replace")
+                return
+            last = time.monotonic()
+            self.buf += chunk
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                text = line.decode("utf-8", "replace").rstrip("\r")
+                if self.echo:
+                    self.echo(text)
+                yield text
+
+
+def _parse_clock(line, res):
+    m = re.match(r"guestclock: init_ms=(-?[\d.]+) exit=(\d+) maxrss_kb=(\d+)", line)
+    if not m:
+        return False
+    res.init_ms, res.rc, res.maxrss_kb = float(m[1]), int(m[2]), int(m[3])
+    return True
+
+
+def _run_direct(jobs, guestclock, l2_initrd, echo):
+    kernel, _ = find_kernel()
+    results = []
+    for job in jobs:
+        res = Result(job.name)
+        argv = [guestclock] + [a.format(kernel=kernel, initrd=l2_initrd) for a in job.argv]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        for line in LineReader(proc, echo).lines(job.timeout, job.timeout):
+            if line is None:
+                proc.kill()
+                res.output.append("=== harness: watchdog killed the guest")
+                break
+            if not _parse_clock(line, res):
+                res.output.append(line)
+            else:
+                res.finished = True
+        proc.wait()
+        results.append(res)
+    return results
+
+
+def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir):
+    l1_initrd = os.path.join(workdir, "l1.cpio.gz")
+    kernel = build_l1_initramfs(l1_initrd, jobs, programs, guestclock, l2_initrd)
+    argv = ["qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max",
+            "-m", L1_MEM, "-smp", "2", "-display", "none", "-nodefaults",
+            "-serial", "stdio", "-no-reboot", "-kernel", kernel, "-initrd", l1_initrd,
+            "-append", "console=ttyS0 quiet panic=-1"]
+    if os.environ.get("KVMEM_L1_NUMA"):
+        half = "4G"
+        argv += ["-object", f"memory-backend-ram,id=h0,size={half}",
+                 "-object", f"memory-backend-ram,id=h1,size={half}",
+                 "-numa", "node,nodeid=0,cpus=0,memdev=h0",
+                 "-numa", "node,nodeid=1,cpus=1,memdev=h1"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    results = {j.name: Result(j.name) for j in jobs}
+    names = [j.name for j in jobs]
+    cur = None
+    total = 120 + sum(j.timeout for j in jobs)
+    l1_log = []
+    stalled = False
+    for line in LineReader(proc, echo).lines(180, total):
+        if line is None:
+            stalled = True
+            break
+        m = re.match(r"=== job (\d+) (start|end rc=(\d+))", line)
+        if m:
+            idx = int(m[1])
+            if m[2] == "start":
+                cur = results[names[idx]]
+            else:
+                if cur is not None and cur.rc < 0:
+                    cur.rc = int(m[3])
+                if cur is not None:
+                    cur.finished = True
+                cur = None
+            continue
+        if cur is None:
+            l1_log.append(line)
+        elif not _parse_clock(line, cur):
+            cur.output.append(line)
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    if not any("=== L1 up kvm=yes" in l for l in l1_log) and not stalled:
+        raise HarnessError("the L1 VM did not get a /dev/kvm:\n" + "\n".join(l1_log[-30:]))
+    return [results[n] for n in names], stalled, l1_log
+
+
+def run_jobs(jobs, programs, echo=None):
+    """Runs jobs; returns one Result per job, in order.
+
+    programs: host binaries the jobs run (kvmem, maybe qemu), copied into the
+    L1 with their libraries when nested."""
+    build = os.environ.get("KVMEM_BUILD", os.path.join(source_root(), "build"))
+    guestclock = os.path.join(build, "tests", "guest", "guestclock")
+    if not os.path.exists(guestclock):
+        raise HarnessError(f"{guestclock} is missing: build the project first")
+    with tempfile.TemporaryDirectory(prefix="kvmem-guest-") as work:
+        l2_initrd = os.path.join(work, "l2.cpio.gz")
+        build_guest_initramfs(l2_initrd, {j.name: j.guest_script for j in jobs
+                                          if j.guest_script})
+        if kvm_kind() == "direct":
+            return _run_direct(jobs, guestclock, l2_initrd, echo)
+        results, stalled, l1_log = _run_nested_once(jobs, programs, guestclock, l2_initrd,
+                                                    echo, work)
+        if stalled:
+            todo = [j for j, r in zip(jobs, results) if not r.finished]
+            sys.stderr.write("kvmemtest: the L1 VM stopped making progress (NESTED.md's "
+                             f"flake); running {len(todo)} unfinished job(s) again in a "
+                             "fresh L1\n")
+            again, stalled2, _ = _run_nested_once(todo, programs, guestclock, l2_initrd,
+                                                  echo, work)
+            by_name = {r.name: r for r in again}
+            for i, r in enumerate(results):
+                if r.name in by_name:
+                    results[i] = by_name[r.name]
+                    results[i].retried = True
+            if stalled2:
+                sys.stderr.write("kvmemtest: the retry stalled too\n")
+        return results

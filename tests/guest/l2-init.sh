@@ -1,0 +1,35 @@
+#!/bin/sh
+# /init of the guest (L2) initramfs: busybox only.  It prints what the guest
+# sees about its memory and CPUs between "=== facts" markers, runs the
+# scenario's own guest script if the kernel command line names one
+# (kvmem.scenario=NAME runs /scenarios/NAME.sh), then powers off.
+# The harness (tests/guest/kvmemtest.py) parses these lines; the demo shows
+# them to a person.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+echo "KVMEM-GUEST-INIT"
+
+echo "=== facts"
+for d in /sys/firmware/memmap/*; do
+	[ -d "$d" ] || continue
+	echo "memmap $(cat "$d/start") $(cat "$d/end") $(cat "$d/type")"
+done
+# Top-level /proc/iomem lines only (nested ones start with blanks).
+grep -v '^ ' /proc/iomem | while read -r line; do echo "iomem $line"; done
+echo "nproc $(nproc)"
+echo "cpus_online $(cat /sys/devices/system/cpu/online)"
+grep -E '^(MemTotal|MemFree):' /proc/meminfo | while read -r k v u; do echo "meminfo $k $v"; done
+[ -d /sys/firmware/acpi/tables ] && echo "acpi_tables $(ls /sys/firmware/acpi/tables | tr '\n' ' ')"
+echo "=== end facts"
+
+scenario=$(sed -n 's/.*kvmem\.scenario=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$scenario" ] && [ -f "/scenarios/$scenario.sh" ]; then
+	echo "=== scenario $scenario"
+	sh "/scenarios/$scenario.sh"
+	echo "=== end scenario"
+fi
+
+echo "KVMEM-GUEST-DONE"
+poweroff -f

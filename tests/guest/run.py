@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Guest scenarios: boot a real Linux guest under kvmem and check what it reports.
+
+    tests/guest/run.py [-v] [SCENARIO ...]
+
+Each file in tests/guest/scenarios/*.scn states a kvmem command line and the
+facts the guest must report.  The format, one key per line:
+
+    # comment: what the scenario is about
+    args: -m 3584M -smp {smp}        kvmem's options (kernel/initrd/append added)
+    each: smp 1 2                    optional: one run per value, named NAME-smp1 ...,
+                                     with {smp} replaced in args, expect and guest
+    expect: usable == size("3584M") - LOW_CARVEOUT
+    expect: ram_above_4g
+    guest: cat /sys/devices/system/node/online    optional busybox sh line(s)
+    append: reboot=t                 optional: added to the guest kernel's command line
+    reset: on                        optional: leave out -no-reboot, so a guest reboot
+                                     resets the VM (the default is -no-reboot)
+    exit: 1                          optional: kvmem's expected exit status (default 0)
+
+An `expect:` line is a Python expression over the guest's facts:
+  usable         bytes of 'System RAM' in /sys/firmware/memmap (the e820 it got)
+  memmap         [(start, end_inclusive, type)] from /sys/firmware/memmap
+  iomem          [(start, end_inclusive, name)] top-level lines of /proc/iomem
+  ram_above_4g   True if /proc/iomem has System RAM at or above 4 GiB
+  high_ram       bytes of 'System RAM' in the memmap at or above 4 GiB
+  nproc          `nproc` in the guest
+  memtotal_kb    MemTotal from /proc/meminfo
+  acpi_tables    names in /sys/firmware/acpi/tables
+  guest          the lines the `guest:` script printed (every boot's)
+  console        every line of the run: guest console and kvmem's stderr
+  boots          how many times the guest's /init started
+  other("NAME")  the facts of another scenario run in the same batch
+  size("4G")     a QEMU size string in bytes; KiB MiB GiB; LOW_CARVEOUT (the
+                 bytes below 1 MiB that the e820 does not report usable,
+                 docs/memory-map.md)
+
+Runs directly on /dev/kvm when this machine has a real one, otherwise nested
+in one L1 VM (tests/guest/kvmemtest.py).  Prints a TAP line per scenario, the
+guest console of each failure, and a closing 'N passed, N failed' line.
+"""
+
+import argparse
+import glob
+import os
+import re
+import shlex
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kvmemtest  # noqa: E402
+
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+LOW_CARVEOUT = 0x100000 - 0x9fc00   # EBDA + VGA/ROM window + ACPI area
+
+
+def size(text):
+    """QEMU's size syntax for the values scenarios use (MiB by default)."""
+    m = re.fullmatch(r"(\d+)([kKmMgGtT]?)", text)
+    if not m:
+        raise ValueError(f"bad size {text!r}")
+    mult = {"": MiB, "k": KiB, "m": MiB, "g": GiB, "t": 1 << 40}[m[2].lower()]
+    return int(m[1]) * mult
+
+
+class Scenario:
+    def __init__(self, name, args, expects, guest, path, opts):
+        self.name, self.args, self.expects = name, args, expects
+        self.guest, self.path = guest, path
+        self.exit_status = int(opts.get("exit", "0"))
+        self.append = opts.get("append", "")
+        self.reset = opts.get("reset", "off") == "on"
+
+
+def load(path):
+    base = os.path.splitext(os.path.basename(path))[0]
+    args, expects, guest, each, opts = None, [], [], None, {}
+    with open(path) as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, val = line.partition(":")
+            val = val.strip()
+            if not sep:
+                raise SystemExit(f"{path}:{n}: expected 'key: value'")
+            if key == "args":
+                args = val
+            elif key == "expect":
+                expects.append(val)
+            elif key == "guest":
+                guest.append(val)
+            elif key == "each":
+                w = val.split()
+                each = (w[0], w[1:])
+            elif key in ("exit", "append", "reset"):
+                opts[key] = val
+            else:
+                raise SystemExit(f"{path}:{n}: unknown key '{key}'")
+    if args is None:
+        raise SystemExit(f"{path}: no 'args:' line")
+    variants = [(base, {})]
+    if each:
+        variants = [(f"{base}-{each[0]}{v}", {each[0]: v}) for v in each[1]]
+    def fill(text, subst):
+        for k, v in subst.items():
+            text = text.replace("{" + k + "}", v)
+        return text
+    return [Scenario(name, fill(args, subst), [fill(e, subst) for e in expects],
+                     [fill(g, subst) for g in guest], path, opts)
+            for name, subst in variants]
+
+
+def job_for(sc, kvmem):
+    argv = [kvmem] + shlex.split(sc.args) + [
+        "-kernel", "{kernel}", "-initrd", "{initrd}", "-serial", "stdio",
+        "-append", f"{kvmemtest.L2_APPEND} kvmem.scenario={sc.name} {sc.append}".strip()]
+    if not sc.reset:
+        argv.append("-no-reboot")
+    script = "\n".join(sc.guest) + "\n" if sc.guest else None
+    return kvmemtest.Job(sc.name, argv, guest_script=script)
+
+
+def evaluate(sc, res, by_name):
+    """Returns a list of problems; empty means the scenario passed."""
+    problems = []
+    if not res.finished:
+        return ["kvmem did not finish (watchdog or L1 stall)"]
+    if res.rc != sc.exit_status:
+        problems.append(f"kvmem exited {res.rc}, expected {sc.exit_status}")
+    facts = res.facts()
+    if facts is None:
+        return problems + ["the guest printed no facts (did it reach /init?)"]
+
+    def other(name):
+        r = by_name.get(name)
+        f = r.facts() if r else None
+        if f is None:
+            raise LookupError(f"scenario {name} has no facts")
+        return f
+
+    env = {
+        "usable": facts.usable_bytes(), "memmap": facts.memmap, "iomem": facts.iomem,
+        "ram_above_4g": any(s >= 4 * GiB and n == "System RAM" for s, _, n in facts.iomem),
+        "high_ram": sum(e - s + 1 for s, e, t in facts.memmap
+                        if t == "System RAM" and s >= 4 * GiB),
+        "nproc": facts.nproc, "memtotal_kb": facts.memtotal_kb,
+        "acpi_tables": facts.acpi_tables, "guest": res.scenario_lines(),
+        "console": res.output, "boots": res.output.count("KVMEM-GUEST-INIT"),
+        "other": other, "size": size, "KiB": KiB, "MiB": MiB, "GiB": GiB,
+        "LOW_CARVEOUT": LOW_CARVEOUT, "abs": abs, "sum": sum, "any": any, "all": all,
+        "len": len,
+    }
+    for e in sc.expects:
+        try:
+            ok = eval(e, {"__builtins__": {}}, env)  # scenario files are ours
+        except Exception as ex:  # a broken expectation is a failure, said plainly
+            problems.append(f"expect {e}: {type(ex).__name__}: {ex}")
+            continue
+        if not ok:
+            shown = {k: env[k] for k in ("usable", "nproc", "memtotal_kb", "ram_above_4g")
+                     if re.search(rf"\b{k}\b", e)}
+            problems.append(f"expect {e} is false (with {shown})")
+    return problems
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("names", nargs="*", help="scenario names (default: all)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="echo the consoles live")
+    ap.add_argument("--kvmem", default=None, help="kvmem binary (default: build/kvmem)")
+    opts = ap.parse_args()
+
+    build = os.environ.get("KVMEM_BUILD", os.path.join(kvmemtest.source_root(), "build"))
+    kvmem = os.path.abspath(opts.kvmem or os.path.join(build, "kvmem"))
+    files = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                          "scenarios", "*.scn")))
+    scenarios = [s for f in files for s in load(f)]
+    if opts.names:
+        wanted = set(opts.names)
+        # a scenario that reads other("X") needs X in the same batch
+        for s in scenarios:
+            if s.name in wanted:
+                for e in s.expects:
+                    wanted.update(re.findall(r'other\("([^"]+)"\)', e))
+        scenarios = [s for s in scenarios
+                     if s.name in wanted or os.path.basename(s.path)[:-4] in wanted]
+    if not scenarios:
+        print("no scenarios selected")
+        return 1
+
+    kind = kvmemtest.kvm_kind()
+    why = kvmemtest.kvm_usable()[1]
+    print(f"# {len(scenarios)} guest scenarios, {kind}" + (f" ({why})" if why else ""),
+          flush=True)
+    echo = (lambda line: print("  | " + line, flush=True)) if opts.verbose else None
+    try:
+        results = kvmemtest.run_jobs([job_for(s, kvmem) for s in scenarios], [kvmem], echo)
+    except kvmemtest.HarnessError as e:
+        print(f"not ok - harness: {e}")
+        print(f"0 passed, {len(scenarios)} failed")
+        return 1
+    by_name = {r.name: r for r in results}
+    passed = failed = 0
+    for i, (sc, res) in enumerate(zip(scenarios, results), 1):
+        problems = evaluate(sc, res, by_name)
+        note = " (after an L1 retry)" if res.retried else ""
+        timing = f" [init {res.init_ms / 1000:.1f}s, kvmem peak RSS {res.maxrss_kb // 1024} MiB]" \
+            if res.init_ms >= 0 else ""
+        if problems:
+            failed += 1
+            print(f"not ok {i} - {sc.name}{note}")
+            for p in problems:
+                print(f"#   {p}")
+            print(f"#   kvmem {sc.args}   ({sc.path})")
+            print("#   --- guest console (last 60 lines) ---")
+            for line in res.output[-60:]:
+                print("#   | " + line)
+        else:
+            passed += 1
+            print(f"ok {i} - {sc.name}{note}{timing}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
