@@ -37,6 +37,45 @@ struct config_smp {
 	uint32_t maxcpus; /* sockets * dies * cores * threads */
 };
 
+/* -object memory-backend-{ram,memfd,file},id=ID,size=N,... (QEMU's
+ * spelling).  Parsed into this plain struct; src/mem/backend.c creates the
+ * host memory from it.  -m alone makes kvmem create one MEMDEV_RAM itself,
+ * as QEMU does, and -machine memory-backend=ID names one of these instead. */
+#define CONFIG_MAX_MEMDEVS 64
+#define CONFIG_MAX_HOST_NODES 64
+
+enum memdev_type {
+	MEMDEV_RAM,   /* memory-backend-ram: anonymous memory */
+	MEMDEV_MEMFD, /* memory-backend-memfd */
+	MEMDEV_FILE,  /* memory-backend-file,mem-path=... */
+};
+
+enum memdev_policy { /* QEMU's HostMemPolicy, applied with mbind() */
+	MEMDEV_POLICY_DEFAULT,
+	MEMDEV_POLICY_PREFERRED,
+	MEMDEV_POLICY_BIND,
+	MEMDEV_POLICY_INTERLEAVE,
+};
+
+struct config_memdev {
+	char *id;
+	enum memdev_type type;
+	uint64_t size;             /* bytes, never 0 */
+	bool share;                /* default: off for ram/file, on for memfd (QEMU's) */
+	bool prealloc;
+	uint32_t prealloc_threads; /* default 1 */
+	bool merge;                /* MADV_MERGEABLE; QEMU's default is on */
+	bool dump;                 /* off = MADV_DONTDUMP; QEMU's default is on */
+	bool reserve;              /* off = MAP_NORESERVE; default on */
+	uint64_t host_nodes;       /* bitmap of host NUMA nodes; 0 = none given */
+	enum memdev_policy policy;
+	char *mem_path;            /* MEMDEV_FILE only */
+	uint64_t align;            /* MEMDEV_FILE: 0 = the file's page size */
+	bool hugetlb;              /* MEMDEV_MEMFD */
+	uint64_t hugetlbsize;      /* MEMDEV_MEMFD with hugetlb: 0 = default size */
+	bool seal;                 /* MEMDEV_MEMFD; QEMU's default is on */
+};
+
 enum serial_mode {
 	SERIAL_STDIO, /* default, and what -nographic implies */
 	SERIAL_FILE,  /* -serial file:PATH */
@@ -61,6 +100,9 @@ struct config {
 	bool nographic;
 	bool no_reboot;
 	const char *name; /* NULL when absent; -name guest=foo or -name foo */
+	struct config_memdev memdev[CONFIG_MAX_MEMDEVS]; /* -object memory-backend-* */
+	unsigned nr_memdevs;
+	const char *machine_memdev; /* -machine memory-backend=ID, NULL when absent */
 
 	char *name_buf; /* private: storage behind name, freed by config_free */
 };

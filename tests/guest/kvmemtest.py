@@ -51,6 +51,10 @@ class Job:
     argv: list            # VMM command line, with {kernel} and {initrd} placeholders
     timeout: int = 240    # seconds, for this one guest
     guest_script: str = None  # busybox sh run in the guest as /scenarios/NAME.sh
+    # busybox sh run beside the VMM on the machine that runs it (the L1 when
+    # nested), started right after the VMM; $VMM_PID is the VMM's pid.  Its
+    # lines come back prefixed "host| " (Result.host_lines()).
+    host_script: str = None
 
 
 @dataclasses.dataclass
@@ -66,6 +70,9 @@ class Result:
     def facts(self):
         """Parse the lines between '=== facts' and '=== end facts'."""
         return Facts.parse(self.output)
+
+    def host_lines(self):
+        return [l[len("host| "):] for l in self.output if l.startswith("host| ")]
 
     def scenario_lines(self):
         out, inside = [], False
@@ -264,10 +271,30 @@ poweroff -f
 """
 
 
-def _job_script(job, kernel, initrd, guestclock):
+def _job_script(job, kernel, initrd, guestclock, host_script_path):
+    """The shell script that runs one job, the same directly and in the L1."""
     argv = [a.format(kernel=kernel, initrd=initrd) for a in job.argv]
-    return ("timeout -s KILL %d %s %s\n" %
-            (job.timeout, guestclock, " ".join(shlex.quote(a) for a in argv)))
+    cmd = "timeout -s KILL %d %s %s" % (job.timeout, guestclock,
+                                        " ".join(shlex.quote(a) for a in argv))
+    if not job.host_script:
+        return cmd + "\n"
+    # guestclock forks the VMM, so the VMM is guestclock's only child.
+    return f"""{cmd} &
+clock=$!
+VMM_PID=""
+for i in $(seq 100); do
+	VMM_PID=$(cat /proc/$clock/task/$clock/children 2>/dev/null | cut -d' ' -f1)
+	[ -n "$VMM_PID" ] && break
+	sleep 0.05
+done
+export VMM_PID
+( sh {host_script_path} 2>&1 | while IFS= read -r l; do echo "host| $l"; done ) &
+host=$!
+wait $clock
+rc=$?
+kill $host 2>/dev/null
+exit $rc
+"""
 
 
 def build_l1_initramfs(out_path, jobs, programs, guestclock, l2_initrd):
@@ -300,7 +327,10 @@ def build_l1_initramfs(out_path, jobs, programs, guestclock, l2_initrd):
             name = f"{i:03d}"
             names.append(name)
             t.add_text(f"/jobs/{name}.sh",
-                       _job_script(job, "/l2/vmlinuz", "/l2/initrd.gz", "/bin/guestclock"))
+                       _job_script(job, "/l2/vmlinuz", "/l2/initrd.gz", "/bin/guestclock",
+                                   f"/jobs/{name}.host.sh"))
+            if job.host_script:
+                t.add_text(f"/jobs/{name}.host.sh", job.host_script, 0o755)
         t.add_text("/jobs/order", "\n".join(names) + "\n")
         t.pack(out_path)
     return kernel
@@ -348,14 +378,18 @@ def _parse_clock(line, res):
     return True
 
 
-def _run_direct(jobs, guestclock, l2_initrd, echo):
+def _run_direct(jobs, guestclock, l2_initrd, echo, workdir):
     kernel, _ = find_kernel()
     results = []
     for job in jobs:
         res = Result(job.name)
-        argv = [guestclock] + [a.format(kernel=kernel, initrd=l2_initrd) for a in job.argv]
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+        host_path = os.path.join(workdir, f"{job.name}.host.sh")
+        if job.host_script:
+            with open(host_path, "w") as f:
+                f.write(job.host_script)
+        script = _job_script(job, kernel, l2_initrd, guestclock, host_path)
+        proc = subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         for line in LineReader(proc, echo).lines(job.timeout, job.timeout):
             if line is None:
                 proc.kill()
@@ -433,7 +467,7 @@ def run_jobs(jobs, programs, echo=None):
         build_guest_initramfs(l2_initrd, {j.name: j.guest_script for j in jobs
                                           if j.guest_script})
         if kvm_kind() == "direct":
-            return _run_direct(jobs, guestclock, l2_initrd, echo)
+            return _run_direct(jobs, guestclock, l2_initrd, echo, work)
         results, stalled, l1_log = _run_nested_once(jobs, programs, guestclock, l2_initrd,
                                                     echo, work)
         if stalled:

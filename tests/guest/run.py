@@ -13,6 +13,8 @@ facts the guest must report.  The format, one key per line:
     expect: usable == size("3584M") - LOW_CARVEOUT
     expect: ram_above_4g
     guest: cat /sys/devices/system/node/online    optional busybox sh line(s)
+    host: kvmemctl ... | grep x      optional busybox sh line(s) run beside kvmem (in the
+                                     L1 when nested) once it started; $VMM_PID is kvmem's
     append: reboot=t                 optional: added to the guest kernel's command line
     reset: on                        optional: leave out -no-reboot, so a guest reboot
                                      resets the VM (the default is -no-reboot)
@@ -28,6 +30,7 @@ An `expect:` line is a Python expression over the guest's facts:
   memtotal_kb    MemTotal from /proc/meminfo
   acpi_tables    names in /sys/firmware/acpi/tables
   guest          the lines the `guest:` script printed (every boot's)
+  host           the lines the `host:` script printed
   console        every line of the run: guest console and kvmem's stderr
   boots          how many times the guest's /init started
   other("NAME")  the facts of another scenario run in the same batch
@@ -64,9 +67,9 @@ def size(text):
 
 
 class Scenario:
-    def __init__(self, name, args, expects, guest, path, opts):
+    def __init__(self, name, args, expects, guest, host, path, opts):
         self.name, self.args, self.expects = name, args, expects
-        self.guest, self.path = guest, path
+        self.guest, self.host, self.path = guest, host, path
         self.exit_status = int(opts.get("exit", "0"))
         self.append = opts.get("append", "")
         self.reset = opts.get("reset", "off") == "on"
@@ -74,7 +77,7 @@ class Scenario:
 
 def load(path):
     base = os.path.splitext(os.path.basename(path))[0]
-    args, expects, guest, each, opts = None, [], [], None, {}
+    args, expects, guest, host, each, opts = None, [], [], [], None, {}
     with open(path) as f:
         for n, raw in enumerate(f, 1):
             line = raw.strip()
@@ -90,6 +93,8 @@ def load(path):
                 expects.append(val)
             elif key == "guest":
                 guest.append(val)
+            elif key == "host":
+                host.append(val)
             elif key == "each":
                 w = val.split()
                 each = (w[0], w[1:])
@@ -107,7 +112,8 @@ def load(path):
             text = text.replace("{" + k + "}", v)
         return text
     return [Scenario(name, fill(args, subst), [fill(e, subst) for e in expects],
-                     [fill(g, subst) for g in guest], path, opts)
+                     [fill(g, subst) for g in guest], [fill(h, subst) for h in host],
+                     path, opts)
             for name, subst in variants]
 
 
@@ -118,7 +124,8 @@ def job_for(sc, kvmem):
     if not sc.reset:
         argv.append("-no-reboot")
     script = "\n".join(sc.guest) + "\n" if sc.guest else None
-    return kvmemtest.Job(sc.name, argv, guest_script=script)
+    host = "\n".join(sc.host) + "\n" if sc.host else None
+    return kvmemtest.Job(sc.name, argv, guest_script=script, host_script=host)
 
 
 def evaluate(sc, res, by_name):
@@ -146,7 +153,7 @@ def evaluate(sc, res, by_name):
                         if t == "System RAM" and s >= 4 * GiB),
         "nproc": facts.nproc, "memtotal_kb": facts.memtotal_kb,
         "acpi_tables": facts.acpi_tables, "guest": res.scenario_lines(),
-        "console": res.output, "boots": res.output.count("KVMEM-GUEST-INIT"),
+        "console": res.output, "host": res.host_lines(), "boots": res.output.count("KVMEM-GUEST-INIT"),
         "other": other, "size": size, "KiB": KiB, "MiB": MiB, "GiB": GiB,
         "LOW_CARVEOUT": LOW_CARVEOUT, "abs": abs, "sum": sum, "any": any, "all": all,
         "len": len,
