@@ -411,12 +411,13 @@ def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir):
             "-m", L1_MEM, "-smp", "2", "-display", "none", "-nodefaults",
             "-serial", "stdio", "-no-reboot", "-kernel", kernel, "-initrd", l1_initrd,
             "-append", "console=ttyS0 quiet panic=-1"]
-    if os.environ.get("KVMEM_L1_NUMA"):
-        half = "4G"
-        argv += ["-object", f"memory-backend-ram,id=h0,size={half}",
-                 "-object", f"memory-backend-ram,id=h1,size={half}",
-                 "-numa", "node,nodeid=0,cpus=0,memdev=h0",
-                 "-numa", "node,nodeid=1,cpus=1,memdev=h1"]
+    # The L1 always has two host NUMA nodes (one vCPU and half the memory
+    # each), so scenarios can check host-nodes/policy in numa_maps.
+    half = f"{int(L1_MEM[:-1]) // 2}G"
+    argv += ["-object", f"memory-backend-ram,id=h0,size={half}",
+             "-object", f"memory-backend-ram,id=h1,size={half}",
+             "-numa", "node,nodeid=0,cpus=0,memdev=h0",
+             "-numa", "node,nodeid=1,cpus=1,memdev=h1"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL)
     results = {j.name: Result(j.name) for j in jobs}
@@ -448,7 +449,7 @@ def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir):
     if proc.poll() is None:
         proc.kill()
     proc.wait()
-    if not any("=== L1 up kvm=yes" in l for l in l1_log) and not stalled:
+    if not any("=== L1 up kvm=yes" in line for line in l1_log) and not stalled:
         raise HarnessError("the L1 VM did not get a /dev/kvm:\n" + "\n".join(l1_log[-30:]))
     return [results[n] for n in names], stalled, l1_log
 
