@@ -43,20 +43,25 @@ static uint64_t shl(uint64_t v, unsigned shift)
 	return shift >= 64 ? 0 : v << shift;
 }
 
-static uint64_t apic_id_wide(const struct topology *t, uint32_t idx)
+void topology_cpu_pos(const struct topology *t, uint32_t idx, struct topology_pos *pos)
 {
-	/* Threads vary fastest, then cores, then dies: QEMU's cpu index
-	 * order, which is also the order vCPUs are started in. */
 	uint64_t per_core = t->threads;
 	uint64_t per_die = per_core * t->cores;
 	uint64_t per_socket = per_die * t->dies;
-	uint64_t thread = idx % per_core;
-	uint64_t core = idx / per_core % t->cores;
-	uint64_t die = idx / per_die % t->dies;
-	uint64_t socket = idx / per_socket;
 
-	return shl(socket, topology_pkg_shift(t)) | shl(die, t->core_bits + t->thread_bits) |
-	       shl(core, t->thread_bits) | thread;
+	pos->thread = (uint32_t)(idx % per_core);
+	pos->core = (uint32_t)(idx / per_core % t->cores);
+	pos->die = (uint32_t)(idx / per_die % t->dies);
+	pos->socket = (uint32_t)(idx / per_socket);
+}
+
+static uint64_t apic_id_wide(const struct topology *t, uint32_t idx)
+{
+	struct topology_pos p;
+
+	topology_cpu_pos(t, idx, &p);
+	return shl(p.socket, topology_pkg_shift(t)) | shl(p.die, t->core_bits + t->thread_bits) |
+	       shl(p.core, t->thread_bits) | p.thread;
 }
 
 uint32_t topology_apic_id(const struct topology *t, uint32_t idx)

@@ -27,6 +27,13 @@ struct topology {
 
 void topology_from_config(const struct config_smp *smp, struct topology *t);
 
+/* Where CPU index idx sits: threads vary fastest, then cores, dies and
+ * sockets (QEMU's CPU index order, and the order vCPUs are started in). */
+struct topology_pos {
+	uint32_t socket, die, core, thread;
+};
+void topology_cpu_pos(const struct topology *t, uint32_t idx, struct topology_pos *pos);
+
 /* APIC id of CPU index idx (0 <= idx < maxcpus). */
 uint32_t topology_apic_id(const struct topology *t, uint32_t idx);
 

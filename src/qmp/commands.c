@@ -1,0 +1,259 @@
+/* commands.c - kvmem's QMP commands; see commands.h.
+ *
+ * Results carry QEMU 7.2's field names and types (the qapi schema files); where
+ * kvmem has a fact QEMU models differently the value is kvmem's truth
+ * (query-memdev says reserve=false because kvmem maps guest RAM with
+ * MAP_NORESERVE).  docs/qmp.md lists every command and its differences.
+ */
+#include "qmp/commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "machine.h"
+#include "qmp/hmp.h"
+#include "util/buf.h"
+
+static struct machine *machine_of(const struct qmp_request *req)
+{
+	return req->ctx;
+}
+
+/* ---- run state ---- */
+
+static int cmd_query_status(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+
+	(void)err;
+	/* singlestep: QEMU 7.2 still reports it (always false with KVM) */
+	*ret = json_pack("{s:b, s:b, s:s}", "running", m->runstate == MACHINE_RUNNING,
+			 "singlestep", 0, "status", machine_runstate_name(m->runstate));
+	return 0;
+}
+
+static int cmd_stop(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)ret;
+	(void)err;
+	machine_stop(machine_of(req));
+	return 0;
+}
+
+static int cmd_cont(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)ret;
+	(void)err;
+	machine_cont(machine_of(req));
+	return 0;
+}
+
+static int cmd_system_powerdown(const struct qmp_request *req, json_t **ret,
+				struct qmp_error *err)
+{
+	(void)ret;
+	(void)err;
+	machine_powerdown(machine_of(req));
+	return 0;
+}
+
+static int cmd_system_reset(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)ret;
+	(void)err;
+	machine_system_reset(machine_of(req));
+	return 0;
+}
+
+static int cmd_quit(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)ret;
+	(void)err;
+	machine_quit(machine_of(req));
+	return 0;
+}
+
+/* ---- CPUs and memory ---- */
+
+static int cmd_query_cpus_fast(const struct qmp_request *req, json_t **ret,
+			       struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+	json_t *list = json_array();
+
+	(void)err;
+	for (uint32_t i = 0; i < m->topo.cpus; i++) {
+		struct topology_pos pos;
+		json_t *props;
+		char path[64];
+
+		topology_cpu_pos(&m->topo, i, &pos);
+		props = json_pack("{s:i, s:i, s:i}", "core-id", pos.core, "thread-id", pos.thread,
+				  "socket-id", pos.socket);
+		if (m->topo.dies > 1) /* QEMU names dies only when there are several */
+			json_object_set_new(props, "die-id", json_integer(pos.die));
+		/* QEMU's pc machine creates the CPUs first, as unattached
+		 * devices 0, 2, 4... (each CPU's APIC takes the odd number). */
+		snprintf(path, sizeof(path), "/machine/unattached/device[%u]", 2 * i);
+		json_array_append_new(list, json_pack("{s:I, s:o, s:s, s:i, s:s}", "thread-id",
+						      (json_int_t)machine_vcpu_tid(m, i), "props",
+						      props, "qom-path", path, "cpu-index", i,
+						      "target", "x86_64"));
+	}
+	*ret = list;
+	return 0;
+}
+
+static int cmd_query_memory_size_summary(const struct qmp_request *req, json_t **ret,
+					 struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+
+	(void)err;
+	/* Nothing can be plugged yet; QEMU reports 0 too until a DIMM is. */
+	*ret = json_pack("{s:I, s:I}", "base-memory", (json_int_t)m->layout.ram_size,
+			 "plugged-memory", (json_int_t)0);
+	return 0;
+}
+
+/* One backend as QEMU's Memdev.  The attributes say what kvmem did when it
+ * created the mapping: an anonymous private MAP_NORESERVE mapping with no
+ * madvise and no mbind for -m's pc.ram. */
+static json_t *memdev_json(const struct backend *b)
+{
+	return json_pack("{s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:[], s:s}", "id", b->id, "size",
+			 (json_int_t)b->size, "merge", 0, "dump", 1, "prealloc", 0, "share",
+			 b->shared, "reserve", 0, "host-nodes", "policy", "default");
+}
+
+static int cmd_query_memdev(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+
+	(void)err;
+	*ret = json_pack("[o]", memdev_json(&m->ram));
+	return 0;
+}
+
+/* QEMU's HumanReadableText, for x-query-* commands behind "info" ones. */
+static int human_readable(struct buf *b, json_t **ret, struct qmp_error *err)
+{
+	if (b->failed) {
+		buf_free(b);
+		return qmp_error_set(err, QMP_ERR_GENERIC, "out of memory");
+	}
+	*ret = json_pack("{s:s}", "human-readable-text", b->data ? b->data : "");
+	buf_free(b);
+	return 0;
+}
+
+static int cmd_x_query_numa(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	struct buf b = {0};
+
+	(void)req;
+	/* kvmem has no guest NUMA nodes yet. */
+	buf_puts(&b, "0 nodes\n");
+	return human_readable(&b, ret, err);
+}
+
+static void mtree_line(struct buf *b, uint64_t start, uint64_t size, const char *kind,
+		       const char *what)
+{
+	buf_printf(b, "  %016llx-%016llx (%s): %s\n", (unsigned long long)start,
+		   (unsigned long long)(start + size - 1), kind, what);
+}
+
+/* "info mtree": kvmem's guest physical memory map, from the objects that
+ * define it (layout, guest_mem, the buses), in QEMU's line format. */
+static int cmd_x_query_mtree(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+	struct buf b = {0};
+	char what[192];
+
+	buf_puts(&b, "address-space: memory\n");
+	for (unsigned i = 0; i < m->gm.nr; i++) {
+		const struct guest_region *r = &m->gm.region[i];
+
+		/* vm_map_memory registers guest_mem region i as KVM slot i. */
+		snprintf(what, sizeof(what), "%s @%s %016llx-%016llx, KVM slot %u", r->name,
+			 r->backend->id, (unsigned long long)r->backend_offset,
+			 (unsigned long long)(r->backend_offset + r->size - 1), i);
+		mtree_line(&b, r->gpa, r->size, "ram", what);
+	}
+	if (m->layout.device_mem_size) {
+		snprintf(what, sizeof(what), "device-memory, %u hotplug slots, nothing plugged",
+			 m->layout.slots);
+		mtree_line(&b, m->layout.device_mem_base, m->layout.device_mem_size,
+			   "device-memory", what);
+	}
+	mtree_line(&b, LAYOUT_IOAPIC, 0x1000, "i/o", "ioapic (in KVM)");
+	mtree_line(&b, LAYOUT_LAPIC, 0x1000, "i/o", "lapic (in KVM)");
+	for (unsigned i = 0; i < m->mmio.nr; i++)
+		mtree_line(&b, m->mmio.range[i].base, m->mmio.range[i].len, "i/o",
+			   m->mmio.range[i].name);
+	buf_puts(&b, "\naddress-space: I/O\n");
+	for (unsigned i = 0; i < m->pio.nr; i++)
+		mtree_line(&b, m->pio.range[i].base, m->pio.range[i].len, "i/o",
+			   m->pio.range[i].name);
+	return human_readable(&b, ret, err);
+}
+
+/* ---- the human monitor ---- */
+
+static const struct qmp_arg hmp_args[] = {
+	{.name = "command-line", .type = QMP_TYPE_STR},
+	{.name = "cpu-index", .type = QMP_TYPE_INT, .optional = true},
+	{.name = NULL},
+};
+
+static int cmd_human_monitor_command(const struct qmp_request *req, json_t **ret,
+				     struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+	json_t *cpu = json_object_get(req->args, "cpu-index");
+	struct buf out = {0}, crlf = {0};
+
+	if (cpu && (json_integer_value(cpu) < 0 || json_integer_value(cpu) >= m->topo.cpus))
+		return qmp_error_set(err, QMP_ERR_GENERIC, "Parameter 'cpu-index' expects a CPU number");
+	hmp_execute(req->table, req->ctx, json_string_value(json_object_get(req->args, "command-line")),
+		    &out);
+	/* QEMU's monitor ends every line with "\r\n", here too. */
+	for (size_t i = 0; i < out.len; i++) {
+		if (out.data[i] == '\n')
+			buf_append(&crlf, "\r", 1);
+		buf_append(&crlf, &out.data[i], 1);
+	}
+	buf_free(&out);
+	if (crlf.failed) {
+		buf_free(&crlf);
+		return qmp_error_set(err, QMP_ERR_GENERIC, "out of memory");
+	}
+	*ret = json_string(crlf.data ? crlf.data : "");
+	buf_free(&crlf);
+	return 0;
+}
+
+/* ---- the table ---- */
+
+static const struct qmp_command commands[] = {
+	{.name = "qmp_capabilities", .fn = qmp_cmd_capabilities, .args = qmp_capabilities_args,
+	 .flags = QMP_CMD_NEGOTIATION},
+	{.name = "query-version", .fn = qmp_cmd_query_version},
+	{.name = "query-commands", .fn = qmp_cmd_query_commands},
+	{.name = "query-status", .fn = cmd_query_status},
+	{.name = "stop", .fn = cmd_stop},
+	{.name = "cont", .fn = cmd_cont},
+	{.name = "system_powerdown", .fn = cmd_system_powerdown},
+	{.name = "system_reset", .fn = cmd_system_reset},
+	{.name = "quit", .fn = cmd_quit},
+	{.name = "query-cpus-fast", .fn = cmd_query_cpus_fast},
+	{.name = "query-memory-size-summary", .fn = cmd_query_memory_size_summary},
+	{.name = "query-memdev", .fn = cmd_query_memdev},
+	{.name = "human-monitor-command", .fn = cmd_human_monitor_command, .args = hmp_args},
+	{.name = "x-query-numa", .fn = cmd_x_query_numa},
+	{.name = "x-kvmem-query-mtree", .fn = cmd_x_query_mtree},
+};
+
+const struct qmp_commands kvmem_qmp_commands = {commands, sizeof(commands) / sizeof(commands[0])};
