@@ -5,8 +5,8 @@
 set -euo pipefail
 
 packages=(
-	# build
-	gcc clang meson ninja-build pkg-config libcmocka-dev
+	# build (libclang-rt-dev: clang's sanitizer and libFuzzer runtimes)
+	gcc clang libclang-rt-dev meson ninja-build pkg-config libcmocka-dev libjansson-dev
 	# tests: ACPI disassembly, guest images, the nested L1 VM and the QEMU reference
 	acpica-tools python3 file cpio busybox-static linux-image-amd64
 	qemu-system-x86 qemu-system-data seabios

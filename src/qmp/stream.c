@@ -48,6 +48,13 @@ static bool is_resync(unsigned char c)
 	       c == 0xfe || c == 0xff;
 }
 
+/* Add c to the message; false once the message is over the limit. */
+static bool grow(struct json_stream *s, unsigned char c)
+{
+	buf_append(&s->msg, &c, 1);
+	return s->msg.len <= s->limit && !s->msg.failed;
+}
+
 static bool emit(struct json_stream *s, enum stream_event ev, stream_fn fn, void *opaque)
 {
 	bool go = fn(opaque, ev, s->msg.data ? s->msg.data : "", s->msg.len);
@@ -63,6 +70,7 @@ bool json_stream_feed(struct json_stream *s, const char *data, size_t n, stream_
 		      void *opaque)
 {
 	for (size_t i = 0; i < n; i++) {
+		bool fits = true;
 		unsigned char c = (unsigned char)data[i];
 
 		switch (s->state) {
@@ -75,7 +83,7 @@ bool json_stream_feed(struct json_stream *s, const char *data, size_t n, stream_
 		case ST_START:
 			if (is_ws(c))
 				continue;
-			buf_append(&s->msg, &c, 1);
+			fits = grow(s, c);
 			if (is_bad(c)) {
 				if (!emit(s, STREAM_LEX_ERROR, fn, opaque))
 					return false;
@@ -100,10 +108,11 @@ bool json_stream_feed(struct json_stream *s, const char *data, size_t n, stream_
 				i--; /* the delimiter belongs to what follows */
 				continue;
 			}
-			buf_append(&s->msg, &c, 1);
+			fits = grow(s, c);
 			break;
 		case ST_NESTED:
-			buf_append(&s->msg, &c, 1);
+			if (!(fits = grow(s, c)))
+				break;
 			if (is_bad(c)) {
 				if (!emit(s, STREAM_LEX_ERROR, fn, opaque))
 					return false;
@@ -121,7 +130,8 @@ bool json_stream_feed(struct json_stream *s, const char *data, size_t n, stream_
 			break;
 		case ST_STRING:
 		case ST_TOP_STR:
-			buf_append(&s->msg, &c, 1);
+			if (!(fits = grow(s, c)))
+				break;
 			if (c < 0x20 || c == 0xfe || c == 0xff) {
 				if (!emit(s, STREAM_LEX_ERROR, fn, opaque))
 					return false;
@@ -141,7 +151,7 @@ bool json_stream_feed(struct json_stream *s, const char *data, size_t n, stream_
 			}
 			break;
 		}
-		if (s->msg.len > s->limit || s->msg.failed) {
+		if (!fits) {
 			fn(opaque, STREAM_TOO_LARGE, s->msg.data, s->msg.len);
 			buf_reset(&s->msg);
 			s->state = ST_START;

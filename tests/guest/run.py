@@ -14,7 +14,10 @@ facts the guest must report.  The format, one key per line:
     expect: ram_above_4g
     guest: cat /sys/devices/system/node/online    optional busybox sh line(s)
     host: kvmemctl ... | grep x      optional busybox sh line(s) run beside kvmem (in the
-                                     L1 when nested) once it started; $VMM_PID is kvmem's
+                                     L1 when nested) once it started; $VMM_PID is kvmem's,
+                                     `wait_for TEXT` waits for TEXT on the guest console,
+                                     kvmemctl and qmpcheck are on $PATH, $KVMEM_SRC is
+                                     the source tree (kvmemtest.Job.host_script)
     append: reboot=t                 optional: added to the guest kernel's command line
     reset: on                        optional: leave out -no-reboot, so a guest reboot
                                      resets the VM (the default is -no-reboot)
@@ -33,6 +36,8 @@ An `expect:` line is a Python expression over the guest's facts:
   host           the lines the `host:` script printed
   console        every line of the run: guest console and kvmem's stderr
   boots          how many times the guest's /init started
+  between(A, B)  the console lines after the first one holding A and before
+                 the next one holding B
   other("NAME")  the facts of another scenario run in the same batch
   size("4G")     a QEMU size string in bytes; KiB MiB GiB; LOW_CARVEOUT (the
                  bytes below 1 MiB that the e820 does not report usable,
@@ -128,6 +133,12 @@ def job_for(sc, kvmem):
     return kvmemtest.Job(sc.name, argv, guest_script=script, host_script=host)
 
 
+def _between(lines, start, end):
+    i = next((n for n, l in enumerate(lines) if start in l), len(lines))
+    j = next((n for n, l in enumerate(lines) if n > i and end in l), len(lines))
+    return lines[i + 1:j]
+
+
 def evaluate(sc, res, by_name):
     """Returns a list of problems; empty means the scenario passed."""
     problems = []
@@ -156,11 +167,13 @@ def evaluate(sc, res, by_name):
         "console": res.output, "host": res.host_lines(), "boots": res.output.count("KVMEM-GUEST-INIT"),
         "other": other, "size": size, "KiB": KiB, "MiB": MiB, "GiB": GiB,
         "LOW_CARVEOUT": LOW_CARVEOUT, "abs": abs, "sum": sum, "any": any, "all": all,
-        "len": len,
+        "len": len, "min": min, "max": max, "int": int, "float": float, "zip": zip,
+        "between": lambda a, b: _between(res.output, a, b),
     }
     for e in sc.expects:
         try:
-            ok = eval(e, {"__builtins__": {}}, env)  # scenario files are ours
+            # env as globals: generator expressions see its names too
+            ok = eval(e, {"__builtins__": {}, **env})  # scenario files are ours
         except Exception as ex:  # a broken expectation is a failure, said plainly
             problems.append(f"expect {e}: {type(ex).__name__}: {ex}")
             continue
@@ -201,8 +214,13 @@ def main():
     print(f"# {len(scenarios)} guest scenarios, {kind}" + (f" ({why})" if why else ""),
           flush=True)
     echo = (lambda line: print("  | " + line, flush=True)) if opts.verbose else None
+    # the monitors' client and checker, for host: lines
+    tools = [os.path.join(build, "tools", "kvmemctl"), os.path.join(build, "tests", "qmp",
+                                                                   "qmpcheck")]
+    data = [os.path.join(kvmemtest.source_root(), "tests", "qmp", "transcript-qemu-7.2.txt")]
     try:
-        results = kvmemtest.run_jobs([job_for(s, kvmem) for s in scenarios], [kvmem], echo)
+        results = kvmemtest.run_jobs([job_for(s, kvmem) for s in scenarios], [kvmem] + tools,
+                                     echo, data)
     except kvmemtest.HarnessError as e:
         print(f"not ok - harness: {e}")
         print(f"0 passed, {len(scenarios)} failed")
