@@ -7,6 +7,7 @@
  */
 #include "qmp/commands.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -157,46 +158,86 @@ static int cmd_x_query_numa(const struct qmp_request *req, json_t **ret, struct 
 	return human_readable(&b, ret, err);
 }
 
-static void mtree_line(struct buf *b, uint64_t start, uint64_t size, const char *kind,
-		       const char *what)
+struct mtree_entry {
+	uint64_t start, size;
+	const char *kind;
+	char what[160];
+};
+
+struct mtree {
+	struct mtree_entry e[GUEST_MEM_MAX_REGIONS + 2 * BUS_MAX_RANGES + 4];
+	unsigned n;
+};
+
+static void mtree_add(struct mtree *t, uint64_t start, uint64_t size, const char *kind,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void mtree_add(struct mtree *t, uint64_t start, uint64_t size, const char *kind,
+		      const char *fmt, ...)
 {
-	buf_printf(b, "  %016llx-%016llx (%s): %s\n", (unsigned long long)start,
-		   (unsigned long long)(start + size - 1), kind, what);
+	struct mtree_entry *e;
+	va_list ap;
+
+	if (t->n == sizeof(t->e) / sizeof(t->e[0]) || !size)
+		return;
+	e = &t->e[t->n++];
+	*e = (struct mtree_entry){.start = start, .size = size, .kind = kind};
+	va_start(ap, fmt);
+	vsnprintf(e->what, sizeof(e->what), fmt, ap);
+	va_end(ap);
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct mtree_entry *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* One address space, in address order, in QEMU's "info mtree" line format. */
+static void mtree_print(struct buf *b, const char *name, struct mtree *t)
+{
+	qsort(t->e, t->n, sizeof(t->e[0]), by_start);
+	buf_printf(b, "address-space: %s\n", name);
+	for (unsigned i = 0; i < t->n; i++)
+		buf_printf(b, "  %016llx-%016llx (%s): %s\n", (unsigned long long)t->e[i].start,
+			   (unsigned long long)(t->e[i].start + t->e[i].size - 1), t->e[i].kind,
+			   t->e[i].what);
 }
 
 /* "info mtree": kvmem's guest physical memory map, from the objects that
- * define it (layout, guest_mem, the buses), in QEMU's line format. */
+ * define it (layout, guest_mem, the buses). */
 static int cmd_x_query_mtree(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	struct machine *m = machine_of(req);
+	struct mtree *t = calloc(1, sizeof(*t));
 	struct buf b = {0};
-	char what[192];
 
-	buf_puts(&b, "address-space: memory\n");
+	if (!t)
+		return qmp_error_set(err, QMP_ERR_GENERIC, "out of memory");
 	for (unsigned i = 0; i < m->gm.nr; i++) {
 		const struct guest_region *r = &m->gm.region[i];
 
 		/* vm_map_memory registers guest_mem region i as KVM slot i. */
-		snprintf(what, sizeof(what), "%s @%s %016llx-%016llx, KVM slot %u", r->name,
-			 r->backend->id, (unsigned long long)r->backend_offset,
-			 (unsigned long long)(r->backend_offset + r->size - 1), i);
-		mtree_line(&b, r->gpa, r->size, "ram", what);
+		mtree_add(t, r->gpa, r->size, "ram", "%s @%s %016llx-%016llx, KVM slot %u", r->name,
+			  r->backend->id, (unsigned long long)r->backend_offset,
+			  (unsigned long long)(r->backend_offset + r->size - 1), i);
 	}
-	if (m->layout.device_mem_size) {
-		snprintf(what, sizeof(what), "device-memory, %u hotplug slots, nothing plugged",
-			 m->layout.slots);
-		mtree_line(&b, m->layout.device_mem_base, m->layout.device_mem_size,
-			   "device-memory", what);
-	}
-	mtree_line(&b, LAYOUT_IOAPIC, 0x1000, "i/o", "ioapic (in KVM)");
-	mtree_line(&b, LAYOUT_LAPIC, 0x1000, "i/o", "lapic (in KVM)");
+	mtree_add(t, m->layout.device_mem_base, m->layout.device_mem_size, "device-memory",
+		  "device-memory, %u hotplug slots, nothing plugged", m->layout.slots);
+	mtree_add(t, LAYOUT_IOAPIC, 0x1000, "i/o", "ioapic (in KVM)");
+	mtree_add(t, LAYOUT_LAPIC, 0x1000, "i/o", "lapic (in KVM)");
 	for (unsigned i = 0; i < m->mmio.nr; i++)
-		mtree_line(&b, m->mmio.range[i].base, m->mmio.range[i].len, "i/o",
-			   m->mmio.range[i].name);
-	buf_puts(&b, "\naddress-space: I/O\n");
+		mtree_add(t, m->mmio.range[i].base, m->mmio.range[i].len, "i/o", "%s",
+			  m->mmio.range[i].name);
+	mtree_print(&b, "memory", t);
+	t->n = 0;
 	for (unsigned i = 0; i < m->pio.nr; i++)
-		mtree_line(&b, m->pio.range[i].base, m->pio.range[i].len, "i/o",
-			   m->pio.range[i].name);
+		mtree_add(t, m->pio.range[i].base, m->pio.range[i].len, "i/o", "%s",
+			  m->pio.range[i].name);
+	buf_puts(&b, "\n");
+	mtree_print(&b, "I/O", t);
+	free(t);
 	return human_readable(&b, ret, err);
 }
 
@@ -219,12 +260,7 @@ static int cmd_human_monitor_command(const struct qmp_request *req, json_t **ret
 		return qmp_error_set(err, QMP_ERR_GENERIC, "Parameter 'cpu-index' expects a CPU number");
 	hmp_execute(req->table, req->ctx, json_string_value(json_object_get(req->args, "command-line")),
 		    &out);
-	/* QEMU's monitor ends every line with "\r\n", here too. */
-	for (size_t i = 0; i < out.len; i++) {
-		if (out.data[i] == '\n')
-			buf_append(&crlf, "\r", 1);
-		buf_append(&crlf, &out.data[i], 1);
-	}
+	hmp_crlf(&crlf, out.data ? out.data : "", out.len);
 	buf_free(&out);
 	if (crlf.failed) {
 		buf_free(&crlf);

@@ -359,3 +359,12 @@ void hmp_execute(const struct qmp_commands *qmp_table, void *ctx, const char *li
 	}
 	c->fn(&h, c, trimmed);
 }
+
+void hmp_crlf(struct buf *out, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\n')
+			buf_append(out, "\r", 1);
+		buf_append(out, &text[i], 1);
+	}
+}

@@ -24,6 +24,10 @@
 void hmp_execute(const struct qmp_commands *table, void *ctx, const char *line,
 		 struct buf *out);
 
+/* Append text to out with every "\n" made "\r\n", as QEMU's monitor sends
+ * its lines (on a socket and in human-monitor-command's answer). */
+void hmp_crlf(struct buf *out, const char *text, size_t len);
+
 /* The banner a human monitor prints when it starts. */
 #define HMP_BANNER "kvmem " KVMEM_VERSION " monitor - type 'help' for more information\n"
 /* QEMU's prompt, so that scripts waiting for it work unchanged. */

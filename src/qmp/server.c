@@ -244,11 +244,7 @@ static void queue_text(struct client *c, const char *text, size_t len)
 {
 	struct buf b = {0};
 
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] == '\n')
-			buf_append(&b, "\r", 1);
-		buf_append(&b, &text[i], 1);
-	}
+	hmp_crlf(&b, text, len);
 	queue(c, b.data ? b.data : "", b.len);
 	buf_free(&b);
 }
