@@ -44,8 +44,14 @@ enum machine_runstate {
 
 /* What ends the current run of the VM, and how QMP's SHUTDOWN or RESET
  * event describes it. */
-enum machine_end_kind { MACHINE_END_NONE, MACHINE_END_POWEROFF, MACHINE_END_RESET,
-			MACHINE_END_CRASH, MACHINE_END_QUIT, MACHINE_END_ERROR };
+enum machine_end_kind {
+	MACHINE_END_NONE,
+	MACHINE_END_POWEROFF,
+	MACHINE_END_RESET,
+	MACHINE_END_CRASH,
+	MACHINE_END_QUIT,
+	MACHINE_END_ERROR,
+};
 
 struct machine_end {
 	enum machine_end_kind kind;

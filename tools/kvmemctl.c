@@ -40,12 +40,12 @@
 enum { EXIT_OK = 0, EXIT_QMP_ERROR = 1, EXIT_USAGE = 2, EXIT_TIMEOUT = 3 };
 
 static const char usage[] =
-	"usage: kvmemctl [-s SOCKET] [--json] [--timeout SECS] [--retry SECS] COMMAND [ARGS...]\n"
-	"  COMMAND: NAME [KEY=VALUE...] | hmp 'LINE' | raw 'JSON' | wait-event [NAME...] | events\n"
-	"  SOCKET: PATH, unix:PATH or tcp:HOST:PORT (default: $KVMEMCTL_SOCKET)\n"
-	"  --json     print the result as one line of JSON\n"
-	"  --timeout  give up after SECS seconds (exit 3); commands default to 60\n"
-	"  --retry    keep trying to connect for SECS seconds (kvmem may be starting)\n";
+    "usage: kvmemctl [-s SOCKET] [--json] [--timeout SECS] [--retry SECS] COMMAND [ARGS...]\n"
+    "  COMMAND: NAME [KEY=VALUE...] | hmp 'LINE' | raw 'JSON' | wait-event [NAME...] | events\n"
+    "  SOCKET: PATH, unix:PATH or tcp:HOST:PORT (default: $KVMEMCTL_SOCKET)\n"
+    "  --json     print the result as one line of JSON\n"
+    "  --timeout  give up after SECS seconds (exit 3); commands default to 60\n"
+    "  --retry    keep trying to connect for SECS seconds (kvmem may be starting)\n";
 
 static struct {
 	const char *socket;
@@ -186,7 +186,8 @@ static char *read_line(void)
 			return line;
 		}
 		if (g.len == sizeof(g.buf))
-			die(EXIT_USAGE, "a message from kvmem is longer than %zu bytes", sizeof(g.buf));
+			die(EXIT_USAGE, "a message from kvmem is longer than %zu bytes",
+			    sizeof(g.buf));
 
 		struct pollfd pfd = {.fd = g.fd, .events = POLLIN};
 		int wait_ms = -1;
@@ -194,7 +195,8 @@ static char *read_line(void)
 			double left = g.deadline - now();
 
 			if (left <= 0)
-				die(EXIT_TIMEOUT, "no answer within %g seconds", g.timeout);
+				die(EXIT_TIMEOUT, "gave up after %g seconds (--timeout)",
+				    g.timeout);
 			wait_ms = (int)(left * 1000) + 1;
 		}
 		int r = poll(&pfd, 1, wait_ms);
@@ -283,9 +285,7 @@ static bool scalar_list(json_t *v)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(v, i, e)
-		if (!is_scalar(e))
-			return false;
+	json_array_foreach(v, i, e) if (!is_scalar(e)) return false;
 	return true;
 }
 
@@ -299,7 +299,8 @@ static void print_object(json_t *obj, int indent, bool first_inline)
 	json_t *e;
 	bool first = true;
 
-	json_object_foreach(obj, key, e) {
+	json_object_foreach(obj, key, e)
+	{
 		if (!(first && first_inline))
 			printf("%*s", indent, "");
 		first = false;
@@ -332,7 +333,8 @@ static void print_list(json_t *list, int indent)
 	json_t *e;
 	size_t i;
 
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		printf("%*s- ", indent, "");
 		if (is_scalar(e)) {
 			print_scalar(e);
@@ -377,11 +379,13 @@ static void print_event(json_t *ev)
 		print_json(ev);
 	} else {
 		printf("%s", json_string_value(json_object_get(ev, "event")));
-		json_object_foreach(data, key, v) {
+		json_object_foreach(data, key, v)
+		{
 			printf(" %s=", key);
 			print_scalar(v);
 		}
-		printf(" (at %lld.%06lld)\n", (long long)json_integer_value(json_object_get(ts, "seconds")),
+		printf(" (at %lld.%06lld)\n",
+		       (long long)json_integer_value(json_object_get(ts, "seconds")),
 		       (long long)json_integer_value(json_object_get(ts, "microseconds")));
 	}
 	fflush(stdout);
@@ -501,9 +505,9 @@ static int wait_events(char **names, int n, bool forever)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-		{"timeout", required_argument, NULL, 't'}, {"retry", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},	  {0},
+	    {"socket", required_argument, NULL, 's'},  {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 't'}, {"retry", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},	       {0},
 	};
 	const char *cmd;
 	bool waits;

@@ -543,7 +543,8 @@ static int opt_monitor_common(struct parser *p, const char *opt, enum monitor_mo
 			q++;
 		}
 		if (n == sizeof(first) - 1)
-			return kverr_set(err, EINVAL, "%s: address '%.40s...' is too long", opt, arg);
+			return kverr_set(err, EINVAL, "%s: address '%.40s...' is too long", opt,
+					 arg);
 		first[n++] = *q;
 	}
 	first[n] = '\0';
@@ -569,8 +570,9 @@ static int opt_monitor_common(struct parser *p, const char *opt, enum monitor_mo
 			return kverr_set(err, EINVAL, "%s %s: expected tcp:HOST:PORT", opt, arg);
 		*colon = '\0';
 		if (parse_number(colon + 1, &port) || port == 0 || port > 65535)
-			return kverr_set(err, EINVAL, "%s %s: port '%s' is not a number from 1 to 65535",
-					 opt, arg, colon + 1);
+			return kverr_set(err, EINVAL,
+					 "%s %s: port '%s' is not a number from 1 to 65535", opt,
+					 arg, colon + 1);
 		mon.host = strdup(first + 4);
 		mon.port = strdup(colon + 1);
 		if (!mon.host || !mon.port) {
@@ -861,8 +863,8 @@ static int check_readable(const char *opt, const char *path, struct kverr *err)
 static int finish_stdio(struct parser *p, struct kverr *err)
 {
 	const struct config *cfg = p->cfg;
-	const char *user = cfg->serial == SERIAL_STDIO ? "the serial port (-serial stdio, the default)"
-						      : NULL;
+	const char *user =
+	    cfg->serial == SERIAL_STDIO ? "the serial port (-serial stdio, the default)" : NULL;
 
 	for (unsigned i = 0; i < cfg->nr_monitors; i++) {
 		const struct config_monitor *mon = &cfg->monitor[i];
@@ -871,10 +873,11 @@ static int finish_stdio(struct parser *p, struct kverr *err)
 		if (mon->kind != CHARDEV_STDIO)
 			continue;
 		if (user)
-			return kverr_set(err, EINVAL,
-					 "%s stdio: cannot use stdio by multiple character devices: "
-					 "%s already uses it (give -serial none or -serial file:PATH)",
-					 opt, user);
+			return kverr_set(
+			    err, EINVAL,
+			    "%s stdio: cannot use stdio by multiple character devices: "
+			    "%s already uses it (give -serial none or -serial file:PATH)",
+			    opt, user);
 		user = mon->mode == MONITOR_QMP ? "-qmp stdio" : "-monitor stdio";
 	}
 	return 0;

@@ -28,8 +28,8 @@ static int cmd_query_status(const struct qmp_request *req, json_t **ret, struct 
 
 	(void)err;
 	/* singlestep: QEMU 7.2 still reports it (always false with KVM) */
-	*ret = json_pack("{s:b, s:b, s:s}", "running", m->runstate == MACHINE_RUNNING,
-			 "singlestep", 0, "status", machine_runstate_name(m->runstate));
+	*ret = json_pack("{s:b, s:b, s:s}", "running", m->runstate == MACHINE_RUNNING, "singlestep",
+			 0, "status", machine_runstate_name(m->runstate));
 	return 0;
 }
 
@@ -49,8 +49,7 @@ static int cmd_cont(const struct qmp_request *req, json_t **ret, struct qmp_erro
 	return 0;
 }
 
-static int cmd_system_powerdown(const struct qmp_request *req, json_t **ret,
-				struct qmp_error *err)
+static int cmd_system_powerdown(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	(void)ret;
 	(void)err;
@@ -76,8 +75,7 @@ static int cmd_quit(const struct qmp_request *req, json_t **ret, struct qmp_erro
 
 /* ---- CPUs and memory ---- */
 
-static int cmd_query_cpus_fast(const struct qmp_request *req, json_t **ret,
-			       struct qmp_error *err)
+static int cmd_query_cpus_fast(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	struct machine *m = machine_of(req);
 	json_t *list = json_array();
@@ -244,9 +242,9 @@ static int cmd_x_query_mtree(const struct qmp_request *req, json_t **ret, struct
 /* ---- the human monitor ---- */
 
 static const struct qmp_arg hmp_args[] = {
-	{.name = "command-line", .type = QMP_TYPE_STR},
-	{.name = "cpu-index", .type = QMP_TYPE_INT, .optional = true},
-	{.name = NULL},
+    {.name = "command-line", .type = QMP_TYPE_STR},
+    {.name = "cpu-index", .type = QMP_TYPE_INT, .optional = true},
+    {.name = NULL},
 };
 
 static int cmd_human_monitor_command(const struct qmp_request *req, json_t **ret,
@@ -257,9 +255,10 @@ static int cmd_human_monitor_command(const struct qmp_request *req, json_t **ret
 	struct buf out = {0}, crlf = {0};
 
 	if (cpu && (json_integer_value(cpu) < 0 || json_integer_value(cpu) >= m->topo.cpus))
-		return qmp_error_set(err, QMP_ERR_GENERIC, "Parameter 'cpu-index' expects a CPU number");
-	hmp_execute(req->table, req->ctx, json_string_value(json_object_get(req->args, "command-line")),
-		    &out);
+		return qmp_error_set(err, QMP_ERR_GENERIC,
+				     "Parameter 'cpu-index' expects a CPU number");
+	hmp_execute(req->table, req->ctx,
+		    json_string_value(json_object_get(req->args, "command-line")), &out);
 	hmp_crlf(&crlf, out.data ? out.data : "", out.len);
 	buf_free(&out);
 	if (crlf.failed) {
@@ -274,22 +273,24 @@ static int cmd_human_monitor_command(const struct qmp_request *req, json_t **ret
 /* ---- the table ---- */
 
 static const struct qmp_command commands[] = {
-	{.name = "qmp_capabilities", .fn = qmp_cmd_capabilities, .args = qmp_capabilities_args,
-	 .flags = QMP_CMD_NEGOTIATION},
-	{.name = "query-version", .fn = qmp_cmd_query_version},
-	{.name = "query-commands", .fn = qmp_cmd_query_commands},
-	{.name = "query-status", .fn = cmd_query_status},
-	{.name = "stop", .fn = cmd_stop},
-	{.name = "cont", .fn = cmd_cont},
-	{.name = "system_powerdown", .fn = cmd_system_powerdown},
-	{.name = "system_reset", .fn = cmd_system_reset},
-	{.name = "quit", .fn = cmd_quit},
-	{.name = "query-cpus-fast", .fn = cmd_query_cpus_fast},
-	{.name = "query-memory-size-summary", .fn = cmd_query_memory_size_summary},
-	{.name = "query-memdev", .fn = cmd_query_memdev},
-	{.name = "human-monitor-command", .fn = cmd_human_monitor_command, .args = hmp_args},
-	{.name = "x-query-numa", .fn = cmd_x_query_numa},
-	{.name = "x-kvmem-query-mtree", .fn = cmd_x_query_mtree},
+    {.name = "qmp_capabilities",
+     .fn = qmp_cmd_capabilities,
+     .args = qmp_capabilities_args,
+     .flags = QMP_CMD_NEGOTIATION},
+    {.name = "query-version", .fn = qmp_cmd_query_version},
+    {.name = "query-commands", .fn = qmp_cmd_query_commands},
+    {.name = "query-status", .fn = cmd_query_status},
+    {.name = "stop", .fn = cmd_stop},
+    {.name = "cont", .fn = cmd_cont},
+    {.name = "system_powerdown", .fn = cmd_system_powerdown},
+    {.name = "system_reset", .fn = cmd_system_reset},
+    {.name = "quit", .fn = cmd_quit},
+    {.name = "query-cpus-fast", .fn = cmd_query_cpus_fast},
+    {.name = "query-memory-size-summary", .fn = cmd_query_memory_size_summary},
+    {.name = "query-memdev", .fn = cmd_query_memdev},
+    {.name = "human-monitor-command", .fn = cmd_human_monitor_command, .args = hmp_args},
+    {.name = "x-query-numa", .fn = cmd_x_query_numa},
+    {.name = "x-kvmem-query-mtree", .fn = cmd_x_query_mtree},
 };
 
 const struct qmp_commands kvmem_qmp_commands = {commands, sizeof(commands) / sizeof(commands[0])};

@@ -17,11 +17,11 @@
 #include <time.h>
 
 static const char *const error_class_names[] = {
-	[QMP_ERR_GENERIC] = "GenericError",
-	[QMP_ERR_COMMAND_NOT_FOUND] = "CommandNotFound",
-	[QMP_ERR_DEVICE_NOT_ACTIVE] = "DeviceNotActive",
-	[QMP_ERR_DEVICE_NOT_FOUND] = "DeviceNotFound",
-	[QMP_ERR_KVM_MISSING_CAP] = "KVMMissingCap",
+    [QMP_ERR_GENERIC] = "GenericError",
+    [QMP_ERR_COMMAND_NOT_FOUND] = "CommandNotFound",
+    [QMP_ERR_DEVICE_NOT_ACTIVE] = "DeviceNotActive",
+    [QMP_ERR_DEVICE_NOT_FOUND] = "DeviceNotFound",
+    [QMP_ERR_KVM_MISSING_CAP] = "KVMMissingCap",
 };
 
 const char *qmp_error_class_name(enum qmp_error_class cls)
@@ -129,8 +129,8 @@ static json_t *version_info(void)
 
 	sscanf(KVMEM_VERSION, "%d.%d.%d", &major, &minor, &micro);
 	/* kvmem reports its own version: it is not QEMU, and says so. */
-	return json_pack("{s:{s:i, s:i, s:i}, s:s}", "qemu", "micro", micro, "minor", minor, "major",
-			 major, "package", "kvmem");
+	return json_pack("{s:{s:i, s:i, s:i}, s:s}", "qemu", "micro", micro, "minor", minor,
+			 "major", major, "package", "kvmem");
 }
 
 json_t *qmp_greeting(void)
@@ -202,15 +202,15 @@ static bool enum_has(const char *const *values, const char *s)
 	return false;
 }
 
-static int check_enum(const struct qmp_arg *a, const char *name, json_t *v,
-		      struct qmp_error *err)
+static int check_enum(const struct qmp_arg *a, const char *name, json_t *v, struct qmp_error *err)
 {
 	if (!json_is_string(v))
 		return qmp_error_set(err, QMP_ERR_GENERIC,
 				     "Invalid parameter type for '%s', expected: string", name);
 	if (!enum_has(a->values, json_string_value(v)))
-		return qmp_error_set(err, QMP_ERR_GENERIC, "Parameter '%s' does not accept value '%s'",
-				     name, json_string_value(v));
+		return qmp_error_set(err, QMP_ERR_GENERIC,
+				     "Parameter '%s' does not accept value '%s'", name,
+				     json_string_value(v));
 	return 0;
 }
 
@@ -228,7 +228,8 @@ static int check_value(const struct qmp_arg *a, json_t *v, struct qmp_error *err
 	case QMP_TYPE_SIZE:
 		if (json_is_integer(v) && json_integer_value(v) < 0)
 			return qmp_error_set(err, QMP_ERR_GENERIC,
-					     "Parameter '%s' expects a non-negative value", a->name);
+					     "Parameter '%s' expects a non-negative value",
+					     a->name);
 		ok = json_is_integer(v);
 		break;
 	case QMP_TYPE_BOOL:
@@ -270,14 +271,15 @@ static int check_args(const struct qmp_command *cmd, json_t *args, struct qmp_er
 		v = json_object_get(args, a->name);
 		if (!v) {
 			if (!a->optional)
-				return qmp_error_set(err, QMP_ERR_GENERIC, "Parameter '%s' is missing",
-						     a->name);
+				return qmp_error_set(err, QMP_ERR_GENERIC,
+						     "Parameter '%s' is missing", a->name);
 			continue;
 		}
 		if (check_value(a, v, err))
 			return -1;
 	}
-	json_object_foreach(args, key, v) {
+	json_object_foreach(args, key, v)
+	{
 		bool declared = false;
 
 		for (const struct qmp_arg *a = cmd->args; a && a->name; a++)
@@ -343,7 +345,8 @@ static const char *check_members(json_t *msg, struct qmp_error *err)
 	const char *key, *exec = NULL;
 	json_t *v;
 
-	json_object_foreach(msg, key, v) {
+	json_object_foreach(msg, key, v)
+	{
 		if (!strcmp(key, "execute")) {
 			if (!json_is_string(v)) {
 				qmp_error_set(err, QMP_ERR_GENERIC,
@@ -424,9 +427,11 @@ fail:
 static const char *const qmp_capability_names[] = {"oob", NULL};
 
 const struct qmp_arg qmp_capabilities_args[] = {
-	{.name = "enable", .type = QMP_TYPE_ENUM_LIST, .optional = true,
-	 .values = qmp_capability_names},
-	{.name = NULL},
+    {.name = "enable",
+     .type = QMP_TYPE_ENUM_LIST,
+     .optional = true,
+     .values = qmp_capability_names},
+    {.name = NULL},
 };
 
 int qmp_cmd_capabilities(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
@@ -435,8 +440,9 @@ int qmp_cmd_capabilities(const struct qmp_request *req, json_t **ret, struct qmp
 
 	(void)ret;
 	if (req->session->command_mode)
-		return qmp_error_set(err, QMP_ERR_COMMAND_NOT_FOUND,
-				     "Capabilities negotiation is already complete, command ignored");
+		return qmp_error_set(
+		    err, QMP_ERR_COMMAND_NOT_FOUND,
+		    "Capabilities negotiation is already complete, command ignored");
 	/* The greeting offers none, so any capability asked for is refused. */
 	if (json_array_size(enable))
 		return qmp_error_set(err, QMP_ERR_GENERIC, "Capability '%s' not available",

@@ -28,7 +28,7 @@
 
 /* QEMU's QapiErrorClass, by its wire names. */
 enum qmp_error_class {
-	QMP_ERR_GENERIC,           /* "GenericError" */
+	QMP_ERR_GENERIC,	   /* "GenericError" */
 	QMP_ERR_COMMAND_NOT_FOUND, /* "CommandNotFound" */
 	QMP_ERR_DEVICE_NOT_ACTIVE, /* "DeviceNotActive" */
 	QMP_ERR_DEVICE_NOT_FOUND,  /* "DeviceNotFound" */
@@ -42,17 +42,17 @@ struct qmp_error {
 
 /* Fill err; returns -1 so a command can `return qmp_error_set(...)`. */
 int qmp_error_set(struct qmp_error *err, enum qmp_error_class cls, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 enum qmp_type {
-	QMP_TYPE_STR,       /* JSON string */
-	QMP_TYPE_INT,       /* JSON integer */
-	QMP_TYPE_SIZE,      /* JSON integer >= 0 (QAPI 'size', 'uint64') */
-	QMP_TYPE_BOOL,      /* true or false */
-	QMP_TYPE_ENUM,      /* a string among arg->values */
+	QMP_TYPE_STR,	    /* JSON string */
+	QMP_TYPE_INT,	    /* JSON integer */
+	QMP_TYPE_SIZE,	    /* JSON integer >= 0 (QAPI 'size', 'uint64') */
+	QMP_TYPE_BOOL,	    /* true or false */
+	QMP_TYPE_ENUM,	    /* a string among arg->values */
 	QMP_TYPE_ENUM_LIST, /* an array of such strings */
 	QMP_TYPE_OBJECT,    /* any JSON object */
-	QMP_TYPE_ANY,       /* any JSON value */
+	QMP_TYPE_ANY,	    /* any JSON value */
 };
 
 struct qmp_arg {
@@ -72,9 +72,9 @@ struct qmp_commands;
 /* What a command function gets. */
 struct qmp_request {
 	const struct qmp_commands *table;
-	void *ctx;                   /* the table owner's context (kvmem: the machine) */
+	void *ctx; /* the table owner's context (kvmem: the machine) */
 	struct qmp_session *session;
-	json_t *args;                /* an object, checked against the declaration */
+	json_t *args; /* an object, checked against the declaration */
 };
 
 typedef int (*qmp_fn)(const struct qmp_request *req, json_t **ret, struct qmp_error *err);

@@ -24,8 +24,8 @@ struct hmp_command {
 	const char *help;
 	/* Runs the command; args is what follows the name, blanks trimmed. */
 	void (*fn)(struct hmp *h, const struct hmp_command *c, const char *args);
-	const char *qmp;  /* the QMP command fn runs, for the generic ones */
-	bool takes_args;  /* else anything after the name is refused */
+	const char *qmp; /* the QMP command fn runs, for the generic ones */
+	bool takes_args; /* else anything after the name is refused */
 };
 
 /* ---- helpers ---- */
@@ -58,8 +58,8 @@ static bool name_matches(const char *names, const char *word, size_t len)
 	return false;
 }
 
-static const struct hmp_command *lookup(const struct hmp_command *tab, size_t n,
-					const char *word, size_t len)
+static const struct hmp_command *lookup(const struct hmp_command *tab, size_t n, const char *word,
+					size_t len)
 {
 	for (size_t i = 0; i < n; i++)
 		if (name_matches(tab[i].name, word, len))
@@ -69,8 +69,7 @@ static const struct hmp_command *lookup(const struct hmp_command *tab, size_t n,
 
 static void print_help_line(struct hmp *h, const char *prefix, const struct hmp_command *c)
 {
-	buf_printf(h->out, "%s%s %s -- %s\n", prefix, c->name, c->params ? c->params : "",
-		   c->help);
+	buf_printf(h->out, "%s%s %s -- %s\n", prefix, c->name, c->params ? c->params : "", c->help);
 }
 
 static void qmp_simple(struct hmp *h, const struct hmp_command *c, const char *args)
@@ -109,8 +108,9 @@ static void info_version(struct hmp *h, const struct hmp_command *c, const char 
 	if (!r)
 		return;
 	q = json_object_get(r, "qemu");
-	buf_printf(h->out, "%" JSON_INTEGER_FORMAT ".%" JSON_INTEGER_FORMAT
-			   ".%" JSON_INTEGER_FORMAT " (%s)\n",
+	buf_printf(h->out,
+		   "%" JSON_INTEGER_FORMAT ".%" JSON_INTEGER_FORMAT ".%" JSON_INTEGER_FORMAT
+		   " (%s)\n",
 		   json_integer_value(json_object_get(q, "major")),
 		   json_integer_value(json_object_get(q, "minor")),
 		   json_integer_value(json_object_get(q, "micro")),
@@ -128,11 +128,12 @@ static void info_cpus(struct hmp *h, const struct hmp_command *c, const char *ar
 	if (!r)
 		return;
 	/* '*' marks the monitor's current CPU, which is CPU 0 in kvmem */
-	json_array_foreach(r, i, cpu) {
+	json_array_foreach(r, i, cpu)
+	{
 		json_int_t idx = json_integer_value(json_object_get(cpu, "cpu-index"));
 
-		buf_printf(h->out, "%c CPU #%" JSON_INTEGER_FORMAT ": thread_id=%" JSON_INTEGER_FORMAT
-				   "\n",
+		buf_printf(h->out,
+			   "%c CPU #%" JSON_INTEGER_FORMAT ": thread_id=%" JSON_INTEGER_FORMAT "\n",
 			   idx == 0 ? '*' : ' ', idx,
 			   json_integer_value(json_object_get(cpu, "thread-id")));
 	}
@@ -171,7 +172,8 @@ static void info_memdev(struct hmp *h, const struct hmp_command *c, const char *
 	(void)args;
 	if (!r)
 		return;
-	json_array_foreach(r, i, m) {
+	json_array_foreach(r, i, m)
+	{
 		json_t *reserve = json_object_get(m, "reserve");
 
 		buf_printf(h->out, "memory backend: %s\n",
@@ -194,8 +196,7 @@ static void info_memdev(struct hmp *h, const struct hmp_command *c, const char *
 	json_decref(r);
 }
 
-static void info_memory_size_summary(struct hmp *h, const struct hmp_command *c,
-				     const char *args)
+static void info_memory_size_summary(struct hmp *h, const struct hmp_command *c, const char *args)
 {
 	json_t *r = qmp(h, "query-memory-size-summary", NULL), *plugged;
 
@@ -225,19 +226,19 @@ static void human_readable(struct hmp *h, const struct hmp_command *c, const cha
 }
 
 static const struct hmp_command info_table[] = {
-	{.name = "cpus", .help = "show infos for each CPU", .fn = info_cpus},
-	{.name = "memdev", .help = "show memory backends", .fn = info_memdev},
-	{.name = "memory_size_summary",
-	 .help = "show the amount of initially allocated and present hotpluggable (if enabled) "
-		 "memory in bytes.",
-	 .fn = info_memory_size_summary},
-	{.name = "mtree",
-	 .help = "show kvmem's guest physical memory map: regions, backends, KVM slots",
-	 .fn = human_readable,
-	 .qmp = "x-kvmem-query-mtree"},
-	{.name = "numa", .help = "show NUMA information", .fn = human_readable, .qmp = "x-query-numa"},
-	{.name = "status", .help = "show the current VM status (running|paused)", .fn = info_status},
-	{.name = "version", .help = "show the version of kvmem", .fn = info_version},
+    {.name = "cpus", .help = "show infos for each CPU", .fn = info_cpus},
+    {.name = "memdev", .help = "show memory backends", .fn = info_memdev},
+    {.name = "memory_size_summary",
+     .help = "show the amount of initially allocated and present hotpluggable (if enabled) "
+	     "memory in bytes.",
+     .fn = info_memory_size_summary},
+    {.name = "mtree",
+     .help = "show kvmem's guest physical memory map: regions, backends, KVM slots",
+     .fn = human_readable,
+     .qmp = "x-kvmem-query-mtree"},
+    {.name = "numa", .help = "show NUMA information", .fn = human_readable, .qmp = "x-query-numa"},
+    {.name = "status", .help = "show the current VM status (running|paused)", .fn = info_status},
+    {.name = "version", .help = "show the version of kvmem", .fn = info_version},
 };
 
 #define NINFO (sizeof(info_table) / sizeof(info_table[0]))
@@ -248,18 +249,24 @@ static void cmd_help(struct hmp *h, const struct hmp_command *c, const char *arg
 static void cmd_info(struct hmp *h, const struct hmp_command *c, const char *args);
 
 static const struct hmp_command table[] = {
-	{.name = "cont|c", .help = "resume emulation", .fn = qmp_simple, .qmp = "cont"},
-	{.name = "help|?", .params = "[cmd]", .help = "show the help", .fn = cmd_help,
-	 .takes_args = true},
-	{.name = "info", .params = "[subcommand]",
-	 .help = "show various information about the system state", .fn = cmd_info,
-	 .takes_args = true},
-	{.name = "quit|q", .help = "quit the emulator", .fn = qmp_simple, .qmp = "quit"},
-	{.name = "stop|s", .help = "stop emulation", .fn = qmp_simple, .qmp = "stop"},
-	{.name = "system_powerdown", .help = "send system power down event", .fn = qmp_simple,
-	 .qmp = "system_powerdown"},
-	{.name = "system_reset", .help = "reset the system", .fn = qmp_simple,
-	 .qmp = "system_reset"},
+    {.name = "cont|c", .help = "resume emulation", .fn = qmp_simple, .qmp = "cont"},
+    {.name = "help|?",
+     .params = "[cmd]",
+     .help = "show the help",
+     .fn = cmd_help,
+     .takes_args = true},
+    {.name = "info",
+     .params = "[subcommand]",
+     .help = "show various information about the system state",
+     .fn = cmd_info,
+     .takes_args = true},
+    {.name = "quit|q", .help = "quit the emulator", .fn = qmp_simple, .qmp = "quit"},
+    {.name = "stop|s", .help = "stop emulation", .fn = qmp_simple, .qmp = "stop"},
+    {.name = "system_powerdown",
+     .help = "send system power down event",
+     .fn = qmp_simple,
+     .qmp = "system_powerdown"},
+    {.name = "system_reset", .help = "reset the system", .fn = qmp_simple, .qmp = "system_reset"},
 };
 
 #define NCMDS (sizeof(table) / sizeof(table[0]))
@@ -325,8 +332,7 @@ static void cmd_help(struct hmp *h, const struct hmp_command *c, const char *arg
 			print_help_line(h, "", &table[i]);
 }
 
-void hmp_execute(const struct qmp_commands *qmp_table, void *ctx, const char *line,
-		 struct buf *out)
+void hmp_execute(const struct qmp_commands *qmp_table, void *ctx, const char *line, struct buf *out)
 {
 	struct hmp h = {.table = qmp_table, .ctx = ctx, .out = out};
 	const struct hmp_command *c;

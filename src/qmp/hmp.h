@@ -21,8 +21,7 @@
 /* Run one command line; its output (lines ending in '\n') is appended to
  * out.  An unknown command or a failed one prints an error line, as in
  * QEMU; nothing here fails. */
-void hmp_execute(const struct qmp_commands *table, void *ctx, const char *line,
-		 struct buf *out);
+void hmp_execute(const struct qmp_commands *table, void *ctx, const char *line, struct buf *out);
 
 /* Append text to out with every "\n" made "\r\n", as QEMU's monitor sends
  * its lines (on a socket and in human-monitor-command's answer). */

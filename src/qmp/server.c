@@ -31,28 +31,28 @@
 struct endpoint {
 	const struct config_monitor *cfg;
 	const char *opt; /* "-qmp" or "-monitor", for messages */
-	int fd;          /* listening socket; -1 for stdio */
-	bool created;    /* kvmem made the unix socket file: remove it at exit */
-	bool waiting;    /* wait=on and no client yet */
+	int fd;		 /* listening socket; -1 for stdio */
+	bool created;	 /* kvmem made the unix socket file: remove it at exit */
+	bool waiting;	 /* wait=on and no client yet */
 	struct monitors *ms;
 };
 
 struct client {
 	struct monitors *ms;
 	enum monitor_mode mode;
-	int in_fd, out_fd;   /* the same socket, or stdin and stdout */
+	int in_fd, out_fd; /* the same socket, or stdin and stdout */
 	bool is_stdio;
-	bool out_pollable;   /* false for a regular file: write it directly */
-	uint32_t in_events;  /* what the loop watches now */
+	bool out_pollable;  /* false for a regular file: write it directly */
+	uint32_t in_events; /* what the loop watches now */
 	uint32_t out_events;
 	bool attached;
-	bool eof;            /* the peer sent all it will send */
-	bool closing;        /* close once the output is delivered */
-	bool closed;         /* off the list and the loop; freed by reap() */
+	bool eof;     /* the peer sent all it will send */
+	bool closing; /* close once the output is delivered */
+	bool closed;  /* off the list and the loop; freed by reap() */
 	struct qmp_session session;
 	struct json_stream stream; /* QMP input */
-	struct buf line;           /* HMP input line */
-	bool skipping_line;        /* HMP: a line too long, skipped to its end */
+	struct buf line;	   /* HMP input line */
+	bool skipping_line;	   /* HMP: a line too long, skipped to its end */
 	struct buf out;
 	struct client *next;
 };
@@ -66,7 +66,7 @@ struct monitors {
 	struct client *clients;
 	unsigned nr_clients;
 	struct client *dead; /* closed, freed once no callback can still hold them */
-	unsigned depth;      /* callbacks of this module running (nested via commands) */
+	unsigned depth;	     /* callbacks of this module running (nested via commands) */
 };
 
 static void client_close(struct client *c);
@@ -157,8 +157,8 @@ int monitors_create(struct monitors **out, const struct config *cfg,
 	for (unsigned i = 0; i < cfg->nr_monitors && !ret; i++) {
 		struct endpoint *ep = &ms->ep[ms->nr_ep++];
 
-		*ep = (struct endpoint){.cfg = &cfg->monitor[i], .opt = opt_name(&cfg->monitor[i]),
-					.fd = -1, .ms = ms};
+		*ep = (struct endpoint){
+		    .cfg = &cfg->monitor[i], .opt = opt_name(&cfg->monitor[i]), .fd = -1, .ms = ms};
 		switch (ep->cfg->kind) {
 		case CHARDEV_STDIO:
 			break;
@@ -307,8 +307,7 @@ static void hmp_input(struct client *c, const char *data, size_t n)
 			continue;
 		if (ch == '\0' || c->line.len >= MONITOR_MAX_LINE) {
 			char msg[96];
-			int len = snprintf(msg, sizeof(msg),
-					   "%s; the line is ignored\n" HMP_PROMPT,
+			int len = snprintf(msg, sizeof(msg), "%s; the line is ignored\n" HMP_PROMPT,
 					   ch ? "line too long" : "NUL byte in the line");
 
 			queue_text(c, msg, (size_t)len);
@@ -476,8 +475,8 @@ static void client_start(struct client *c)
 	}
 }
 
-static struct client *client_new(struct monitors *ms, enum monitor_mode mode, int in_fd,
-				 int out_fd, bool is_stdio)
+static struct client *client_new(struct monitors *ms, enum monitor_mode mode, int in_fd, int out_fd,
+				 bool is_stdio)
 {
 	struct client *c = calloc(1, sizeof(*c));
 

@@ -66,8 +66,7 @@ static bool emit(struct json_stream *s, enum stream_event ev, stream_fn fn, void
 	return go;
 }
 
-bool json_stream_feed(struct json_stream *s, const char *data, size_t n, stream_fn fn,
-		      void *opaque)
+bool json_stream_feed(struct json_stream *s, const char *data, size_t n, stream_fn fn, void *opaque)
 {
 	for (size_t i = 0; i < n; i++) {
 		bool fits = true;

@@ -31,7 +31,7 @@
 #include "util/buf.h"
 
 enum stream_event {
-	STREAM_MESSAGE,   /* data, len: one candidate JSON text */
+	STREAM_MESSAGE,	  /* data, len: one candidate JSON text */
 	STREAM_LEX_ERROR, /* data, len: the bytes dropped, ending with the bad byte */
 	STREAM_TOO_LARGE, /* the message being read passed the limit; stop feeding */
 };
@@ -40,9 +40,9 @@ enum stream_event {
 typedef bool (*stream_fn)(void *opaque, enum stream_event ev, const char *data, size_t len);
 
 struct json_stream {
-	struct buf msg;   /* bytes of the message being read */
-	size_t limit;     /* most bytes one message may have */
-	int state;        /* private */
+	struct buf msg; /* bytes of the message being read */
+	size_t limit;	/* most bytes one message may have */
+	int state;	/* private */
 	unsigned long depth;
 	bool escape;
 };

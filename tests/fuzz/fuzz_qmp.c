@@ -53,8 +53,8 @@ static void write_fake_bzimage(const char *path)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static char kernel[] = "/tmp/kvmem-fuzz-kernel-XXXXXX";
-	char *args[] = {"kvmem", "-kernel", kernel, "-m", "64M,slots=2,maxmem=1G", "-smp", "2",
-			"-serial", "none"};
+	char *args[] = {"kvmem", "-kernel", kernel,    "-m",  "64M,slots=2,maxmem=1G",
+			"-smp",	 "2",	    "-serial", "none"};
 	struct kverr err = {{0}};
 	int fd = mkstemp(kernel);
 

@@ -4,10 +4,10 @@
  *
  * Runs PROGRAM with its stdout and stderr on a pipe, copies every byte to
  * our stdout (and, with -o, to the file COPY as well, so that a script
- * running beside the guest can wait for what it prints), and notes the time (CLOCK_MONOTONIC, from just before the
- * fork) at which a line starting with MARKER (default "KVMEM-GUEST-INIT",
- * printed by the guest's /init) first appears.  When PROGRAM exits it
- * prints one line on stdout:
+ * running beside the guest can wait for what it prints), and notes the
+ * time (CLOCK_MONOTONIC, from just before the fork) at which a line
+ * starting with MARKER (default "KVMEM-GUEST-INIT", printed by the guest's
+ * /init) first appears.  When PROGRAM exits it prints one line on stdout:
  *
  *   guestclock: init_ms=N exit=S maxrss_kb=K
  *
@@ -62,7 +62,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[argi], "-m") == 0) {
 			marker = argv[argi + 1];
 		} else if (strcmp(argv[argi], "-o") == 0) {
-			copy_fd = open(argv[argi + 1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			copy_fd =
+			    open(argv[argi + 1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 			if (copy_fd < 0) {
 				perror("guestclock: -o");
 				return 2;

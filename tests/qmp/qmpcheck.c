@@ -37,7 +37,7 @@ static const char *sock_path;
 static int passed, failed;
 
 static void report(bool ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void report(bool ok, const char *name, const char *fmt, ...)
 {
@@ -299,7 +299,8 @@ static void expect_error(struct conn *c, const char *name, const char *text, siz
 	json_decref(m);
 }
 
-#define EXPECT(c, name, lit, cls, desc, id) expect_error(c, name, lit, sizeof(lit) - 1, cls, desc, id)
+#define EXPECT(c, name, lit, cls, desc, id)                                                        \
+	expect_error(c, name, lit, sizeof(lit) - 1, cls, desc, id)
 
 static void check_negotiation(void)
 {
@@ -308,7 +309,7 @@ static void check_negotiation(void)
 	json_t *ver = json_object_get(json_object_get(g, "QMP"), "version");
 
 	report(g && json_is_object(json_object_get(ver, "qemu")) &&
-		       json_is_array(json_object_get(json_object_get(g, "QMP"), "capabilities")),
+		   json_is_array(json_object_get(json_object_get(g, "QMP"), "capabilities")),
 	       "greeting", "bad greeting");
 	json_decref(g);
 	if (!c)
@@ -402,8 +403,9 @@ static void check_robust(void)
 	       "GenericError", "Parameter 'command-line' is missing", "2");
 	EXPECT(c, "extra argument", "{\"execute\": \"query-status\", \"arguments\": {\"a\": 1}}",
 	       "GenericError", "Parameter 'a' is unexpected", NULL);
-	EXPECT(c, "extra argument to quit", "{\"execute\": \"quit\", \"arguments\": {\"force\": true}}",
-	       "GenericError", "Parameter 'force' is unexpected", NULL);
+	EXPECT(c, "extra argument to quit",
+	       "{\"execute\": \"quit\", \"arguments\": {\"force\": true}}", "GenericError",
+	       "Parameter 'force' is unexpected", NULL);
 	EXPECT(c, "bad cpu-index",
 	       "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info "
 	       "cpus\", \"cpu-index\": 999}}",
@@ -412,12 +414,13 @@ static void check_robust(void)
 	{
 		json_t *a, *b;
 
-		send_str(c, "{\"execute\": \"query-status\", \"id\": 1}{\"execute\": \"query-version\", "
-			    "\"id\": 2}");
+		send_str(
+		    c, "{\"execute\": \"query-status\", \"id\": 1}{\"execute\": \"query-version\", "
+		       "\"id\": 2}");
 		a = read_msg(c, 10, NULL);
 		b = read_msg(c, 10, NULL);
 		report(json_integer_value(json_object_get(a, "id")) == 1 &&
-			       json_integer_value(json_object_get(b, "id")) == 2,
+			   json_integer_value(json_object_get(b, "id")) == 2,
 		       "two messages in one write", "answers missing or out of order");
 		json_decref(a);
 		json_decref(b);
@@ -624,14 +627,14 @@ static void check_hmp(void)
 	       "hmp info status", "got '%s'", out);
 	send_str(c, "nope\r\n");
 	report(read_until(c, "(qemu) ", out, sizeof(out)) &&
-		       strstr(out, "unknown command: 'nope'\r\n"),
+		   strstr(out, "unknown command: 'nope'\r\n"),
 	       "hmp unknown command", "got '%s'", out);
 	send_str(c, "info memdev\n");
 	report(read_until(c, "(qemu) ", out, sizeof(out)) && strstr(out, "memory backend: "),
 	       "hmp info memdev", "got '%s'", out);
 	send_str(c, "stop now\n");
 	report(read_until(c, "(qemu) ", out, sizeof(out)) &&
-		       strstr(out, "extraneous characters at the end of line"),
+		   strstr(out, "extraneous characters at the end of line"),
 	       "hmp extra argument", "got '%s'", out);
 	/* a line longer than the limit is refused, the monitor goes on */
 	{
@@ -667,7 +670,8 @@ static bool same_shape(json_t *doc, json_t *got, const char *path, char *why, si
 		return false;
 	}
 	if (json_is_object(doc)) {
-		json_object_foreach(doc, key, v) {
+		json_object_foreach(doc, key, v)
+		{
 			char sub[256];
 			json_t *g = json_object_get(got, key);
 
@@ -679,7 +683,8 @@ static bool same_shape(json_t *doc, json_t *got, const char *path, char *why, si
 			if (!same_shape(v, g, sub, why, size, extra))
 				return false;
 		}
-		json_object_foreach(got, key, v) {
+		json_object_foreach(got, key, v)
+		{
 			if (!json_object_get(doc, key)) {
 				char sub[256];
 
@@ -690,7 +695,8 @@ static bool same_shape(json_t *doc, json_t *got, const char *path, char *why, si
 	} else if (json_is_array(doc) && json_array_size(doc)) {
 		size_t i;
 
-		json_array_foreach(got, i, v) {
+		json_array_foreach(got, i, v)
+		{
 			char sub[256];
 
 			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
@@ -790,8 +796,10 @@ static void check_transcript(const char *file)
 				size_t k;
 				json_t *e;
 
-				json_array_foreach(events, k, e) {
-					if (!strcmp(json_string_value(json_object_get(e, "event")), ev)) {
+				json_array_foreach(events, k, e)
+				{
+					if (!strcmp(json_string_value(json_object_get(e, "event")),
+						    ev)) {
 						got = json_incref(e);
 						json_array_remove(events, k);
 						break;

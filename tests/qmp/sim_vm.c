@@ -106,7 +106,7 @@ static void *sim_vcpu(void *arg)
 
 		/* guest time advances only while running (kvmclock) */
 		guest_ns += now - last > 2 * SIM_TICK_MS * 1000000ull ? SIM_TICK_MS * 1000000ull
-								       : now - last;
+								      : now - last;
 		last = now;
 		usleep(SIM_TICK_MS * 1000);
 		if (vcpu->idx != 0)

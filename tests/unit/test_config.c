@@ -372,7 +372,8 @@ static void test_errors(void **state)
 	    {1, {"-qmp", "tcp::99999,server=on"}, {"-qmp", "'99999'", "65535"}},
 	    {1, {"-qmp", "tcp::x,server=on"}, {"-qmp", "'x'"}},
 	    {1, {"-monitor", "stdio"}, {"-monitor stdio", "multiple character devices", "-serial"}},
-	    {1, {"-serial", "none", "-qmp", "stdio", "-qmp", "stdio"},
+	    {1,
+	     {"-serial", "none", "-qmp", "stdio", "-qmp", "stdio"},
 	     {"-qmp stdio", "multiple character devices"}},
 	    /* options */
 	    {1, {"-foo"}, {"-foo: unsupported option"}},

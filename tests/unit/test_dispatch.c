@@ -38,25 +38,27 @@ static int cmd_nothing(const struct qmp_request *req, json_t **ret, struct qmp_e
 
 static const char *const ab[] = {"a", "b", NULL};
 static const struct qmp_arg echo_args[] = {
-	{.name = "s", .type = QMP_TYPE_STR},
-	{.name = "n", .type = QMP_TYPE_INT, .optional = true},
-	{.name = "flag", .type = QMP_TYPE_BOOL, .optional = true},
-	{.name = "size", .type = QMP_TYPE_SIZE, .optional = true},
-	{.name = "e", .type = QMP_TYPE_ENUM, .optional = true, .values = ab},
-	{.name = "list", .type = QMP_TYPE_ENUM_LIST, .optional = true, .values = ab},
-	{.name = "obj", .type = QMP_TYPE_OBJECT, .optional = true},
-	{.name = "any", .type = QMP_TYPE_ANY, .optional = true},
-	{.name = NULL},
+    {.name = "s", .type = QMP_TYPE_STR},
+    {.name = "n", .type = QMP_TYPE_INT, .optional = true},
+    {.name = "flag", .type = QMP_TYPE_BOOL, .optional = true},
+    {.name = "size", .type = QMP_TYPE_SIZE, .optional = true},
+    {.name = "e", .type = QMP_TYPE_ENUM, .optional = true, .values = ab},
+    {.name = "list", .type = QMP_TYPE_ENUM_LIST, .optional = true, .values = ab},
+    {.name = "obj", .type = QMP_TYPE_OBJECT, .optional = true},
+    {.name = "any", .type = QMP_TYPE_ANY, .optional = true},
+    {.name = NULL},
 };
 
 static const struct qmp_command cmds[] = {
-	{.name = "qmp_capabilities", .fn = qmp_cmd_capabilities, .args = qmp_capabilities_args,
-	 .flags = QMP_CMD_NEGOTIATION},
-	{.name = "query-version", .fn = qmp_cmd_query_version},
-	{.name = "query-commands", .fn = qmp_cmd_query_commands},
-	{.name = "echo", .fn = cmd_echo, .args = echo_args},
-	{.name = "fail", .fn = cmd_fail},
-	{.name = "nothing", .fn = cmd_nothing},
+    {.name = "qmp_capabilities",
+     .fn = qmp_cmd_capabilities,
+     .args = qmp_capabilities_args,
+     .flags = QMP_CMD_NEGOTIATION},
+    {.name = "query-version", .fn = qmp_cmd_query_version},
+    {.name = "query-commands", .fn = qmp_cmd_query_commands},
+    {.name = "echo", .fn = cmd_echo, .args = echo_args},
+    {.name = "fail", .fn = cmd_fail},
+    {.name = "nothing", .fn = cmd_nothing},
 };
 static const struct qmp_commands table = {cmds, sizeof(cmds) / sizeof(cmds[0])};
 
@@ -76,20 +78,22 @@ static const char *ask(struct qmp_session *s, const char *text)
 }
 
 #define ERR(cls, desc) "{\"error\":{\"class\":\"" cls "\",\"desc\":\"" desc "\"}}"
-#define ERR_ID(cls, desc, id) "{\"error\":{\"class\":\"" cls "\",\"desc\":\"" desc "\"},\"id\":" id "}"
+#define ERR_ID(cls, desc, id)                                                                      \
+	"{\"error\":{\"class\":\"" cls "\",\"desc\":\"" desc "\"},\"id\":" id "}"
 
 static void test_negotiation(void **state)
 {
 	struct qmp_session s = {0};
 	(void)state;
 
-	assert_string_equal(ask(&s, "{\"execute\": \"nothing\"}"),
-			    ERR("CommandNotFound",
-				"Expecting capabilities negotiation with 'qmp_capabilities'"));
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"nothing\"}"),
+	    ERR("CommandNotFound", "Expecting capabilities negotiation with 'qmp_capabilities'"));
 	/* every CommandNotFound is put that way before negotiation */
 	assert_string_equal(ask(&s, "{\"execute\": \"nope\", \"id\": 1}"),
 			    ERR_ID("CommandNotFound",
-				   "Expecting capabilities negotiation with 'qmp_capabilities'", "1"));
+				   "Expecting capabilities negotiation with 'qmp_capabilities'",
+				   "1"));
 	/* other errors are not */
 	assert_string_equal(ask(&s, "[]"), ERR("GenericError", "QMP input must be a JSON object"));
 	assert_string_equal(ask(&s, "{\"execute\": \"qmp_capabilities\", \"arguments\": "
@@ -126,8 +130,9 @@ static void test_request_checks(void **state)
 			    ERR("GenericError", "QMP input member 'foo' is unexpected"));
 	assert_string_equal(ask(&s, "{\"exec-oob\": \"nothing\"}"),
 			    ERR("GenericError", "QMP input member 'exec-oob' is unexpected"));
-	assert_string_equal(ask(&s, "{\"execute\": \"nope\", \"id\": \"x\"}"),
-			    ERR_ID("CommandNotFound", "The command nope has not been found", "\"x\""));
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"nope\", \"id\": \"x\"}"),
+	    ERR_ID("CommandNotFound", "The command nope has not been found", "\"x\""));
 	/* a failing command: its class, its message, no result */
 	assert_string_equal(ask(&s, "{\"execute\": \"fail\", \"id\": [1]}"),
 			    ERR_ID("DeviceNotFound", "no device 'x'", "[1]"));
@@ -145,35 +150,44 @@ static void test_argument_checks(void **state)
 	struct qmp_session s = {.command_mode = true};
 	(void)state;
 
-	assert_string_equal(ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"x\", \"n\": -3, "
-				    "\"flag\": true, \"size\": 0, \"e\": \"b\", \"list\": [\"a\"], "
-				    "\"obj\": {}, \"any\": [1]}}"),
-			    "{\"return\":{\"any\":[1],\"e\":\"b\",\"flag\":true,\"list\":[\"a\"],\"n\":-3,"
-			    "\"obj\":{},\"s\":\"x\",\"size\":0}}");
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"x\", \"n\": -3, "
+		    "\"flag\": true, \"size\": 0, \"e\": \"b\", \"list\": [\"a\"], "
+		    "\"obj\": {}, \"any\": [1]}}"),
+	    "{\"return\":{\"any\":[1],\"e\":\"b\",\"flag\":true,\"list\":[\"a\"],\"n\":-3,"
+	    "\"obj\":{},\"s\":\"x\",\"size\":0}}");
 	assert_string_equal(ask(&s, "{\"execute\": \"echo\"}"),
 			    ERR("GenericError", "Parameter 's' is missing"));
-	assert_string_equal(ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": 1}}"),
-			    ERR("GenericError", "Invalid parameter type for 's', expected: string"));
-	assert_string_equal(ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"n\": 1.0}}"),
-			    ERR("GenericError", "Invalid parameter type for 'n', expected: integer"));
-	assert_string_equal(ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"flag\": 1}}"),
-			    ERR("GenericError", "Invalid parameter type for 'flag', expected: boolean"));
-	assert_string_equal(ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"size\": -1}}"),
-			    ERR("GenericError", "Parameter 'size' expects a non-negative value"));
-	assert_string_equal(ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"e\": \"c\"}}"),
-			    ERR("GenericError", "Parameter 'e' does not accept value 'c'"));
-	assert_string_equal(ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"list\": \"a\"}}"),
-			    ERR("GenericError", "Invalid parameter type for 'list', expected: array"));
-	assert_string_equal(ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"list\": [1]}}"),
-			    ERR("GenericError",
-				"Invalid parameter type for 'list[0]', expected: string"));
-	assert_string_equal(ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"obj\": []}}"),
-			    ERR("GenericError", "Invalid parameter type for 'obj', expected: object"));
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": 1}}"),
+	    ERR("GenericError", "Invalid parameter type for 's', expected: string"));
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"n\": 1.0}}"),
+	    ERR("GenericError", "Invalid parameter type for 'n', expected: integer"));
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"flag\": 1}}"),
+	    ERR("GenericError", "Invalid parameter type for 'flag', expected: boolean"));
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"size\": -1}}"),
+	    ERR("GenericError", "Parameter 'size' expects a non-negative value"));
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"e\": \"c\"}}"),
+	    ERR("GenericError", "Parameter 'e' does not accept value 'c'"));
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"list\": \"a\"}}"),
+	    ERR("GenericError", "Invalid parameter type for 'list', expected: array"));
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"list\": [1]}}"),
+	    ERR("GenericError", "Invalid parameter type for 'list[0]', expected: string"));
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"obj\": []}}"),
+	    ERR("GenericError", "Invalid parameter type for 'obj', expected: object"));
 	/* declared members first (as QEMU's visitor), then leftovers */
 	assert_string_equal(ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"zz\": 1}}"),
 			    ERR("GenericError", "Parameter 's' is missing"));
-	assert_string_equal(ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"zz\": 1}}"),
-			    ERR("GenericError", "Parameter 'zz' is unexpected"));
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"zz\": 1}}"),
+	    ERR("GenericError", "Parameter 'zz' is unexpected"));
 	assert_string_equal(ask(&s, "{\"execute\": \"nothing\", \"arguments\": {\"a\": 1}}"),
 			    ERR("GenericError", "Parameter 'a' is unexpected"));
 }
@@ -197,14 +211,16 @@ static void test_wire_format(void **state)
 	qmp_error_set(&err, QMP_ERR_GENERIC, "JSON parse error, near '\xff\xc3'");
 	msg = qmp_error_response(&err, NULL);
 	text = qmp_serialize(msg, &len);
-	assert_string_equal(text, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse "
-				  "error, near '\\uFFFD\\uFFFD'\"}}\r\n");
+	assert_string_equal(text,
+			    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse "
+			    "error, near '\\uFFFD\\uFFFD'\"}}\r\n");
 	free(text);
 	json_decref(msg);
 
 	msg = qmp_lex_error_response("{\"a\x01", 4);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(msg, "error"), "desc")),
-			    "JSON parse error, stray byte 0x01");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(msg, "error"), "desc")),
+	    "JSON parse error, stray byte 0x01");
 	json_decref(msg);
 }
 
@@ -218,8 +234,8 @@ static void test_greeting_event_version(void **state)
 	assert_true(json_is_integer(json_object_get(
 	    json_object_get(json_object_get(json_object_get(g, "QMP"), "version"), "qemu"),
 	    "major")));
-	assert_int_equal(json_array_size(json_object_get(json_object_get(g, "QMP"), "capabilities")),
-			 0);
+	assert_int_equal(
+	    json_array_size(json_object_get(json_object_get(g, "QMP"), "capabilities")), 0);
 	json_decref(g);
 
 	ev = qmp_event("RESET", json_pack("{s:b, s:s}", "guest", 1, "reason", "guest-reset"));
@@ -233,10 +249,11 @@ static void test_greeting_event_version(void **state)
 	assert_null(json_object_get(ev, "data"));
 	json_decref(ev);
 
-	assert_string_equal(ask(&s, "{\"execute\": \"query-commands\"}"),
-			    "{\"return\":[{\"name\":\"qmp_capabilities\"},{\"name\":\"query-version\"},"
-			    "{\"name\":\"query-commands\"},{\"name\":\"echo\"},{\"name\":\"fail\"},"
-			    "{\"name\":\"nothing\"}]}");
+	assert_string_equal(
+	    ask(&s, "{\"execute\": \"query-commands\"}"),
+	    "{\"return\":[{\"name\":\"qmp_capabilities\"},{\"name\":\"query-version\"},"
+	    "{\"name\":\"query-commands\"},{\"name\":\"echo\"},{\"name\":\"fail\"},"
+	    "{\"name\":\"nothing\"}]}");
 	assert_int_equal(qmp_execute(&table, NULL, "query-version", NULL, &ret, &err), 0);
 	assert_string_equal(json_string_value(json_object_get(ret, "package")), "kvmem");
 	json_decref(ret);
@@ -250,8 +267,10 @@ static void test_greeting_event_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_negotiation),	   cmocka_unit_test(test_request_checks),
-	    cmocka_unit_test(test_argument_checks), cmocka_unit_test(test_wire_format),
+	    cmocka_unit_test(test_negotiation),
+	    cmocka_unit_test(test_request_checks),
+	    cmocka_unit_test(test_argument_checks),
+	    cmocka_unit_test(test_wire_format),
 	    cmocka_unit_test(test_greeting_event_version),
 	};
 

@@ -24,10 +24,10 @@ static int record(const struct qmp_request *req, json_t **ret, struct qmp_error 
 	return 0;
 }
 
-#define RECORDER(fn, name)                                                                    \
-	static int fn(const struct qmp_request *req, json_t **ret, struct qmp_error *err)     \
-	{                                                                                      \
-		return record(req, ret, err, name);                                            \
+#define RECORDER(fn, name)                                                                         \
+	static int fn(const struct qmp_request *req, json_t **ret, struct qmp_error *err)          \
+	{                                                                                          \
+		return record(req, ret, err, name);                                                \
 	}
 RECORDER(cmd_stop, "stop")
 RECORDER(cmd_quit, "quit")
@@ -37,7 +37,8 @@ RECORDER(cmd_reset, "system_reset")
 static int cmd_cont(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	if (fail_cont)
-		return qmp_error_set(err, QMP_ERR_GENERIC, "Resetting the Virtual Machine is required");
+		return qmp_error_set(err, QMP_ERR_GENERIC,
+				     "Resetting the Virtual Machine is required");
 	return record(req, ret, err, "cont");
 }
 
@@ -54,8 +55,8 @@ static int cmd_cpus(const struct qmp_request *req, json_t **ret, struct qmp_erro
 {
 	(void)req;
 	(void)err;
-	*ret = json_pack("[{s:i, s:i}, {s:i, s:i}]", "cpu-index", 0, "thread-id", 100, "cpu-index", 1,
-			 "thread-id", 101);
+	*ret = json_pack("[{s:i, s:i}, {s:i, s:i}]", "cpu-index", 0, "thread-id", 100, "cpu-index",
+			 1, "thread-id", 101);
 	return 0;
 }
 
@@ -65,10 +66,10 @@ static int cmd_memdev(const struct qmp_request *req, json_t **ret, struct qmp_er
 	(void)err;
 	*ret = json_pack("[{s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:[i,i,i,i], s:s},"
 			 " {s:s, s:I, s:b, s:b, s:b, s:b, s:[], s:s}]",
-			 "id", "m0", "size", (json_int_t)1 << 30, "merge", 1, "dump", 1, "prealloc", 0,
-			 "share", 1, "reserve", 0, "host-nodes", 0, 1, 2, 5, "policy", "bind", "id",
-			 "m1", "size", (json_int_t)4096, "merge", 0, "dump", 0, "prealloc", 1, "share", 0,
-			 "host-nodes", "policy", "default");
+			 "id", "m0", "size", (json_int_t)1 << 30, "merge", 1, "dump", 1, "prealloc",
+			 0, "share", 1, "reserve", 0, "host-nodes", 0, 1, 2, 5, "policy", "bind",
+			 "id", "m1", "size", (json_int_t)4096, "merge", 0, "dump", 0, "prealloc", 1,
+			 "share", 0, "host-nodes", "policy", "default");
 	return 0;
 }
 
@@ -99,18 +100,18 @@ static int cmd_text(const struct qmp_request *req, json_t **ret, struct qmp_erro
 }
 
 static const struct qmp_command cmds[] = {
-	{.name = "stop", .fn = cmd_stop},
-	{.name = "cont", .fn = cmd_cont},
-	{.name = "quit", .fn = cmd_quit},
-	{.name = "system_powerdown", .fn = cmd_powerdown},
-	{.name = "system_reset", .fn = cmd_reset},
-	{.name = "query-status", .fn = cmd_status},
-	{.name = "query-cpus-fast", .fn = cmd_cpus},
-	{.name = "query-memdev", .fn = cmd_memdev},
-	{.name = "query-memory-size-summary", .fn = cmd_summary},
-	{.name = "query-version", .fn = cmd_version},
-	{.name = "x-query-numa", .fn = cmd_text},
-	{.name = "x-kvmem-query-mtree", .fn = cmd_text},
+    {.name = "stop", .fn = cmd_stop},
+    {.name = "cont", .fn = cmd_cont},
+    {.name = "quit", .fn = cmd_quit},
+    {.name = "system_powerdown", .fn = cmd_powerdown},
+    {.name = "system_reset", .fn = cmd_reset},
+    {.name = "query-status", .fn = cmd_status},
+    {.name = "query-cpus-fast", .fn = cmd_cpus},
+    {.name = "query-memdev", .fn = cmd_memdev},
+    {.name = "query-memory-size-summary", .fn = cmd_summary},
+    {.name = "query-version", .fn = cmd_version},
+    {.name = "x-query-numa", .fn = cmd_text},
+    {.name = "x-kvmem-query-mtree", .fn = cmd_text},
 };
 static const struct qmp_commands table = {cmds, sizeof(cmds) / sizeof(cmds[0])};
 
@@ -130,9 +131,14 @@ static void test_control_commands(void **state)
 {
 	(void)state;
 	static const char *const spellings[][2] = {
-	    {"stop", "stop"},	{"s", "stop"},		 {"cont", "cont"},
-	    {"c", "cont"},	{"quit", "quit"},	 {"q", "quit"},
-	    {"  system_powerdown  ", "system_powerdown"}, {"system_reset\t", "system_reset"},
+	    {"stop", "stop"},
+	    {"s", "stop"},
+	    {"cont", "cont"},
+	    {"c", "cont"},
+	    {"quit", "quit"},
+	    {"q", "quit"},
+	    {"  system_powerdown  ", "system_powerdown"},
+	    {"system_reset\t", "system_reset"},
 	};
 
 	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
@@ -154,12 +160,13 @@ static void test_info(void **state)
 	status = "prelaunch";
 	assert_string_equal(run("info status"), "VM status: paused (prelaunch)\n");
 	assert_string_equal(run("info cpus"), "* CPU #0: thread_id=100\n  CPU #1: thread_id=101\n");
-	assert_string_equal(run("info memdev"),
-			    "memory backend: m0\n  size:  1073741824\n  merge: true\n  dump: true\n"
-			    "  prealloc: false\n  share: true\n  reserve: false\n  policy: bind\n"
-			    "  host nodes: 0-2,5\n"
-			    "memory backend: m1\n  size:  4096\n  merge: false\n  dump: false\n"
-			    "  prealloc: true\n  share: false\n  policy: default\n  host nodes: \n\n");
+	assert_string_equal(
+	    run("info memdev"),
+	    "memory backend: m0\n  size:  1073741824\n  merge: true\n  dump: true\n"
+	    "  prealloc: false\n  share: true\n  reserve: false\n  policy: bind\n"
+	    "  host nodes: 0-2,5\n"
+	    "memory backend: m1\n  size:  4096\n  merge: false\n  dump: false\n"
+	    "  prealloc: true\n  share: false\n  policy: default\n  host nodes: \n\n");
 	assert_string_equal(run("info memory_size_summary"),
 			    "base memory: 1073741824\nplugged memory: 0\n");
 	assert_string_equal(run("info version"), "1.2.3 (kvmem)\n");

@@ -46,8 +46,8 @@ static const char *cut(const char *text, size_t len, size_t chunk, size_t limit)
 	if (!chunk)
 		chunk = len ? len : 1;
 	for (size_t off = 0; off < len; off += chunk)
-		if (!json_stream_feed(&st, text + off, len - off < chunk ? len - off : chunk, record,
-				      &s))
+		if (!json_stream_feed(&st, text + off, len - off < chunk ? len - off : chunk,
+				      record, &s))
 			break;
 	json_stream_fini(&st);
 	return s.log;
@@ -101,14 +101,16 @@ static void test_lexical_errors(void **state)
 
 static void test_any_split(void **state)
 {
-	static const char text[] = "{\"execute\": \"x\", \"arguments\": {\"s\": \"}\\\\\"}} \"t\" 7 [1]";
+	static const char text[] =
+	    "{\"execute\": \"x\", \"arguments\": {\"s\": \"}\\\\\"}} \"t\" 7 [1]";
 	const char *whole;
 	char expect[4096];
 	(void)state;
 
 	whole = cut(text, sizeof(text) - 1, 0, 1 << 20);
 	snprintf(expect, sizeof(expect), "%s", whole);
-	assert_string_equal(expect, "M:{\"execute\": \"x\", \"arguments\": {\"s\": \"}\\\\\"}}|M:\"t\"|M:7|M:[1]");
+	assert_string_equal(
+	    expect, "M:{\"execute\": \"x\", \"arguments\": {\"s\": \"}\\\\\"}}|M:\"t\"|M:7|M:[1]");
 	/* the same messages however the bytes arrive */
 	for (size_t chunk = 1; chunk < sizeof(text); chunk++)
 		assert_string_equal(cut(text, sizeof(text) - 1, chunk, 1 << 20), expect);
@@ -149,9 +151,12 @@ static void test_pending_and_stop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_objects_and_arrays), cmocka_unit_test(test_top_level_scalars),
-	    cmocka_unit_test(test_lexical_errors),     cmocka_unit_test(test_any_split),
-	    cmocka_unit_test(test_limit),              cmocka_unit_test(test_pending_and_stop),
+	    cmocka_unit_test(test_objects_and_arrays),
+	    cmocka_unit_test(test_top_level_scalars),
+	    cmocka_unit_test(test_lexical_errors),
+	    cmocka_unit_test(test_any_split),
+	    cmocka_unit_test(test_limit),
+	    cmocka_unit_test(test_pending_and_stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
