@@ -33,6 +33,7 @@ An `expect:` line is a Python expression over the guest's facts:
   host           the lines the `host:` script printed
   console        every line of the run: guest console and kvmem's stderr
   boots          how many times the guest's /init started
+  maxrss_kb      kvmem's peak resident set over the whole run, in KiB
   other("NAME")  the facts of another scenario run in the same batch
   size("4G")     a QEMU size string in bytes; KiB MiB GiB; LOW_CARVEOUT (the
                  bytes below 1 MiB that the e820 does not report usable,
@@ -155,8 +156,9 @@ def evaluate(sc, res, by_name):
         "acpi_tables": facts.acpi_tables, "guest": res.scenario_lines(),
         "console": res.output, "host": res.host_lines(), "boots": res.output.count("KVMEM-GUEST-INIT"),
         "other": other, "size": size, "KiB": KiB, "MiB": MiB, "GiB": GiB,
-        "LOW_CARVEOUT": LOW_CARVEOUT, "abs": abs, "sum": sum, "any": any, "all": all,
-        "len": len,
+        "LOW_CARVEOUT": LOW_CARVEOUT, "maxrss_kb": res.maxrss_kb,
+        "abs": abs, "sum": sum, "any": any, "all": all, "len": len, "int": int,
+        "min": min, "max": max,
     }
     for e in sc.expects:
         try:
