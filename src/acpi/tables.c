@@ -74,6 +74,18 @@
 #define GSI_TIMER 2 /* the PIT is wired to IOAPIC pin 2 */
 #define LAPIC_LINT1 1
 
+/* SRAT (section 5.2.16) */
+#define SRAT_REVISION 3
+#define SRAT_LAPIC 0
+#define SRAT_MEMORY 1
+#define SRAT_X2APIC 2
+#define SRAT_CPU_ENABLED (1U << 0)
+#define SRAT_MEM_ENABLED (1U << 0)
+#define SRAT_MEM_HOTPLUGGABLE (1U << 1)
+
+/* SLIT (section 5.2.17) */
+#define SLIT_REVISION 1
+
 /* The growing blob.  A failed allocation is remembered and reported once
  * at the end, so the table writers below stay free of error plumbing. */
 struct tbuf {
@@ -388,6 +400,82 @@ static size_t build_madt(struct tbuf *b, const struct topology *t)
 	return start;
 }
 
+static void put_srat_memory(struct tbuf *b, uint32_t node, uint64_t base, uint64_t len,
+			    uint32_t flags)
+{
+	put(b, SRAT_MEMORY, 1);
+	put(b, 40, 1);	 /* Length */
+	put(b, node, 4); /* Proximity Domain */
+	put(b, 0, 2);	 /* Reserved */
+	put(b, base, 8); /* Base Address Low, High */
+	put(b, len, 8);	 /* Length Low, High */
+	put(b, 0, 4);	 /* Reserved */
+	put(b, flags, 4);
+	put(b, 0, 8); /* Reserved */
+}
+
+/* Every possible CPU in its node (enabled even before it is plugged: Linux
+ * ignores disabled entries, and a hot-added CPU needs its node), every
+ * node's RAM parts as the layout placed them, and the whole device-memory
+ * region as one hotpluggable range of the highest node, as QEMU gives it
+ * to its last node: never the one-byte entry of seed 000. */
+static size_t build_srat(struct tbuf *b, const struct layout *l, const struct topology *t,
+			 const struct numa *n)
+{
+	size_t start = align_to(b, 16);
+
+	table_begin(b, "SRAT", SRAT_REVISION);
+	put(b, 1, 4); /* Reserved: 1 for backward compatibility */
+	put(b, 0, 8); /* Reserved */
+	for (uint32_t idx = 0; idx < t->maxcpus; idx++) {
+		uint32_t node = n->cpu_node[idx], apic = topology_apic_id(t, idx);
+
+		if (apic <= TOPOLOGY_MAX_XAPIC_ID) {
+			put(b, SRAT_LAPIC, 1);
+			put(b, 16, 1);		/* Length */
+			put(b, node & 0xff, 1); /* Proximity Domain [7:0] */
+			put(b, apic, 1);
+			put(b, SRAT_CPU_ENABLED, 4);
+			put(b, 0, 1);	      /* Local SAPIC EID */
+			put(b, node >> 8, 3); /* Proximity Domain [31:8] */
+			put(b, 0, 4);	      /* Clock Domain */
+		} else {
+			put(b, SRAT_X2APIC, 1);
+			put(b, 24, 1); /* Length */
+			put(b, 0, 2);  /* Reserved */
+			put(b, node, 4);
+			put(b, apic, 4);
+			put(b, SRAT_CPU_ENABLED, 4);
+			put(b, 0, 4); /* Clock Domain */
+			put(b, 0, 4); /* Reserved */
+		}
+	}
+	for (unsigned i = 0; i < l->nr_parts; i++)
+		put_srat_memory(b, l->part[i].node, l->part[i].gpa, l->part[i].size,
+				SRAT_MEM_ENABLED);
+	if (l->device_mem_size)
+		put_srat_memory(b, n->max_nodeid - 1, l->device_mem_base, l->device_mem_size,
+				SRAT_MEM_ENABLED | SRAT_MEM_HOTPLUGGABLE);
+	table_end(b, start);
+	return start;
+}
+
+/* The distance matrix over ids 0 .. max_nodeid-1, indexed by proximity
+ * domain; ids no node uses read 10 to themselves and 255 (no
+ * connection) to everything else, which keeps a sparse table valid. */
+static size_t build_slit(struct tbuf *b, const struct numa *n)
+{
+	size_t start = align_to(b, 16);
+
+	table_begin(b, "SLIT", SLIT_REVISION);
+	put(b, n->max_nodeid, 8); /* Number of System Localities */
+	for (uint32_t i = 0; i < n->max_nodeid; i++)
+		for (uint32_t j = 0; j < n->max_nodeid; j++)
+			put(b, n->distance[i][j], 1);
+	table_end(b, start);
+	return start;
+}
+
 static size_t build_xsdt(struct tbuf *b, const size_t *tables, size_t n)
 {
 	size_t start = align_to(b, 16);
@@ -453,7 +541,8 @@ int acpi_build(const struct acpi_input *in, uint64_t base, size_t max_size, stru
 	       struct kverr *err)
 {
 	struct tbuf b = {.base = base};
-	size_t facs, dsdt = 0, tables[2], xsdt;
+	const struct numa *numa = in ? in->numa : NULL;
+	size_t facs, dsdt = 0, tables[5], xsdt, nr = 0;
 	uint64_t end;
 	int ret;
 
@@ -469,9 +558,14 @@ int acpi_build(const struct acpi_input *in, uint64_t base, size_t max_size, stru
 		free(b.data);
 		return ret;
 	}
-	tables[0] = build_fadt(&b, facs, dsdt);
-	tables[1] = build_madt(&b, in->topo);
-	xsdt = build_xsdt(&b, tables, 2);
+	tables[nr++] = build_fadt(&b, facs, dsdt);
+	tables[nr++] = build_madt(&b, in->topo);
+	if (numa && numa->nr_nodes) {
+		tables[nr++] = build_srat(&b, in->layout, in->topo, numa);
+		if (numa->have_distance)
+			tables[nr++] = build_slit(&b, numa);
+	}
+	xsdt = build_xsdt(&b, tables, nr);
 	fill_rsdp(&b, xsdt);
 
 	if (b.nomem) {

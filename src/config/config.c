@@ -13,6 +13,7 @@
  * pc machine; docs/cli.md lists where kvmem deliberately differs.
  */
 #include "config/config.h"
+#include "config/kv.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -155,7 +156,7 @@ int config_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 
 /* A QEMU number (QEMU_OPT_NUMBER): strtoull base 0, so 0x10 and 010 (octal)
  * are accepted as QEMU does; no sign, no blanks. */
-static int parse_number(const char *s, uint64_t *out)
+int parse_number(const char *s, uint64_t *out)
 {
 	unsigned long long v;
 	char *end;
@@ -174,22 +175,10 @@ static int parse_number(const char *s, uint64_t *out)
 
 /* ---- key=value lists (QemuOpts syntax) ---- */
 
-struct kv {
-	const char *key;
-	const char *val; /* NULL for a bare "flag" element */
-};
-
-struct kv_iter {
-	const char *p;
-	char *out;
-	const char *implied; /* key of a leading element without '=' */
-	bool first;
-};
-
 /* Elements are separated by ',', ",," is a literal comma, and a first
  * element without '=' is the value of the implied key ("-m 4G" is
  * "-m size=4G").  A trailing ',' ends the list, as in QEMU. */
-static bool kv_next(struct kv_iter *it, struct kv *kv)
+bool kv_next(struct kv_iter *it, struct kv *kv)
 {
 	char *start = it->out, *eq = NULL;
 	bool first = it->first;
@@ -246,7 +235,7 @@ static int kv_begin(struct parser *p, const char *opt, const char *arg, const ch
 	return 0;
 }
 
-static int kv_need_value(const char *opt, const struct kv *kv, struct kverr *err)
+int kv_need_value(const char *opt, const struct kv *kv, struct kverr *err)
 {
 	if (kv->val)
 		return 0;
@@ -464,6 +453,38 @@ static int opt_no_reboot(struct parser *p, const char *arg, struct kverr *err)
 	return 0;
 }
 
+static int opt_numa(struct parser *p, const char *arg, struct kverr *err)
+{
+	return config_numa_parse(&p->cfg->numa, arg, err);
+}
+
+/* -machine: only the keys kvmem implements; hmat= belongs to -numa. */
+static int opt_machine(struct parser *p, const char *arg, struct kverr *err)
+{
+	struct kv_iter it;
+	struct kv kv;
+	int ret;
+
+	ret = kv_begin(p, "-machine", arg, "type", &it, err);
+	while (!ret && kv_next(&it, &kv)) {
+		ret = config_machine_hmat(&p->cfg->numa, kv.key, kv.val, arg, err);
+		if (ret == 0)
+			return kverr_set(err, EINVAL, "-machine: unsupported parameter '%s' in '%s'",
+					 kv.key, arg);
+		if (ret > 0)
+			ret = 0;
+	}
+	return ret;
+}
+
+static int opt_print_layout(struct parser *p, const char *arg, struct kverr *err)
+{
+	(void)arg;
+	(void)err;
+	p->cfg->print_layout = true;
+	return 0;
+}
+
 static int opt_help(struct parser *p, const char *arg, struct kverr *err)
 {
 	(void)arg;
@@ -505,6 +526,14 @@ static const struct option options[] = {
      "no graphical output, serial on stdio (kvmem has no display)"},
     {"name", true, opt_name, "-name [guest=]name", "set the name of the guest"},
     {"no-reboot", false, opt_no_reboot, "-no-reboot", "exit instead of rebooting"},
+    {"numa", true, opt_numa,
+     "-numa node[,nodeid=n][,cpus=a[-b]][,mem=size|memdev=id][,initiator=n]",
+     "a guest NUMA node; also -numa dist,src=,dst=,val= / cpu,node-id=,... / hmat-lb / "
+     "hmat-cache (docs/numa.md)"},
+    {"machine", true, opt_machine, "-machine hmat=on|off",
+     "build an ACPI HMAT from -numa hmat-lb/hmat-cache"},
+    {"print-layout", false, opt_print_layout, "-print-layout",
+     "print the resolved plan (memory map, NUMA nodes, e820, CPUs) and exit"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -717,6 +746,9 @@ static int finish(struct parser *p, struct kverr *err)
 		ret = finish_smp(p, err);
 	if (ret)
 		return ret;
+	/* -print-layout shows the plan, which does not depend on the kernel */
+	if (!cfg->kernel && cfg->print_layout)
+		return 0;
 	if (!cfg->kernel)
 		return kverr_set(err, EINVAL,
 				 "-kernel: missing; kvmem boots a Linux kernel "
@@ -782,6 +814,7 @@ int config_parse(struct config *cfg, int argc, char **argv, struct kverr *err)
 
 void config_free(struct config *cfg)
 {
+	config_numa_free(&cfg->numa);
 	free(cfg->name_buf);
 	cfg->name_buf = NULL;
 	cfg->name = NULL;

@@ -511,7 +511,10 @@ static void test_help_text(void **state)
 					     "-serial stdio|file:path|none",
 					     "-nographic",
 					     "-name [guest=]name",
-					     "-no-reboot"};
+					     "-no-reboot",
+					     "-numa node",
+					     "-machine hmat=on|off",
+					     "-print-layout"};
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
