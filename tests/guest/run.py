@@ -156,11 +156,12 @@ def evaluate(sc, res, by_name):
         "console": res.output, "host": res.host_lines(), "boots": res.output.count("KVMEM-GUEST-INIT"),
         "other": other, "size": size, "KiB": KiB, "MiB": MiB, "GiB": GiB,
         "LOW_CARVEOUT": LOW_CARVEOUT, "abs": abs, "sum": sum, "any": any, "all": all,
-        "len": len,
+        "len": len, "int": int, "sorted": sorted, "min": min, "max": max,
     }
     for e in sc.expects:
         try:
-            ok = eval(e, {"__builtins__": {}}, env)  # scenario files are ours
+            # env as the globals, so that a comprehension in an expect sees the facts
+            ok = eval(e, dict(env, __builtins__={}))  # scenario files are ours
         except Exception as ex:  # a broken expectation is a failure, said plainly
             problems.append(f"expect {e}: {type(ex).__name__}: {ex}")
             continue
