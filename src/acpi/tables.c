@@ -86,6 +86,13 @@
 /* SLIT (section 5.2.17) */
 #define SLIT_REVISION 1
 
+/* HMAT (section 5.2.27); Linux reads revisions 1 and 2 only */
+#define HMAT_REVISION 2
+#define HMAT_MPDA 0 /* Memory Proximity Domain Attributes */
+#define HMAT_LB 1   /* System Locality Latency and Bandwidth Information */
+#define HMAT_CACHE 2 /* Memory Side Cache Information */
+#define HMAT_INITIATOR_VALID (1U << 0)
+
 /* The growing blob.  A failed allocation is remembered and reported once
  * at the end, so the table writers below stay free of error plumbing. */
 struct tbuf {
@@ -476,6 +483,104 @@ static size_t build_slit(struct tbuf *b, const struct numa *n)
 	return start;
 }
 
+static uint16_t hmat_entry(const struct numa *n, unsigned h, unsigned t, uint32_t ini,
+			   uint32_t tgt)
+{
+	const struct config_numa *cn = n->cfg;
+
+	for (unsigned i = 0; i < cn->nr_hmat_lb; i++) {
+		const struct config_numa_hmat_lb *lb = &cn->hmat_lb[i];
+		if (lb->hierarchy == h && lb->data_type == t && lb->initiator == ini &&
+		    lb->target == tgt)
+			return (uint16_t)((t <= HMAT_WRITE_LATENCY ? lb->latency : lb->bandwidth) /
+					  n->lb[h][t].base);
+	}
+	return 0; /* not given: "no information" */
+}
+
+/* From the plan's HMAT data: each node with its initiator, one latency or
+ * bandwidth matrix (initiators = nodes with CPUs, targets = all nodes)
+ * per hierarchy and data type given, and each memory-side cache.
+ * numa_plan() has checked every entry fits. */
+static size_t build_hmat(struct tbuf *b, const struct numa *n)
+{
+	size_t start = align_to(b, 16);
+	uint32_t ini[NUMA_MAX_NODES], tgt[NUMA_MAX_NODES], ni = 0, nt = 0;
+
+	for (uint32_t id = numa_first(n); id < n->max_nodeid; id = numa_next(n, id)) {
+		if (n->node[id].nr_cpus)
+			ini[ni++] = id;
+		tgt[nt++] = id;
+	}
+	table_begin(b, "HMAT", HMAT_REVISION);
+	put(b, 0, 4); /* Reserved */
+	for (uint32_t k = 0; k < nt; k++) {
+		uint32_t initiator = n->node[tgt[k]].initiator;
+		put(b, HMAT_MPDA, 2);
+		put(b, 0, 2);  /* Reserved */
+		put(b, 40, 4); /* Length */
+		put(b, initiator != NUMA_NO_INITIATOR ? HMAT_INITIATOR_VALID : 0, 2);
+		put(b, 0, 2); /* Reserved */
+		put(b, initiator != NUMA_NO_INITIATOR ? initiator : 0, 4);
+		put(b, tgt[k], 4); /* Proximity Domain for the Memory */
+		put(b, 0, 4);	   /* Reserved */
+		put(b, 0, 8);	   /* Reserved (was System Physical Address Range Base) */
+		put(b, 0, 8);	   /* Reserved (was ... Length) */
+	}
+	for (unsigned h = 0; h < HMAT_NR_HIERARCHIES; h++) {
+		for (unsigned t = 0; t < HMAT_NR_DATA_TYPES; t++) {
+			const struct numa_hmat_lb *lb = &n->lb[h][t];
+			if (!lb->present)
+				continue;
+			put(b, HMAT_LB, 2);
+			put(b, 0, 2); /* Reserved */
+			put(b, 32 + 4 * ni + 4 * nt + 2 * ni * nt, 4);
+			put(b, h, 1); /* Flags: memory hierarchy */
+			put(b, t, 1); /* Data Type */
+			put(b, 0, 1); /* Minimum Transfer Size */
+			put(b, 0, 1); /* Reserved */
+			put(b, ni, 4);
+			put(b, nt, 4);
+			put(b, 0, 4); /* Reserved */
+			/* Entry Base Unit: picoseconds, or MB/s; -numa gives ns and B/s */
+			put(b, t <= HMAT_WRITE_LATENCY ? lb->base * 1000 : lb->base >> 20, 8);
+			for (uint32_t k = 0; k < ni; k++)
+				put(b, ini[k], 4);
+			for (uint32_t k = 0; k < nt; k++)
+				put(b, tgt[k], 4);
+			for (uint32_t i = 0; i < ni; i++)
+				for (uint32_t k = 0; k < nt; k++)
+					put(b, hmat_entry(n, h, t, ini[i], tgt[k]), 2);
+		}
+	}
+	for (uint32_t k = 0; k < nt; k++) {
+		unsigned levels = 0;
+		for (unsigned l = 1; l <= NUMA_HMAT_LEVELS; l++)
+			levels += n->cache[tgt[k]][l] != NULL;
+		for (unsigned l = 1; l <= NUMA_HMAT_LEVELS; l++) {
+			const struct config_numa_hmat_cache *c = n->cache[tgt[k]][l];
+			if (!c)
+				continue;
+			put(b, HMAT_CACHE, 2);
+			put(b, 0, 2);  /* Reserved */
+			put(b, 32, 4); /* Length: no SMBIOS handles */
+			put(b, tgt[k], 4);
+			put(b, 0, 4); /* Reserved */
+			put(b, c->size, 8);
+			/* Cache Attributes: total levels, this level, associativity,
+			 * write policy, line size */
+			put(b,
+			    levels | l << 4 | (uint32_t)c->associativity << 8 |
+				(uint32_t)c->policy << 12 | (uint32_t)c->line << 16,
+			    4);
+			put(b, 0, 2); /* Reserved */
+			put(b, 0, 2); /* Number of SMBIOS handles */
+		}
+	}
+	table_end(b, start);
+	return start;
+}
+
 static size_t build_xsdt(struct tbuf *b, const size_t *tables, size_t n)
 {
 	size_t start = align_to(b, 16);
@@ -564,6 +669,8 @@ int acpi_build(const struct acpi_input *in, uint64_t base, size_t max_size, stru
 		tables[nr++] = build_srat(&b, in->layout, in->topo, numa);
 		if (numa->have_distance)
 			tables[nr++] = build_slit(&b, numa);
+		if (numa->hmat)
+			tables[nr++] = build_hmat(&b, numa);
 	}
 	xsdt = build_xsdt(&b, tables, nr);
 	fill_rsdp(&b, xsdt);

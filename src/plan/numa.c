@@ -288,8 +288,196 @@ static int set_distances(struct numa *n, const struct config_numa *cn, struct kv
 	return 0;
 }
 
+static bool is_latency(enum numa_hmat_data_type t)
+{
+	return t <= HMAT_WRITE_LATENCY;
+}
+
+/* Largest power of 10 (latency) or of 2 (bandwidth) dividing v > 0. */
+static uint64_t unit_of(uint64_t v, bool latency)
+{
+	uint64_t u = 1;
+
+	if (latency) {
+		while (v % 10 == 0) {
+			v /= 10;
+			u *= 10;
+		}
+		return u;
+	}
+	return v & -v;
+}
+
+static int check_hmat_lb(struct numa *n, const struct config_numa *cn, struct kverr *err)
+{
+	/* bit 0: a target has nonzero latency data, bit 1: bandwidth data */
+	uint8_t provided[NUMA_MAX_NODES] = {0};
+
+	for (unsigned i = 0; i < cn->nr_hmat_lb; i++) {
+		const struct config_numa_hmat_lb *lb = &cn->hmat_lb[i];
+		bool lat = is_latency(lb->data_type);
+		uint64_t v = lat ? lb->latency : lb->bandwidth;
+		struct numa_hmat_lb *h = &n->lb[lb->hierarchy][lb->data_type];
+
+		if (!n->node[lb->initiator].present)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: Invalid initiator=%u, it should be an existing "
+					 "node",
+					 lb->arg, lb->initiator);
+		if (!n->node[lb->initiator].nr_cpus)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: Invalid initiator=%u, it isn't an initiator "
+					 "proximity domain",
+					 lb->arg, lb->initiator);
+		if (!n->node[lb->target].present)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: The target=%u should point to an existing node",
+					 lb->arg, lb->target);
+		if (lat && !lb->has_latency)
+			return kverr_set(err, EINVAL, "-numa %s: Missing 'latency' option", lb->arg);
+		if (lat && lb->has_bandwidth)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: Invalid option 'bandwidth' since the data type "
+					 "is latency",
+					 lb->arg);
+		if (!lat && !lb->has_bandwidth)
+			return kverr_set(err, EINVAL, "-numa %s: Missing 'bandwidth' option",
+					 lb->arg);
+		if (!lat && lb->has_latency)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: Invalid option 'latency' since the data type "
+					 "is bandwidth",
+					 lb->arg);
+		if (!lat && lb->bandwidth % (1ULL << 20))
+			return kverr_set(err, EINVAL,
+					 "-numa %s: Bandwidth %llu between initiator=%u and "
+					 "target=%u should be 1MB aligned",
+					 lb->arg, (unsigned long long)lb->bandwidth, lb->initiator,
+					 lb->target);
+		for (unsigned j = 0; j < i; j++) {
+			const struct config_numa_hmat_lb *o = &cn->hmat_lb[j];
+			if (o->hierarchy == lb->hierarchy && o->data_type == lb->data_type &&
+			    o->initiator == lb->initiator && o->target == lb->target)
+				return kverr_set(err, EINVAL,
+						 "-numa %s: Duplicate configuration of the %s for "
+						 "initiator=%u and target=%u",
+						 lb->arg, lat ? "latency" : "bandwidth",
+						 lb->initiator, lb->target);
+		}
+		h->present = true;
+		if (v) {
+			uint64_t u = unit_of(v, lat);
+			h->base = h->base && h->base < u ? h->base : u;
+			provided[lb->target] |= lat ? 1 : 2;
+		}
+	}
+	/* Every entry of a structure is value / base in 16 bits. */
+	for (unsigned i = 0; i < cn->nr_hmat_lb; i++) {
+		const struct config_numa_hmat_lb *lb = &cn->hmat_lb[i];
+		bool lat = is_latency(lb->data_type);
+		uint64_t v = lat ? lb->latency : lb->bandwidth;
+		struct numa_hmat_lb *h = &n->lb[lb->hierarchy][lb->data_type];
+
+		if (!h->base)
+			h->base = lat ? 1 : 1ULL << 20; /* all zero */
+		if (v / h->base > NUMA_HMAT_MAX_ENTRY)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: %s %llu between initiator=%u and target=%u "
+					 "should not differ from the smallest unit of the other "
+					 "values (%llu) by more than %d times",
+					 lb->arg, lat ? "Latency" : "Bandwidth",
+					 (unsigned long long)v, lb->initiator, lb->target,
+					 (unsigned long long)h->base, NUMA_HMAT_MAX_ENTRY);
+	}
+	for (unsigned i = 0; i < cn->nr_hmat_cache; i++) {
+		const struct config_numa_hmat_cache *c = &cn->hmat_cache[i];
+
+		if (!n->node[c->node_id].present)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: Invalid node-id=%u, it should be an existing "
+					 "node",
+					 c->arg, c->node_id);
+		if (provided[c->node_id] != 3)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: The latency and bandwidth information of "
+					 "node-id=%u should be provided before memory side cache "
+					 "attributes",
+					 c->arg, c->node_id);
+		if (c->level < 1 || c->level > NUMA_HMAT_LEVELS)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: Invalid level=%u, it should be larger than 0 "
+					 "and less than or equal to %d",
+					 c->arg, c->level, NUMA_HMAT_LEVELS);
+		if (n->cache[c->node_id][c->level])
+			return kverr_set(err, EINVAL,
+					 "-numa %s: Duplicate configuration of the side cache for "
+					 "node-id=%u and level=%u",
+					 c->arg, c->node_id, c->level);
+		n->cache[c->node_id][c->level] = c;
+	}
+	for (uint32_t id = numa_first(n); id < n->max_nodeid; id = numa_next(n, id)) {
+		for (uint32_t l = 2; l <= NUMA_HMAT_LEVELS; l++) {
+			const struct config_numa_hmat_cache *c = n->cache[id][l];
+			const struct config_numa_hmat_cache *below = n->cache[id][l - 1];
+			if (!c)
+				continue;
+			if (!below)
+				return kverr_set(err, EINVAL,
+						 "-numa %s: Cache level=%u shall be defined first",
+						 c->arg, l - 1);
+			if (c->size <= below->size)
+				return kverr_set(err, EINVAL,
+						 "-numa %s: Invalid size=%llu, the size of level=%u "
+						 "should be larger than the size(%llu) of level=%u",
+						 c->arg, (unsigned long long)c->size, l,
+						 (unsigned long long)below->size, l - 1);
+		}
+	}
+	return 0;
+}
+
+/* QEMU's machine_numa_finish_cpu_init and numa_complete_configuration
+ * rules for initiators when the HMAT is on. */
+static int check_initiators(struct numa *n, struct kverr *err)
+{
+	for (uint32_t id = numa_first(n); id < n->max_nodeid; id = numa_next(n, id)) {
+		struct numa_node *node = &n->node[id];
+
+		if (!node->nr_cpus)
+			continue;
+		if (node->initiator != NUMA_NO_INITIATOR && node->initiator != id)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: The initiator of CPU NUMA node %u should be "
+					 "itself (got %u)",
+					 node->arg, id, node->initiator);
+		node->initiator = id;
+	}
+	for (uint32_t id = numa_first(n); id < n->max_nodeid; id = numa_next(n, id)) {
+		const struct numa_node *node = &n->node[id];
+
+		if (node->initiator == NUMA_NO_INITIATOR)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: The initiator of NUMA node %u is missing, use "
+					 "'-numa node,initiator' option to declare it",
+					 node->arg, id);
+		if (!n->node[node->initiator].present)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: NUMA node %u is missing, use '-numa node' "
+					 "option to declare it first",
+					 node->arg, node->initiator);
+		if (!n->node[node->initiator].nr_cpus)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: The initiator of NUMA node %u is invalid (node "
+					 "%u has no CPUs)",
+					 node->arg, id, node->initiator);
+	}
+	return 0;
+}
+
 static int check_hmat(struct numa *n, const struct config_numa *cn, struct kverr *err)
 {
+	int ret;
+
 	if (!cn->hmat) {
 		if (cn->nr_hmat_lb)
 			return kverr_set(err, EINVAL, "-numa %s: %s", cn->hmat_lb[0].arg, hmat_off);
@@ -299,7 +487,10 @@ static int check_hmat(struct numa *n, const struct config_numa *cn, struct kverr
 		return 0;
 	}
 	n->hmat = true;
-	return 0;
+	ret = check_initiators(n, err);
+	if (!ret)
+		ret = check_hmat_lb(n, cn, err);
+	return ret;
 }
 
 int numa_plan(struct numa *out, const struct config *cfg, const struct topology *topo,

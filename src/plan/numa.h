@@ -25,6 +25,13 @@
  *     any pair is asymmetric every direction of every pair must be given,
  *     otherwise one direction per pair; the table is then completed
  *     symmetrically.  Without -numa dist: 10 local, 20 remote.
+ *   - HMAT (QEMU's parse_numa_hmat_lb/_cache rules): initiators are nodes
+ *     with CPUs, targets existing nodes; latency types take latency=,
+ *     bandwidth types a 1 MiB-aligned bandwidth=; no duplicates; all values
+ *     of one structure within 0xfffe of a common base; a cache level needs
+ *     the levels below it, larger sizes at higher levels, and its node
+ *     needs latency and bandwidth data; every node needs an initiator,
+ *     which must have CPUs (a node with CPUs is its own).
  * CPUs no -numa option places go where QEMU puts them: socket % nodes,
  * counting present nodes in id order.  With no -numa node at all but a
  * memory-hotplug region (-m slots/maxmem), one node 0 holds everything,
@@ -60,6 +67,14 @@ struct numa_node {
 	const char *arg;    /* the -numa node argument, NULL for the implicit node */
 };
 
+#define NUMA_HMAT_LEVELS 3 /* memory-side cache levels 1-3 */
+#define NUMA_HMAT_MAX_ENTRY 0xfffe /* 0xffff means "unreachable" in the HMAT */
+
+struct numa_hmat_lb {
+	bool present;
+	uint64_t base;
+};
+
 struct numa {
 	unsigned nr_nodes;   /* present nodes; 0: no NUMA, no SRAT */
 	uint32_t max_nodeid; /* highest present id + 1 */
@@ -71,9 +86,15 @@ struct numa {
 	 * LOCAL on the diagonal and UNREACHABLE elsewhere. */
 	uint8_t distance[NUMA_MAX_NODES][NUMA_MAX_NODES];
 	uint32_t cpu_node[CONFIG_MAX_CPUS]; /* node of each possible CPU */
-	/* HMAT (-machine hmat=on): the records, checked by numa_plan */
+	/* HMAT (-machine hmat=on).  Every node then has an initiator (a
+	 * node with CPUs is its own).  lb[hierarchy][data type] is present
+	 * when some hmat-lb gave it; its entries are the records' values
+	 * divided by base (ns for latencies, bytes/s for bandwidths), each
+	 * below 0xffff.  cache[node][level] are the hmat-cache records. */
 	bool hmat;
-	const struct config_numa *cfg;
+	struct numa_hmat_lb lb[HMAT_NR_HIERARCHIES][HMAT_NR_DATA_TYPES];
+	const struct config_numa_hmat_cache *cache[NUMA_MAX_NODES][NUMA_HMAT_LEVELS + 1];
+	const struct config_numa *cfg; /* the hmat-lb records */
 };
 
 /* Validate cfg->numa against cfg->mem, cfg->memdev[] and topo, and fill

@@ -44,7 +44,20 @@ static const struct dump_config configs[] = {
 };
 
 /* name, then kvmem's options */
-static const char *const numa_configs[][24] = {
+static const char *const numa_configs[][32] = {
+    {"numa-hmat-3node", "-machine", "hmat=on", "-m", "3G", "-smp", "2", "-numa",
+     "node,cpus=0,mem=1G", "-numa", "node,cpus=1,mem=1G", "-numa", "node,mem=1G,initiator=1",
+     "-numa", "hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=10",
+     "-numa", "hmat-lb,initiator=0,target=2,hierarchy=memory,data-type=access-latency,latency=30",
+     "-numa", "hmat-lb,initiator=1,target=2,hierarchy=memory,data-type=access-latency,latency=20",
+     "-numa",
+     "hmat-lb,initiator=1,target=2,hierarchy=memory,data-type=access-bandwidth,bandwidth=200M",
+     "-numa",
+     "hmat-lb,initiator=0,target=2,hierarchy=memory,data-type=read-bandwidth,bandwidth=1G",
+     "-numa",
+     "hmat-cache,node-id=2,size=16K,level=1,associativity=direct,policy=write-back,line=64",
+     "-numa",
+     "hmat-cache,node-id=2,size=1M,level=2,associativity=complex,policy=write-through,line=64"},
     {"numa-2node-2G", "-m", "2G", "-smp", "2", "-numa", "node,cpus=0,mem=1G", "-numa",
      "node,cpus=1,mem=1G"},
     {"numa-3node-asym-6G", "-m", "6G", "-smp", "3", "-numa", "node,cpus=0,mem=2G", "-numa",
@@ -63,7 +76,7 @@ static const char *const numa_configs[][24] = {
 };
 
 static const char *const sigs[] = {"RSDP", "XSDT", "FACP", "APIC", "DSDT", "FACS"};
-static const char *const optional_sigs[] = {"SRAT", "SLIT"};
+static const char *const optional_sigs[] = {"SRAT", "SLIT", "HMAT"};
 
 static int write_file(const char *path, const uint8_t *data, size_t len)
 {
@@ -142,7 +155,7 @@ static int dump_numa(const char *dir, const char *const *opts)
 	struct topology topo;
 	struct acpi_input in = {.layout = &layout, .topo = &topo, .numa = &numa};
 	struct kverr err = {{0}};
-	char *argv[32];
+	char *argv[40];
 	int argc = 0, ret;
 
 	argv[argc++] = (char *)"kvmem";

@@ -5,7 +5,8 @@
 #        iasl_test.sh --dir DIR     check DIR/<config>/<SIG>.dat as they are
 #
 # Configurations named numa-* must also have an SRAT (and those with a
-# distance table, -asym and -sparse, a SLIT); the others must have neither.
+# distance table, -asym and -sparse, a SLIT; those named -hmat an HMAT); the
+# others must have neither.
 # For each table of each configuration:
 #  1. `iasl -d` must succeed without a warning or an error (a bad checksum
 #     is a "Firmware Warning") and leave a .dsl with no "Incorrect" or
@@ -162,6 +163,10 @@ for dir in "$work"/*/; do
 	case $cfg in
 	*-asym* | *-sparse*) [ -f "$dir/SLIT.dat" ] || fail "$cfg: no SLIT table" ;;
 	*) [ ! -f "$dir/SLIT.dat" ] || fail "$cfg: a SLIT without -numa dist" ;;
+	esac
+	case $cfg in
+	*-hmat*) [ -f "$dir/HMAT.dat" ] || fail "$cfg: no HMAT table" ;;
+	*) [ ! -f "$dir/HMAT.dat" ] || fail "$cfg: an HMAT without -machine hmat=on" ;;
 	esac
 	for dat in "$dir"/*.dat; do
 		[ -f "$dat" ] || continue

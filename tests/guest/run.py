@@ -156,7 +156,7 @@ def evaluate(sc, res, by_name):
         "console": res.output, "host": res.host_lines(), "boots": res.output.count("KVMEM-GUEST-INIT"),
         "other": other, "size": size, "KiB": KiB, "MiB": MiB, "GiB": GiB,
         "LOW_CARVEOUT": LOW_CARVEOUT, "abs": abs, "sum": sum, "any": any, "all": all,
-        "len": len, "int": int, "sorted": sorted, "min": min, "max": max,
+        "len": len, "int": int, "sorted": sorted, "min": min, "max": max, "zip": zip,
     }
     for e in sc.expects:
         try:

@@ -81,8 +81,8 @@ struct found {
 struct walk {
 	struct found t[16];
 	unsigned n;
-	const uint8_t *fadt, *madt, *dsdt, *facs, *xsdt, *srat, *slit;
-	size_t fadt_len, madt_len, dsdt_len, facs_len, xsdt_len, srat_len, slit_len;
+	const uint8_t *fadt, *madt, *dsdt, *facs, *xsdt, *srat, *slit, *hmat;
+	size_t fadt_len, madt_len, dsdt_len, facs_len, xsdt_len, srat_len, slit_len, hmat_len;
 };
 
 /* The table at guest address gpa: must lie wholly inside the blob. */
@@ -159,6 +159,10 @@ static void walk(const struct acpi_blob *b, struct walk *w)
 			assert_null(w->srat);
 			w->srat = t;
 			w->srat_len = len;
+		} else if (!memcmp(t, "HMAT", 4)) {
+			assert_null(w->hmat);
+			w->hmat = t;
+			w->hmat_len = len;
 		} else if (!memcmp(t, "SLIT", 4)) {
 			assert_null(w->slit);
 			w->slit = t;
@@ -602,6 +606,17 @@ static const char *const numa_matrix[][40] = {
      "dist,src=1,dst=3,val=11", "-numa", "dist,src=1,dst=5,val=21", "-numa",
      "dist,src=1,dst=7,val=31", "-numa", "dist,src=3,dst=5,val=41", "-numa",
      "dist,src=3,dst=7,val=51", "-numa", "dist,src=5,dst=7,val=61"},
+    /* HMAT: a memory-only node whose initiator is node 1 */
+    {"-machine", "hmat=on", "-m", "3G", "-smp", "2", "-numa", "node,cpus=0,mem=1G", "-numa",
+     "node,cpus=1,mem=1G", "-numa", "node,mem=1G,initiator=1", "-numa",
+     "hmat-lb,initiator=0,target=2,hierarchy=memory,data-type=access-latency,latency=30",
+     "-numa", "hmat-lb,initiator=1,target=2,hierarchy=memory,data-type=access-latency,latency=25",
+     "-numa",
+     "hmat-lb,initiator=1,target=2,hierarchy=first-level,data-type=write-bandwidth,bandwidth=3G",
+     "-numa",
+     "hmat-lb,initiator=1,target=1,hierarchy=first-level,data-type=write-bandwidth,bandwidth=2G",
+     "-numa",
+     "hmat-cache,node-id=2,size=1M,level=1,associativity=complex,policy=write-through,line=128"},
     /* no NUMA at all: no SRAT, no SLIT */
     {"-m", "4G", "-smp", "2"},
 };
@@ -735,6 +750,85 @@ static void check_slit(const struct walk *w, const struct numa_case *c)
 	}
 }
 
+/* The HMAT decoded without the builder's help: each node's initiator, each
+ * matrix's entries times its base unit equal to what -numa hmat-lb said
+ * (latency ns -> ps, bandwidth bytes/s -> MB/s), each cache's attributes. */
+static void check_hmat(const struct walk *w, const struct numa_case *c)
+{
+	const struct config_numa *cn = &c->cfg.numa;
+	const uint8_t *p = w->hmat;
+	unsigned mpda = 0, lbs = 0, caches = 0, want_lbs = 0;
+	size_t off;
+
+	if (!c->numa.hmat) {
+		assert_null(w->hmat);
+		return;
+	}
+	assert_non_null(w->hmat);
+	check_header(p, w->hmat_len, "HMAT", 2);
+	for (off = 40; off < w->hmat_len; off += le(p + off + 4, 4)) {
+		const uint8_t *e = p + off;
+		uint32_t len = (uint32_t)le(e + 4, 4), type = (uint32_t)le(e, 2);
+
+		if (len < 8 || off + len > w->hmat_len)
+			fail_msg("HMAT structure at %zu: length %u", off, len);
+		if (type == 0) {
+			uint32_t mem = (uint32_t)le(e + 16, 4);
+			assert_int_equal(len, 40);
+			assert_true(c->numa.node[mem].present);
+			assert_int_equal(le(e + 8, 2), 1);
+			assert_int_equal(le(e + 12, 4), c->numa.node[mem].initiator);
+			mpda++;
+		} else if (type == 1) {
+			uint32_t ni = (uint32_t)le(e + 12, 4), nt = (uint32_t)le(e + 16, 4);
+			uint64_t unit = le(e + 24, 8);
+			unsigned h = e[8] & 0xf, t = e[9], found = 0;
+
+			assert_int_equal(len, 32 + 4 * ni + 4 * nt + 2 * ni * nt);
+			for (uint32_t i = 0; i < ni; i++) {
+				uint32_t ini = (uint32_t)le(e + 32 + 4 * i, 4);
+				assert_true(c->numa.node[ini].nr_cpus > 0);
+				for (uint32_t k = 0; k < nt; k++) {
+					uint32_t tgt = (uint32_t)le(e + 32 + 4 * ni + 4 * k, 4);
+					uint64_t v = le(e + 32 + 4 * ni + 4 * nt + 2 * (i * nt + k), 2);
+					uint64_t want = 0;
+					for (unsigned r = 0; r < cn->nr_hmat_lb; r++) {
+						const struct config_numa_hmat_lb *lb = &cn->hmat_lb[r];
+						if (lb->hierarchy != h || lb->data_type != t ||
+						    lb->initiator != ini || lb->target != tgt)
+							continue;
+						want = t <= HMAT_WRITE_LATENCY ? lb->latency * 1000
+									       : lb->bandwidth >> 20;
+						found++;
+					}
+					assert_int_equal(v * unit, want);
+				}
+			}
+			assert_true(found > 0);
+			lbs++;
+		} else if (type == 2) {
+			uint32_t mem = (uint32_t)le(e + 8, 4), attr = (uint32_t)le(e + 24, 4);
+			const struct config_numa_hmat_cache *hc = c->numa.cache[mem][(attr >> 4) & 0xf];
+			assert_int_equal(len, 32);
+			assert_non_null(hc);
+			assert_int_equal(le(e + 16, 8), hc->size);
+			assert_int_equal((attr >> 8) & 0xf, hc->associativity);
+			assert_int_equal((attr >> 12) & 0xf, hc->policy);
+			assert_int_equal(attr >> 16, hc->line);
+			caches++;
+		} else {
+			fail_msg("HMAT structure type %u", type);
+		}
+	}
+	assert_int_equal(off, w->hmat_len);
+	assert_int_equal(mpda, c->numa.nr_nodes);
+	for (unsigned h = 0; h < HMAT_NR_HIERARCHIES; h++)
+		for (unsigned t = 0; t < HMAT_NR_DATA_TYPES; t++)
+			want_lbs += c->numa.lb[h][t].present;
+	assert_int_equal(lbs, want_lbs);
+	assert_int_equal(caches, cn->nr_hmat_cache);
+}
+
 static void check_numa_case(struct numa_case *c, const char *what)
 {
 	struct acpi_input in = {.layout = &c->layout, .topo = &c->topo, .numa = &c->numa};
@@ -754,6 +848,7 @@ static void check_numa_case(struct numa_case *c, const char *what)
 		assert_null(w.srat);
 	}
 	check_slit(&w, c);
+	check_hmat(&w, c);
 	acpi_blob_free(&blob);
 }
 

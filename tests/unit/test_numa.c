@@ -438,6 +438,116 @@ static void test_errors(void **state)
 	}
 }
 
+#define LAT(i, t, v)                                                                               \
+	"hmat-lb,initiator=" #i ",target=" #t ",hierarchy=memory,data-type=access-latency,latency=" #v
+#define BW(i, t, v)                                                                                \
+	"hmat-lb,initiator=" #i ",target=" #t                                                      \
+	",hierarchy=memory,data-type=access-bandwidth,bandwidth=" #v
+
+static void test_hmat(void **state)
+{
+	struct planned p;
+	(void)state;
+
+	expect_ok(&p, PLAN(&p, "-machine", "hmat=on", "-m", "2G", "-smp", "2", "-numa",
+			   "node,cpus=0,mem=1G", "-numa", "node,mem=1G,initiator=0", "-numa",
+			   LAT(0, 0, 20), "-numa", LAT(0, 1, 150), "-numa", BW(0, 1, 96M), "-numa",
+			   BW(0, 0, 1G), "-numa",
+			   "hmat-cache,node-id=1,size=8K,level=1,associativity=direct,policy=write-"
+			   "back,line=64",
+			   "-numa",
+			   "hmat-cache,node-id=1,size=64K,level=2,associativity=none,policy=none,"
+			   "line=64"));
+	assert_true(p.numa.hmat);
+	assert_int_equal(p.numa.node[0].initiator, 0); /* a node with CPUs is its own */
+	assert_int_equal(p.numa.node[1].initiator, 0);
+	/* 20 and 150 ns share 10 ns; 96 MiB/s and 1 GiB/s share 32 MiB/s */
+	assert_true(p.numa.lb[HMAT_MEMORY][HMAT_ACCESS_LATENCY].present);
+	assert_int_equal(p.numa.lb[HMAT_MEMORY][HMAT_ACCESS_LATENCY].base, 10);
+	assert_int_equal(p.numa.lb[HMAT_MEMORY][HMAT_ACCESS_BANDWIDTH].base, 32 * MiB);
+	assert_false(p.numa.lb[HMAT_MEMORY][HMAT_READ_LATENCY].present);
+	assert_non_null(p.numa.cache[1][1]);
+	assert_non_null(p.numa.cache[1][2]);
+	assert_null(p.numa.cache[0][1]);
+	done(&p);
+}
+
+static void test_hmat_errors(void **state)
+{
+	static const struct {
+		const char *args[20];
+		const char *msg;
+	} cases[] = {
+	    {{"-machine", "hmat=on", "-smp", "2", "-numa", "node,cpus=0-1", "-numa",
+	      "node,mem=0,initiator=0", "-numa", LAT(1, 0, 5)},
+	     "-numa " LAT(1, 0, 5) ": Invalid initiator=1, it isn't an initiator proximity domain"},
+	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", LAT(0, 3, 5)},
+	     "-numa " LAT(0, 3, 5) ": The target=3 should point to an existing node"},
+	    {{"-machine", "hmat=on", "-m", "2G", "-numa", "node,cpus=0,mem=1G", "-numa",
+	      "node,mem=1G"},
+	     "-numa node,mem=1G: The initiator of NUMA node 1 is missing, use '-numa "
+	     "node,initiator' option to declare it"},
+	    {{"-machine", "hmat=on", "-smp", "2", "-numa", "node,cpus=0", "-numa",
+	      "node,cpus=1,initiator=0"},
+	     "-numa node,cpus=1,initiator=0: The initiator of CPU NUMA node 1 should be itself "
+	     "(got 0)"},
+	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", BW(0, 0, 1000000)},
+	     "-numa " BW(0, 0, 1000000) ": Bandwidth 1000000 between initiator=0 and target=0 "
+	     "should be 1MB aligned"},
+	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa",
+	      "hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=read-latency,bandwidth=1M"},
+	     "-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=read-latency,"
+	     "bandwidth=1M: Missing 'latency' option"},
+	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", LAT(0, 0, 5), "-numa",
+	      LAT(0, 0, 6)},
+	     "-numa " LAT(0, 0, 6) ": Duplicate configuration of the latency for initiator=0 and "
+	     "target=0"},
+	    {{"-machine", "hmat=on", "-m", "2G", "-numa", "node,cpus=0,mem=1G", "-numa",
+	      "node,mem=1G,initiator=0", "-numa", LAT(0, 0, 1), "-numa", LAT(0, 1, 70000)},
+	     "-numa " LAT(0, 1, 70000) ": Latency 70000 between initiator=0 and target=1 should "
+	     "not differ from the smallest unit of the other values (1) by more than 65534 "
+	     "times"},
+	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", LAT(0, 0, 5), "-numa",
+	      "hmat-cache,node-id=0,size=8K,level=1,associativity=none,policy=none,line=8"},
+	     "-numa hmat-cache,node-id=0,size=8K,level=1,associativity=none,policy=none,line=8: "
+	     "The latency and bandwidth information of node-id=0 should be provided before "
+	     "memory side cache attributes"},
+	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", LAT(0, 0, 5), "-numa",
+	      BW(0, 0, 1M), "-numa",
+	      "hmat-cache,node-id=0,size=8K,level=2,associativity=none,policy=none,line=8"},
+	     "-numa hmat-cache,node-id=0,size=8K,level=2,associativity=none,policy=none,line=8: "
+	     "Cache level=1 shall be defined first"},
+	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", LAT(0, 0, 5), "-numa",
+	      BW(0, 0, 1M), "-numa",
+	      "hmat-cache,node-id=0,size=8K,level=1,associativity=none,policy=none,line=8",
+	      "-numa", "hmat-cache,node-id=0,size=8K,level=2,associativity=none,policy=none,line=8"},
+	     "-numa hmat-cache,node-id=0,size=8K,level=2,associativity=none,policy=none,line=8: "
+	     "Invalid size=8192, the size of level=2 should be larger than the size(8192) of "
+	     "level=1"},
+	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", LAT(0, 0, 5), "-numa",
+	      BW(0, 0, 1M), "-numa",
+	      "hmat-cache,node-id=0,size=8K,level=4,associativity=none,policy=none,line=8"},
+	     "-numa hmat-cache,node-id=0,size=8K,level=4,associativity=none,policy=none,line=8: "
+	     "Invalid level=4, it should be larger than 0 and less than or equal to 3"},
+	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa",
+	      "hmat-lb,initiator=0,target=0,hierarchy=l4,data-type=access-latency,latency=5"},
+	     "-numa hmat-lb,initiator=0,target=0,hierarchy=l4,data-type=access-latency,latency=5: "
+	     "invalid hierarchy 'l4'"},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct planned p;
+		int ret = plan_with(&p, NULL, cases[i].args);
+
+		if (ret != -EINVAL)
+			fail_msg("case %zu (%s): returned %d", i, cases[i].msg, ret);
+		if (strcmp(p.err.msg, cases[i].msg))
+			fail_msg("case %zu:\n  got  '%s'\n  want '%s'", i, p.err.msg, cases[i].msg);
+		done(&p);
+	}
+}
+
 /* -print-layout's text shows what the plan decided. */
 static void test_print(void **state)
 {
@@ -486,6 +596,8 @@ int main(void)
 	    cmocka_unit_test(test_memdev),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_print),
+	    cmocka_unit_test(test_hmat),
+	    cmocka_unit_test(test_hmat_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
