@@ -46,8 +46,7 @@ int main(int argc, char **argv)
 		status = fflush(stdout) ? MACHINE_EXIT_ERROR : MACHINE_EXIT_OK;
 		goto out;
 	}
-	if (machine_memory(&m, &err) < 0 ||
-	    machine_devices(&m, &err) < 0) {
+	if (machine_memory(&m, &err) < 0 || machine_devices(&m, &err) < 0) {
 		status = fail(&err);
 		goto out;
 	}

@@ -88,8 +88,8 @@
 
 /* HMAT (section 5.2.27); Linux reads revisions 1 and 2 only */
 #define HMAT_REVISION 2
-#define HMAT_MPDA 0 /* Memory Proximity Domain Attributes */
-#define HMAT_LB 1   /* System Locality Latency and Bandwidth Information */
+#define HMAT_MPDA 0  /* Memory Proximity Domain Attributes */
+#define HMAT_LB 1    /* System Locality Latency and Bandwidth Information */
 #define HMAT_CACHE 2 /* Memory Side Cache Information */
 #define HMAT_INITIATOR_VALID (1U << 0)
 
@@ -483,8 +483,7 @@ static size_t build_slit(struct tbuf *b, const struct numa *n)
 	return start;
 }
 
-static uint16_t hmat_entry(const struct numa *n, unsigned h, unsigned t, uint32_t ini,
-			   uint32_t tgt)
+static uint16_t hmat_entry(const struct numa *n, unsigned h, unsigned t, uint32_t ini, uint32_t tgt)
 {
 	const struct config_numa *cn = n->cfg;
 

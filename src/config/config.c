@@ -469,8 +469,9 @@ static int opt_machine(struct parser *p, const char *arg, struct kverr *err)
 	while (!ret && kv_next(&it, &kv)) {
 		ret = config_machine_hmat(&p->cfg->numa, kv.key, kv.val, arg, err);
 		if (ret == 0)
-			return kverr_set(err, EINVAL, "-machine: unsupported parameter '%s' in '%s'",
-					 kv.key, arg);
+			return kverr_set(err, EINVAL,
+					 "-machine: unsupported parameter '%s' in '%s'", kv.key,
+					 arg);
 		if (ret > 0)
 			ret = 0;
 	}

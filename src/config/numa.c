@@ -52,8 +52,8 @@ static int number(const char *arg, const struct kv *kv, uint64_t max, uint64_t *
 	ret = parse_number(kv->val, out);
 	if (ret == -ERANGE || (!ret && *out > max))
 		return kverr_set(err, EINVAL,
-				 "-numa %s: Parameter '%s' expects an integer between 0 and %llu", arg,
-				 kv->key, (unsigned long long)max);
+				 "-numa %s: Parameter '%s' expects an integer between 0 and %llu",
+				 arg, kv->key, (unsigned long long)max);
 	if (ret)
 		return kverr_set(err, EINVAL, "-numa %s: invalid %s '%s': expected a number", arg,
 				 kv->key, kv->val);
@@ -69,8 +69,8 @@ static int node_id(const char *arg, const struct kv *kv, uint32_t *out, struct k
 		return ret;
 	if (v >= CONFIG_MAX_NUMA_NODES)
 		return kverr_set(err, EINVAL,
-				 "-numa %s: Parameter '%s' expects an integer between 0 and %d", arg,
-				 kv->key, CONFIG_MAX_NUMA_NODES - 1);
+				 "-numa %s: Parameter '%s' expects an integer between 0 and %d",
+				 arg, kv->key, CONFIG_MAX_NUMA_NODES - 1);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -172,7 +172,8 @@ static int parse_node(struct config_numa *numa, const char *arg, struct kv_iter 
 				free(n->memdev);
 				n->memdev = strdup(kv.val);
 				if (!n->memdev)
-					ret = kverr_set(err, ENOMEM, "-numa %s: out of memory", arg);
+					ret =
+					    kverr_set(err, ENOMEM, "-numa %s: out of memory", arg);
 			}
 		} else if (!strcmp(kv.key, "initiator")) {
 			ret = node_id(arg, &kv, &n->initiator, err);
@@ -217,7 +218,9 @@ static int parse_dist(struct config_numa *numa, const char *arg, struct kv_iter 
 	}
 	if (!ret && (!src || !dst || !val))
 		ret = kverr_set(err, EINVAL, "-numa %s: Parameter '%s' is missing", arg,
-				!src ? "src" : !dst ? "dst" : "val");
+				!src   ? "src"
+				: !dst ? "dst"
+				       : "val");
 	return ret;
 }
 
@@ -264,11 +267,9 @@ static int parse_cpu(struct config_numa *numa, const char *arg, struct kv_iter *
 	return ret;
 }
 
-static const char *const hierarchies[] = {"memory", "first-level", "second-level",
-					  "third-level"};
-static const char *const data_types[] = {"access-latency",   "read-latency",
-					 "write-latency",    "access-bandwidth",
-					 "read-bandwidth",   "write-bandwidth"};
+static const char *const hierarchies[] = {"memory", "first-level", "second-level", "third-level"};
+static const char *const data_types[] = {"access-latency",   "read-latency",   "write-latency",
+					 "access-bandwidth", "read-bandwidth", "write-bandwidth"};
 static const char *const assocs[] = {"none", "direct", "complex"};
 static const char *const policies[] = {"none", "write-back", "write-through"};
 
@@ -315,8 +316,10 @@ static int parse_hmat_lb(struct config_numa *numa, const char *arg, struct kv_it
 	}
 	if (!ret && (!ini || !tgt || !hier || !type))
 		ret = kverr_set(err, EINVAL, "-numa %s: Parameter '%s' is missing", arg,
-				!ini ? "initiator" : !tgt ? "target" : !hier ? "hierarchy"
-									     : "data-type");
+				!ini	? "initiator"
+				: !tgt	? "target"
+				: !hier ? "hierarchy"
+					: "data-type");
 	return ret;
 }
 
@@ -325,8 +328,7 @@ static int parse_hmat_cache(struct config_numa *numa, const char *arg, struct kv
 {
 	struct config_numa_hmat_cache *c;
 	struct kv kv;
-	bool node = false, size = false, level = false, assoc = false, pol = false,
-	     line = false;
+	bool node = false, size = false, level = false, assoc = false, pol = false, line = false;
 	uint64_t v;
 	unsigned u;
 	int ret = 0;
@@ -367,12 +369,12 @@ static int parse_hmat_cache(struct config_numa *numa, const char *arg, struct kv
 	}
 	if (!ret && (!node || !size || !level || !assoc || !pol || !line))
 		ret = kverr_set(err, EINVAL, "-numa %s: Parameter '%s' is missing", arg,
-				!node	? "node-id"
-				: !size	? "size"
+				!node	 ? "node-id"
+				: !size	 ? "size"
 				: !level ? "level"
 				: !assoc ? "associativity"
-				: !pol	? "policy"
-					: "line");
+				: !pol	 ? "policy"
+					 : "line");
 	return ret;
 }
 
@@ -414,8 +416,8 @@ int config_numa_parse(struct config_numa *numa, const char *arg, struct kverr *e
 	return ret;
 }
 
-int config_machine_hmat(struct config_numa *numa, const char *key, const char *val,
-			const char *arg, struct kverr *err)
+int config_machine_hmat(struct config_numa *numa, const char *key, const char *val, const char *arg,
+			struct kverr *err)
 {
 	if (strcmp(key, "hmat"))
 		return 0;

@@ -52,8 +52,8 @@ static int add_nodes(struct numa *n, const struct config *cfg, struct kverr *err
 		struct numa_node *node = &n->node[c->nodeid];
 
 		if (node->present)
-			return kverr_set(err, EINVAL, "-numa %s: Duplicate NUMA nodeid: %u",
-					 c->arg, c->nodeid);
+			return kverr_set(err, EINVAL, "-numa %s: Duplicate NUMA nodeid: %u", c->arg,
+					 c->nodeid);
 		any_mem |= c->has_mem;
 		any_memdev |= c->memdev != NULL;
 		if (any_mem && any_memdev)
@@ -66,16 +66,17 @@ static int add_nodes(struct numa *n, const struct config *cfg, struct kverr *err
 		*node = (struct numa_node){.present = true,
 					   .mem = c->mem,
 					   .memdev = NUMA_NO_MEMDEV,
-					   .initiator = c->has_initiator ? c->initiator
-									 : NUMA_NO_INITIATOR,
+					   .initiator =
+					       c->has_initiator ? c->initiator : NUMA_NO_INITIATOR,
 					   .arg = c->arg};
 		if (c->memdev) {
 			int m = find_memdev(cfg, c->memdev);
 			if (m == NUMA_NO_MEMDEV)
-				return kverr_set(err, EINVAL,
-						 "-numa %s: memdev=%s: no memory backend with this "
-						 "id (define it with -object memory-backend-...,id=%s)",
-						 c->arg, c->memdev, c->memdev);
+				return kverr_set(
+				    err, EINVAL,
+				    "-numa %s: memdev=%s: no memory backend with this "
+				    "id (define it with -object memory-backend-...,id=%s)",
+				    c->arg, c->memdev, c->memdev);
 			if (cfg->machine_memdev)
 				return kverr_set(err, EINVAL,
 						 "-numa %s: '-machine memory-backend' and '-numa "
@@ -106,9 +107,8 @@ static int assign_cpu(struct numa *n, bool *assigned, uint32_t idx, uint32_t nod
 		      struct kverr *err)
 {
 	if (assigned[idx] && n->cpu_node[idx] != node)
-		return kverr_set(err, EINVAL,
-				 "-numa %s: CPU %u is already assigned to node-id: %u", arg, idx,
-				 n->cpu_node[idx]);
+		return kverr_set(err, EINVAL, "-numa %s: CPU %u is already assigned to node-id: %u",
+				 arg, idx, n->cpu_node[idx]);
 	assigned[idx] = true;
 	n->cpu_node[idx] = node;
 	return 0;
@@ -155,8 +155,8 @@ static int place_cpus(struct numa *n, const struct config *cfg, const struct top
 		for (uint32_t idx = 0; idx < t->maxcpus; idx++) {
 			struct topology_ids ids;
 			topology_ids(t, idx, &ids);
-			if (!id_matches(c->socket_id, ids.socket) || !id_matches(c->die_id, ids.die) ||
-			    !id_matches(c->core_id, ids.core) ||
+			if (!id_matches(c->socket_id, ids.socket) ||
+			    !id_matches(c->die_id, ids.die) || !id_matches(c->core_id, ids.core) ||
 			    !id_matches(c->thread_id, ids.thread))
 				continue;
 			ret = assign_cpu(n, assigned, idx, c->node_id, c->arg, err);
@@ -238,8 +238,8 @@ static int set_distances(struct numa *n, const struct config_numa *cn, struct kv
 					 d->arg, d->val, NUMA_DISTANCE_LOCAL);
 		if (d->src == d->dst && d->val != NUMA_DISTANCE_LOCAL)
 			return kverr_set(err, EINVAL,
-					 "-numa %s: Local distance of node %u should be %d.", d->arg,
-					 d->src, NUMA_DISTANCE_LOCAL);
+					 "-numa %s: Local distance of node %u should be %d.",
+					 d->arg, d->src, NUMA_DISTANCE_LOCAL);
 		given[d->src][d->dst] = (uint8_t)d->val;
 		n->have_distance = true;
 	}
@@ -334,7 +334,8 @@ static int check_hmat_lb(struct numa *n, const struct config_numa *cn, struct kv
 					 "-numa %s: The target=%u should point to an existing node",
 					 lb->arg, lb->target);
 		if (lat && !lb->has_latency)
-			return kverr_set(err, EINVAL, "-numa %s: Missing 'latency' option", lb->arg);
+			return kverr_set(err, EINVAL, "-numa %s: Missing 'latency' option",
+					 lb->arg);
 		if (lat && lb->has_bandwidth)
 			return kverr_set(err, EINVAL,
 					 "-numa %s: Invalid option 'bandwidth' since the data type "
@@ -426,11 +427,12 @@ static int check_hmat_lb(struct numa *n, const struct config_numa *cn, struct kv
 						 "-numa %s: Cache level=%u shall be defined first",
 						 c->arg, l - 1);
 			if (c->size <= below->size)
-				return kverr_set(err, EINVAL,
-						 "-numa %s: Invalid size=%llu, the size of level=%u "
-						 "should be larger than the size(%llu) of level=%u",
-						 c->arg, (unsigned long long)c->size, l,
-						 (unsigned long long)below->size, l - 1);
+				return kverr_set(
+				    err, EINVAL,
+				    "-numa %s: Invalid size=%llu, the size of level=%u "
+				    "should be larger than the size(%llu) of level=%u",
+				    c->arg, (unsigned long long)c->size, l,
+				    (unsigned long long)below->size, l - 1);
 		}
 	}
 	return 0;
@@ -504,8 +506,8 @@ int numa_plan(struct numa *out, const struct config *cfg, const struct topology 
 	n->cfg = cn;
 	if (!cn->nr_nodes) {
 		if (cn->nr_dists || cn->nr_cpus || cn->nr_hmat_lb || cn->nr_hmat_cache) {
-			const char *arg = cn->nr_dists	? cn->dist[0].arg
-					  : cn->nr_cpus ? cn->cpu[0].arg
+			const char *arg = cn->nr_dists	   ? cn->dist[0].arg
+					  : cn->nr_cpus	   ? cn->cpu[0].arg
 					  : cn->nr_hmat_lb ? cn->hmat_lb[0].arg
 							   : cn->hmat_cache[0].arg;
 			return kverr_set(err, EINVAL,

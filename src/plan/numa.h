@@ -67,7 +67,7 @@ struct numa_node {
 	const char *arg;    /* the -numa node argument, NULL for the implicit node */
 };
 
-#define NUMA_HMAT_LEVELS 3 /* memory-side cache levels 1-3 */
+#define NUMA_HMAT_LEVELS 3	   /* memory-side cache levels 1-3 */
 #define NUMA_HMAT_MAX_ENTRY 0xfffe /* 0xffff means "unreachable" in the HMAT */
 
 struct numa_hmat_lb {

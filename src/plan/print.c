@@ -123,7 +123,8 @@ void plan_print(FILE *out, const struct plan_view *v)
 			ull(p->node_offset));
 	}
 	if (l->device_mem_size)
-		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, hotpluggable, node %u in the SRAT\n",
+		fprintf(out,
+			"  %-16s [0x%016llx-0x%016llx] %s, hotpluggable, node %u in the SRAT\n",
 			"device-memory", ull(l->device_mem_base),
 			ull(l->device_mem_base + l->device_mem_size - 1),
 			human(l->device_mem_size, a, sizeof(a)),

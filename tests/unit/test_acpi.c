@@ -586,31 +586,48 @@ static const char *const numa_matrix[][40] = {
     /* sparse ids: a 3x3 SLIT */
     {"-m", "2G", "-smp", "2", "-numa", "node,nodeid=0,cpus=0,mem=1G", "-numa",
      "node,nodeid=2,cpus=1,mem=1G", "-numa", "dist,src=0,dst=2,val=25"},
-    {"-m", "3G", "-smp", "3", "-numa", "node,cpus=0,mem=1G", "-numa", "node,cpus=1,mem=1G",
-     "-numa", "node,cpus=2,mem=1G", "-numa", "dist,src=0,dst=1,val=15", "-numa",
-     "dist,src=1,dst=0,val=25", "-numa", "dist,src=0,dst=2,val=30", "-numa",
-     "dist,src=2,dst=0,val=35", "-numa", "dist,src=1,dst=2,val=20", "-numa",
-     "dist,src=2,dst=1,val=40"},
+    {"-m",    "3G",
+     "-smp",  "3",
+     "-numa", "node,cpus=0,mem=1G",
+     "-numa", "node,cpus=1,mem=1G",
+     "-numa", "node,cpus=2,mem=1G",
+     "-numa", "dist,src=0,dst=1,val=15",
+     "-numa", "dist,src=1,dst=0,val=25",
+     "-numa", "dist,src=0,dst=2,val=30",
+     "-numa", "dist,src=2,dst=0,val=35",
+     "-numa", "dist,src=1,dst=2,val=20",
+     "-numa", "dist,src=2,dst=1,val=40"},
     /* seed 000 */
-    {"-m", "size=4194304k,slots=16,maxmem=16777216k", "-numa", "node,nodeid=0,cpus=0", "-smp",
-     "1"},
+    {"-m", "size=4194304k,slots=16,maxmem=16777216k", "-numa", "node,nodeid=0,cpus=0", "-smp", "1"},
     /* no -numa, but hotplug: the implicit node 0 */
     {"-m", "4G,slots=2,maxmem=8G", "-smp", "2"},
     /* memory-only node 1, memory-less node 2, hotplug region to the highest id */
-    {"-m", "2G,slots=1,maxmem=3G", "-smp", "4", "-numa", "node,cpus=0-1,cpus=3,mem=1536M",
-     "-numa", "node,mem=512M", "-numa", "node,cpus=2,mem=0"},
+    {"-m", "2G,slots=1,maxmem=3G", "-smp", "4", "-numa", "node,cpus=0-1,cpus=3,mem=1536M", "-numa",
+     "node,mem=512M", "-numa", "node,cpus=2,mem=0"},
     {"-m", "2500M", "-smp", "3,sockets=3", "-numa", "node", "-numa", "node", "-numa", "node"},
-    {"-m", "64G,slots=4,maxmem=128G", "-smp", "16,maxcpus=64,sockets=4,cores=8,threads=2",
-     "-numa", "node,nodeid=1,mem=16G", "-numa", "node,nodeid=3,mem=16G", "-numa",
-     "node,nodeid=5,mem=16G", "-numa", "node,nodeid=7,mem=16G", "-numa",
-     "dist,src=1,dst=3,val=11", "-numa", "dist,src=1,dst=5,val=21", "-numa",
-     "dist,src=1,dst=7,val=31", "-numa", "dist,src=3,dst=5,val=41", "-numa",
-     "dist,src=3,dst=7,val=51", "-numa", "dist,src=5,dst=7,val=61"},
+    {"-m",    "64G,slots=4,maxmem=128G", "-smp",  "16,maxcpus=64,sockets=4,cores=8,threads=2",
+     "-numa", "node,nodeid=1,mem=16G",	 "-numa", "node,nodeid=3,mem=16G",
+     "-numa", "node,nodeid=5,mem=16G",	 "-numa", "node,nodeid=7,mem=16G",
+     "-numa", "dist,src=1,dst=3,val=11", "-numa", "dist,src=1,dst=5,val=21",
+     "-numa", "dist,src=1,dst=7,val=31", "-numa", "dist,src=3,dst=5,val=41",
+     "-numa", "dist,src=3,dst=7,val=51", "-numa", "dist,src=5,dst=7,val=61"},
     /* HMAT: a memory-only node whose initiator is node 1 */
-    {"-machine", "hmat=on", "-m", "3G", "-smp", "2", "-numa", "node,cpus=0,mem=1G", "-numa",
-     "node,cpus=1,mem=1G", "-numa", "node,mem=1G,initiator=1", "-numa",
+    {"-machine",
+     "hmat=on",
+     "-m",
+     "3G",
+     "-smp",
+     "2",
+     "-numa",
+     "node,cpus=0,mem=1G",
+     "-numa",
+     "node,cpus=1,mem=1G",
+     "-numa",
+     "node,mem=1G,initiator=1",
+     "-numa",
      "hmat-lb,initiator=0,target=2,hierarchy=memory,data-type=access-latency,latency=30",
-     "-numa", "hmat-lb,initiator=1,target=2,hierarchy=memory,data-type=access-latency,latency=25",
+     "-numa",
+     "hmat-lb,initiator=1,target=2,hierarchy=memory,data-type=access-latency,latency=25",
      "-numa",
      "hmat-lb,initiator=1,target=2,hierarchy=first-level,data-type=write-bandwidth,bandwidth=3G",
      "-numa",
@@ -790,15 +807,18 @@ static void check_hmat(const struct walk *w, const struct numa_case *c)
 				assert_true(c->numa.node[ini].nr_cpus > 0);
 				for (uint32_t k = 0; k < nt; k++) {
 					uint32_t tgt = (uint32_t)le(e + 32 + 4 * ni + 4 * k, 4);
-					uint64_t v = le(e + 32 + 4 * ni + 4 * nt + 2 * (i * nt + k), 2);
+					uint64_t v =
+					    le(e + 32 + 4 * ni + 4 * nt + 2 * (i * nt + k), 2);
 					uint64_t want = 0;
 					for (unsigned r = 0; r < cn->nr_hmat_lb; r++) {
-						const struct config_numa_hmat_lb *lb = &cn->hmat_lb[r];
+						const struct config_numa_hmat_lb *lb =
+						    &cn->hmat_lb[r];
 						if (lb->hierarchy != h || lb->data_type != t ||
 						    lb->initiator != ini || lb->target != tgt)
 							continue;
-						want = t <= HMAT_WRITE_LATENCY ? lb->latency * 1000
-									       : lb->bandwidth >> 20;
+						want = t <= HMAT_WRITE_LATENCY
+							   ? lb->latency * 1000
+							   : lb->bandwidth >> 20;
 						found++;
 					}
 					assert_int_equal(v * unit, want);
@@ -808,7 +828,8 @@ static void check_hmat(const struct walk *w, const struct numa_case *c)
 			lbs++;
 		} else if (type == 2) {
 			uint32_t mem = (uint32_t)le(e + 8, 4), attr = (uint32_t)le(e + 24, 4);
-			const struct config_numa_hmat_cache *hc = c->numa.cache[mem][(attr >> 4) & 0xf];
+			const struct config_numa_hmat_cache *hc =
+			    c->numa.cache[mem][(attr >> 4) & 0xf];
 			assert_int_equal(len, 32);
 			assert_non_null(hc);
 			assert_int_equal(le(e + 16, 8), hc->size);
@@ -917,10 +938,10 @@ static void test_numa_128_nodes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_matrix),	  cmocka_unit_test(test_other_base),
-	    cmocka_unit_test(test_deterministic), cmocka_unit_test(test_enospc),
-	    cmocka_unit_test(test_bad_input),	  cmocka_unit_test(test_checksum),
-	    cmocka_unit_test(test_find_hostile),  cmocka_unit_test(test_numa_matrix),
+	    cmocka_unit_test(test_matrix),	   cmocka_unit_test(test_other_base),
+	    cmocka_unit_test(test_deterministic),  cmocka_unit_test(test_enospc),
+	    cmocka_unit_test(test_bad_input),	   cmocka_unit_test(test_checksum),
+	    cmocka_unit_test(test_find_hostile),   cmocka_unit_test(test_numa_matrix),
 	    cmocka_unit_test(test_numa_128_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -193,9 +193,9 @@ static void test_sparse_ids(void **state)
 	struct planned p;
 	(void)state;
 
-	expect_ok(&p, PLAN(&p, "-m", "2G", "-smp", "2", "-numa", "node,nodeid=0,cpus=0,mem=1G",
-			   "-numa", "node,nodeid=2,cpus=1,mem=1G", "-numa",
-			   "dist,src=2,dst=0,val=25"));
+	expect_ok(&p,
+		  PLAN(&p, "-m", "2G", "-smp", "2", "-numa", "node,nodeid=0,cpus=0,mem=1G", "-numa",
+		       "node,nodeid=2,cpus=1,mem=1G", "-numa", "dist,src=2,dst=0,val=25"));
 	assert_int_equal(p.numa.nr_nodes, 2);
 	assert_int_equal(p.numa.max_nodeid, 3);
 	assert_false(p.numa.node[1].present);
@@ -212,7 +212,8 @@ static void test_sparse_ids(void **state)
 	assert_int_equal(p.layout.part[1].gpa, 1 * GiB);
 	/* default ids follow the number of nodes declared so far (QEMU) */
 	done(&p);
-	expect_ok(&p, PLAN(&p, "-m", "2G", "-numa", "node,nodeid=3,mem=1G", "-numa", "node,mem=1G"));
+	expect_ok(&p,
+		  PLAN(&p, "-m", "2G", "-numa", "node,nodeid=3,mem=1G", "-numa", "node,mem=1G"));
 	assert_true(p.numa.node[3].present);
 	assert_true(p.numa.node[1].present);
 	assert_int_equal(p.layout.part[0].node, 1); /* id order, not command-line order */
@@ -259,14 +260,14 @@ static void test_cpu_placement(void **state)
 	struct planned p;
 	(void)state;
 
-	expect_ok(&p, PLAN(&p, "-m", "2G", "-smp", "8,sockets=4,cores=2", "-numa", "node",
-			   "-numa", "node,nodeid=5"));
+	expect_ok(&p, PLAN(&p, "-m", "2G", "-smp", "8,sockets=4,cores=2", "-numa", "node", "-numa",
+			   "node,nodeid=5"));
 	cpulist_is(&p, 0, "0-1,4-5");
 	cpulist_is(&p, 5, "2-3,6-7");
 	done(&p);
-	expect_ok(&p, PLAN(&p, "-m", "2G", "-smp", "8,sockets=2,cores=2,threads=2", "-numa",
-			   "node", "-numa", "node", "-numa", "cpu,node-id=1,socket-id=0,core-id=1",
-			   "-numa", "cpu,node-id=0,socket-id=0,core-id=0", "-numa",
+	expect_ok(&p, PLAN(&p, "-m", "2G", "-smp", "8,sockets=2,cores=2,threads=2", "-numa", "node",
+			   "-numa", "node", "-numa", "cpu,node-id=1,socket-id=0,core-id=1", "-numa",
+			   "cpu,node-id=0,socket-id=0,core-id=0", "-numa",
 			   "cpu,node-id=1,socket-id=1"));
 	cpulist_is(&p, 0, "0-1");
 	cpulist_is(&p, 1, "2-7");
@@ -306,8 +307,8 @@ static void test_memdev(void **state)
 	(void)state;
 
 	expect_ok(&p, plan_with(&p, devs,
-				(const char *const[]){"-m", "4G", "-numa", "node,memdev=m1", "-numa",
-						      "node,memdev=m0", NULL}));
+				(const char *const[]){"-m", "4G", "-numa", "node,memdev=m1",
+						      "-numa", "node,memdev=m0", NULL}));
 	assert_int_equal(p.numa.node[0].memdev, 1);
 	assert_int_equal(p.numa.node[0].mem, 3 * GiB);
 	assert_int_equal(p.numa.node[1].memdev, 0);
@@ -338,10 +339,9 @@ static void test_memdev(void **state)
 				       "mem= or memdev=, mixing both is not allowed");
 	done(&p);
 	/* the memdevs must add up to -m like mem= does */
-	assert_int_equal(plan_with(&p, devs,
-				   (const char *const[]){"-m", "2G", "-numa", "node,memdev=m0",
-							 NULL}),
-			 -EINVAL);
+	assert_int_equal(
+	    plan_with(&p, devs, (const char *const[]){"-m", "2G", "-numa", "node,memdev=m0", NULL}),
+	    -EINVAL);
 	assert_string_equal(p.err.msg, "-numa: total memory for NUMA nodes (0x40000000) should "
 				       "equal RAM size (0x80000000)");
 	done(&p);
@@ -373,7 +373,8 @@ static void test_errors(void **state)
 	    {{"-numa", "node", "-numa", "node", "-numa", "dist,src=0,dst=2,val=20"},
 	     "-numa dist,src=0,dst=2,val=20: Source/Destination NUMA node is missing. Please use "
 	     "'-numa node' option to declare it first."},
-	    {{"-numa", "node", "-numa", "node", "-numa", "node", "-numa", "dist,src=0,dst=1,val=20"},
+	    {{"-numa", "node", "-numa", "node", "-numa", "node", "-numa",
+	      "dist,src=0,dst=1,val=20"},
 	     "-numa dist: The distance between node 0 and 2 is missing, at least one distance "
 	     "value between each nodes should be provided."},
 	    {{"-numa", "node", "-numa", "node", "-numa", "dist,src=0,dst=1,val=20", "-numa",
@@ -439,7 +440,8 @@ static void test_errors(void **state)
 }
 
 #define LAT(i, t, v)                                                                               \
-	"hmat-lb,initiator=" #i ",target=" #t ",hierarchy=memory,data-type=access-latency,latency=" #v
+	"hmat-lb,initiator=" #i ",target=" #t                                                      \
+	",hierarchy=memory,data-type=access-latency,latency=" #v
 #define BW(i, t, v)                                                                                \
 	"hmat-lb,initiator=" #i ",target=" #t                                                      \
 	",hierarchy=memory,data-type=access-bandwidth,bandwidth=" #v
@@ -493,7 +495,7 @@ static void test_hmat_errors(void **state)
 	     "(got 0)"},
 	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", BW(0, 0, 1000000)},
 	     "-numa " BW(0, 0, 1000000) ": Bandwidth 1000000 between initiator=0 and target=0 "
-	     "should be 1MB aligned"},
+					"should be 1MB aligned"},
 	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa",
 	      "hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=read-latency,bandwidth=1M"},
 	     "-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=read-latency,"
@@ -501,12 +503,13 @@ static void test_hmat_errors(void **state)
 	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", LAT(0, 0, 5), "-numa",
 	      LAT(0, 0, 6)},
 	     "-numa " LAT(0, 0, 6) ": Duplicate configuration of the latency for initiator=0 and "
-	     "target=0"},
+				   "target=0"},
 	    {{"-machine", "hmat=on", "-m", "2G", "-numa", "node,cpus=0,mem=1G", "-numa",
 	      "node,mem=1G,initiator=0", "-numa", LAT(0, 0, 1), "-numa", LAT(0, 1, 70000)},
 	     "-numa " LAT(0, 1, 70000) ": Latency 70000 between initiator=0 and target=1 should "
-	     "not differ from the smallest unit of the other values (1) by more than 65534 "
-	     "times"},
+				       "not differ from the smallest unit of the other values (1) "
+				       "by more than 65534 "
+				       "times"},
 	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", LAT(0, 0, 5), "-numa",
 	      "hmat-cache,node-id=0,size=8K,level=1,associativity=none,policy=none,line=8"},
 	     "-numa hmat-cache,node-id=0,size=8K,level=1,associativity=none,policy=none,line=8: "
@@ -519,8 +522,8 @@ static void test_hmat_errors(void **state)
 	     "Cache level=1 shall be defined first"},
 	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", LAT(0, 0, 5), "-numa",
 	      BW(0, 0, 1M), "-numa",
-	      "hmat-cache,node-id=0,size=8K,level=1,associativity=none,policy=none,line=8",
-	      "-numa", "hmat-cache,node-id=0,size=8K,level=2,associativity=none,policy=none,line=8"},
+	      "hmat-cache,node-id=0,size=8K,level=1,associativity=none,policy=none,line=8", "-numa",
+	      "hmat-cache,node-id=0,size=8K,level=2,associativity=none,policy=none,line=8"},
 	     "-numa hmat-cache,node-id=0,size=8K,level=2,associativity=none,policy=none,line=8: "
 	     "Invalid size=8192, the size of level=2 should be larger than the size(8192) of "
 	     "level=1"},
@@ -560,17 +563,19 @@ static void test_print(void **state)
 	(void)state;
 
 	expect_ok(&p, PLAN(&p, "-m", "4G,slots=1,maxmem=6G", "-smp", "2", "-numa",
-			   "node,nodeid=0,cpus=0,mem=3584M", "-numa", "node,nodeid=2,cpus=1,mem=512M",
-			   "-numa", "dist,src=0,dst=2,val=21"));
+			   "node,nodeid=0,cpus=0,mem=3584M", "-numa",
+			   "node,nodeid=2,cpus=1,mem=512M", "-numa", "dist,src=0,dst=2,val=21"));
 	e820_build(&p.layout, &e820);
 	v = (struct plan_view){&p.cfg, &p.layout, &p.numa, &p.topo, &e820};
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	plan_print(f, &v);
 	fclose(f);
-	assert_non_null(strstr(buf, "node0-below-4g   [0x0000000000000000-0x00000000bfffffff] 3 GiB"));
-	assert_non_null(strstr(buf, "node0-above-4g   [0x0000000100000000-0x000000011fffffff] 512 "
-				    "MiB, node 0, backend ram-node0 (anonymous, mem=) +0xc0000000"));
+	assert_non_null(
+	    strstr(buf, "node0-below-4g   [0x0000000000000000-0x00000000bfffffff] 3 GiB"));
+	assert_non_null(strstr(buf,
+			       "node0-above-4g   [0x0000000100000000-0x000000011fffffff] 512 "
+			       "MiB, node 0, backend ram-node0 (anonymous, mem=) +0xc0000000"));
 	assert_non_null(strstr(buf, "node2-above-4g   [0x0000000120000000-0x000000013fffffff]"));
 	assert_non_null(strstr(buf, "device-memory    [0x0000000140000000-0x00000001ffffffff] 3 "
 				    "GiB, hotpluggable, node 2 in the SRAT"));
