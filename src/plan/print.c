@@ -100,6 +100,47 @@ static void print_nodes(FILE *out, const struct plan_view *v)
 	}
 }
 
+static void print_hmat(FILE *out, const struct numa *n)
+{
+	static const char *const hier[] = {"memory", "first-level", "second-level", "third-level"};
+	static const char *const type[] = {"access-latency",   "read-latency",	 "write-latency",
+					   "access-bandwidth", "read-bandwidth", "write-bandwidth"};
+	static const char *const assoc[] = {"none", "direct", "complex"};
+	static const char *const policy[] = {"none", "write-back", "write-through"};
+	const struct config_numa *cn = n->cfg;
+	char a[32];
+
+	if (!n->hmat)
+		return;
+	fprintf(out, "hmat:\n");
+	for (unsigned h = 0; h < HMAT_NR_HIERARCHIES; h++) {
+		for (unsigned t = 0; t < HMAT_NR_DATA_TYPES; t++) {
+			bool lat = t <= HMAT_WRITE_LATENCY;
+			if (!n->lb[h][t].present)
+				continue;
+			fprintf(out, "  %s %s, unit %llu %s:", hier[h], type[t],
+				ull(lat ? n->lb[h][t].base : n->lb[h][t].base >> 20),
+				lat ? "ns" : "MiB/s");
+			for (unsigned i = 0; i < cn->nr_hmat_lb; i++) {
+				const struct config_numa_hmat_lb *lb = &cn->hmat_lb[i];
+				if (lb->hierarchy == h && lb->data_type == t)
+					fprintf(out, " %u->%u %llu", lb->initiator, lb->target,
+						ull(lat ? lb->latency : lb->bandwidth >> 20));
+			}
+			fputc('\n', out);
+		}
+	}
+	for (uint32_t id = numa_first(n); id < n->max_nodeid; id = numa_next(n, id)) {
+		for (unsigned l = 1; l <= NUMA_HMAT_LEVELS; l++) {
+			const struct config_numa_hmat_cache *c = n->cache[id][l];
+			if (c)
+				fprintf(out, "  node %u cache level %u: %s, %s, %s, line %u\n", id,
+					l, human(c->size, a, sizeof(a)), assoc[c->associativity],
+					policy[c->policy], c->line);
+		}
+	}
+}
+
 void plan_print(FILE *out, const struct plan_view *v)
 {
 	const struct layout *l = v->layout;
@@ -130,6 +171,7 @@ void plan_print(FILE *out, const struct plan_view *v)
 			human(l->device_mem_size, a, sizeof(a)),
 			v->numa->nr_nodes ? v->numa->max_nodeid - 1 : 0);
 	print_nodes(out, v);
+	print_hmat(out, v->numa);
 	fprintf(out, "cpus: %u of %u possible (sockets %u, dies %u, cores %u, threads %u)\n",
 		t->cpus, t->maxcpus, t->sockets, t->dies, t->cores, t->threads);
 	for (uint32_t i = 0; i < t->maxcpus; i++) {

@@ -471,6 +471,26 @@ static void test_hmat(void **state)
 	assert_non_null(p.numa.cache[1][1]);
 	assert_non_null(p.numa.cache[1][2]);
 	assert_null(p.numa.cache[0][1]);
+	{
+		struct e820_map e820;
+		struct plan_view v = {&p.cfg, &p.layout, &p.numa, &p.topo, &e820};
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		e820_build(&p.layout, &e820);
+		assert_non_null(f);
+		plan_print(f, &v);
+		fclose(f);
+		assert_non_null(
+		    strstr(buf, "memory access-latency, unit 10 ns: 0->0 20 0->1 150\n"));
+		assert_non_null(
+		    strstr(buf, "memory access-bandwidth, unit 32 MiB/s: 0->1 96 0->0 1024\n"));
+		assert_non_null(strstr(buf, "node 1 cache level 2: 64 KiB, none, none, line 64\n"));
+		assert_non_null(strstr(buf, "node 1: mem 0x40000000 (1 GiB), cpus none, backend "
+					    "ram-node1 (anonymous, mem=), initiator 0"));
+		free(buf);
+	}
 	done(&p);
 }
 
