@@ -130,11 +130,15 @@ static int place_cpus(struct numa *n, const struct config *cfg, const struct top
 	for (unsigned i = 0; i < cn->nr_nodes; i++) {
 		const struct config_numa_node *c = &cn->node[i];
 		for (unsigned r = 0; r < c->nr_cpus; r++) {
+			/* QEMU names the first index of the list that is too large */
 			if (c->cpus[r].last >= t->maxcpus)
 				return kverr_set(err, EINVAL,
 						 "-numa %s: CPU index (%u) should be smaller than "
 						 "maxcpus (%u)",
-						 c->arg, c->cpus[r].last, t->maxcpus);
+						 c->arg,
+						 c->cpus[r].first > t->maxcpus ? c->cpus[r].first
+									       : t->maxcpus,
+						 t->maxcpus);
 			for (uint32_t idx = c->cpus[r].first; idx <= c->cpus[r].last; idx++) {
 				ret = assign_cpu(n, assigned, idx, c->nodeid, c->arg, err);
 				if (ret)

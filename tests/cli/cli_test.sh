@@ -106,7 +106,7 @@ bad "-numa duplicate node id" "-numa node,nodeid=0,mem=64M|Duplicate NUMA nodeid
 bad "-numa memory not summing to -m" \
 	"-numa|total memory for NUMA nodes (0x60000000) should equal RAM size (0x80000000)" \
 	-kernel "$kernel" -m 2G -numa node,mem=1G -numa node,mem=512M
-bad "-numa cpus beyond maxcpus" "-numa node,cpus=0-4|CPU index (4) should be smaller than maxcpus (2)" \
+bad "-numa cpus beyond maxcpus" "-numa node,cpus=0-4|CPU index (2) should be smaller than maxcpus (2)" \
 	-kernel "$kernel" -smp 2 -numa node,cpus=0-4
 bad "-numa cpu in two nodes" "-numa node,cpus=1|CPU 1 is already assigned to node-id: 0" \
 	-kernel "$kernel" -smp 2 -numa node,cpus=0-1 -numa node,cpus=1

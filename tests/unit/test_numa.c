@@ -359,7 +359,7 @@ static void test_errors(void **state)
 	    {{"-m", "2G", "-numa", "node,mem=1G", "-numa", "node,mem=512M"},
 	     "-numa: total memory for NUMA nodes (0x60000000) should equal RAM size (0x80000000)"},
 	    {{"-smp", "2", "-numa", "node,cpus=0-4"},
-	     "-numa node,cpus=0-4: CPU index (4) should be smaller than maxcpus (2)"},
+	     "-numa node,cpus=0-4: CPU index (2) should be smaller than maxcpus (2)"},
 	    {{"-smp", "2", "-numa", "node,cpus=0-1", "-numa", "node,cpus=1"},
 	     "-numa node,cpus=1: CPU 1 is already assigned to node-id: 0"},
 	    {{"-smp", "2", "-numa", "node,cpus=0", "-numa", "node", "-numa",
