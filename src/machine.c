@@ -57,12 +57,18 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 
 int machine_memory(struct machine *m, struct kverr *err)
 {
+	const struct config_memdev *md = config_memdev_find(m->cfg, m->cfg->machine_memdev);
 	uint64_t offset = 0;
 	int ret;
 
-	/* One backend for -m, like QEMU's pc.ram; the RAM regions below and
-	 * above the PCI hole are consecutive windows onto it. */
-	ret = backend_create_anon(&m->ram, "pc.ram", m->layout.ram_size, err);
+	/* One backend for all RAM, like QEMU's pc.ram: -machine
+	 * memory-backend=ID's (config checked its size is -m's) or -m's
+	 * implicit one.  The RAM regions below and above the PCI hole are
+	 * consecutive windows onto it. */
+	if (md)
+		ret = backend_create(&m->ram, md, err);
+	else
+		ret = backend_create_anon(&m->ram, "pc.ram", m->layout.ram_size, err);
 	if (ret)
 		return ret;
 	for (unsigned i = 0; i < m->layout.nr_regions; i++) {

@@ -100,6 +100,55 @@ bad "-serial pty" "-serial|pty" \
 bad "bad -m with two dashes" "-m|12X" \
 	--kernel "$kernel" --m 12X
 
+# -object memory-backend-* and -machine memory-backend: parsing errors
+bad "-object unknown property" "-object|'foo'" \
+	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M,foo=1
+bad "-object duplicate id" "-object|Duplicate ID 'm'" \
+	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M -object memory-backend-ram,id=m,size=2M
+bad "-object missing size" "-object|'size' is missing" \
+	-kernel "$kernel" -object memory-backend-ram,id=m
+bad "-object missing id" "-object|'id' is missing" \
+	-kernel "$kernel" -object memory-backend-memfd,size=1M
+bad "-object file without mem-path" "-object|'mem-path' is missing" \
+	-kernel "$kernel" -object memory-backend-file,id=m,size=1M
+bad "-object bad bool" "-object|'prealloc'|'maybe'" \
+	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M,prealloc=maybe
+bad "-object bad host-nodes" "-object|host-nodes|'0-1:3'" \
+	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M,host-nodes=0-1:3,policy=bind
+bad "-object bind without host-nodes" "-object|id=m|policy bind" \
+	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M,policy=bind
+bad "-object prealloc with reserve=off" "-object|id=m|incompatible" \
+	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M,prealloc=on,reserve=off
+bad "-object unsupported type" "-object|'iothread'" \
+	-kernel "$kernel" -object iothread,id=io
+bad "-machine unknown backend" "-machine|memory-backend=nope|not found" \
+	-kernel "$kernel" -machine memory-backend=nope
+bad "-machine backend size differs from -m" "memory-backend=m|does not match" \
+	-kernel "$kernel" -m 256M -object memory-backend-ram,id=m,size=128M -machine memory-backend=m
+
+# Errors found while creating the backend (after parsing, before KVM):
+# these need a kernel that passes machine_plan(), so a real one.
+real_kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -1)
+if [ -n "$real_kernel" ] && [ -r "$real_kernel" ]; then
+	bad "backend mem-path cannot be opened" "memory backend 'm'|$missing/x|No such file" \
+		-kernel "$real_kernel" -m 128M -object memory-backend-file,id=m,size=128M,mem-path="$missing/x" \
+		-machine memory-backend=m
+	bad "backend bound to a host node that does not exist" "memory backend 'm'|host NUMA nodes 63|policy=bind" \
+		-kernel "$real_kernel" -m 128M -object memory-backend-ram,id=m,size=128M,host-nodes=63,policy=bind \
+		-machine memory-backend=m
+	# no host has 1 TiB of free 2 MiB pages: refused when mapping, no SIGBUS
+	bad "hugetlb memfd without enough huge pages" "memory backend 'm'|huge pages|nr_hugepages" \
+		-kernel "$real_kernel" -m 1T -object memory-backend-memfd,id=m,size=1T,hugetlb=on,hugetlbsize=2M \
+		-machine memory-backend=m
+	echo "# file-backed existing data: never truncated"
+	printf 'x' >"$work/small"
+	bad "backing file smaller than size" "memory backend 'm'|$work/small|does not match" \
+		-kernel "$real_kernel" -m 128M -object memory-backend-file,id=m,size=128M,mem-path="$work/small" \
+		-machine memory-backend=m
+else
+	echo "# skipping backend-creation cases: no readable /boot/vmlinuz-*"
+fi
+
 # --help: usage on stdout, nothing on stderr, status 0
 run --help
 problem=""
@@ -109,7 +158,7 @@ elif [ -n "$err" ]; then
 	problem="stderr not empty: $err"
 else
 	for needle in "usage:" "-m [size=]" "-smp " "-kernel " "-initrd " "-append " \
-		"-serial " "-nographic" "-name " "-no-reboot" "-version"; do
+		"-serial " "-nographic" "-name " "-no-reboot" "-version" "-object " "-machine "; do
 		if [[ "$out" != *"$needle"* ]]; then
 			problem="help lacks '$needle'"
 			break
