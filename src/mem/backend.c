@@ -221,7 +221,9 @@ struct prealloc_job {
 	bool threaded;
 };
 
-static __thread sigjmp_buf *prealloc_jmp;
+/* volatile: the handler reads it, so the compiler must neither drop the
+ * store before the loop nor move it across the page accesses */
+static __thread sigjmp_buf *volatile prealloc_jmp;
 static struct sigaction prealloc_old_sigbus;
 
 /* A SIGBUS while a prealloc thread touches its range means the page could
