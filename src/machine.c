@@ -64,42 +64,49 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 
 /* ---- stage 2: host memory and the guest memory map ---- */
 
-/* The host memory of node id.  Without NUMA one backend for -m, like
- * QEMU's pc.ram.  With NUMA each node has its own, so that a host policy
- * (memdev's host-nodes/policy) applies to exactly that node's RAM. */
+/* The host memory of node id, when each node has its own (so that a
+ * memdev's host-nodes/policy applies to exactly that node's RAM): its
+ * memdev, or anonymous memory for mem= and the default split. */
 static int create_node_backend(struct machine *m, uint32_t id, struct kverr *err)
 {
 	const struct numa_node *node = &m->numa.node[id];
 	char name[32];
 
-	if (!m->numa.nr_nodes)
-		return backend_create_anon(&m->ram[0], "pc.ram", m->layout.ram_size, err);
-	if (node->memdev != NUMA_NO_MEMDEV) {
-		const struct config_memdev *spec = &m->cfg->memdev[node->memdev];
-		/* MERGE(backends): backend_create(&m->ram[id], spec, err), which
-		 * applies the memdev's type and host properties.  On this branch
-		 * nothing fills cfg->memdev[] (no -object parser), so this line
-		 * is reached only from that merge on. */
-		return backend_create_anon(&m->ram[id], spec->id, spec->size, err);
-	}
+	if (node->memdev != NUMA_NO_MEMDEV)
+		return backend_create(&m->ram[id], &m->cfg->memdev[node->memdev], err);
+	if (m->numa.implicit)
+		return backend_create_anon(&m->ram[id], "pc.ram", node->mem, err);
 	snprintf(name, sizeof(name), "ram-node%u", id);
 	return backend_create_anon(&m->ram[id], name, node->mem, err);
 }
 
 int machine_memory(struct machine *m, struct kverr *err)
 {
-	int ret;
+	const struct config_memdev *md = config_memdev_find(m->cfg, m->cfg->machine_memdev);
+	bool one_backend = md || !m->numa.nr_nodes;
+	int ret = 0;
 
-	/* The layout split guest RAM into parts, each a window onto its
-	 * node's backend; the device-memory region stays empty until memory
-	 * is plugged into it. */
+	/* Without NUMA, or with -machine memory-backend=ID (which QEMU allows
+	 * beside -numa mem=, never beside -numa memdev=), one backend holds all
+	 * RAM, like QEMU's pc.ram, and each part is a window onto it at its
+	 * place in RAM order.  Otherwise each node has its own backend. */
+	if (one_backend) {
+		if (md)
+			ret = backend_create(&m->ram[0], md, err);
+		else
+			ret = backend_create_anon(&m->ram[0], "pc.ram", m->layout.ram_size, err);
+		if (ret)
+			return ret;
+	}
+	/* The device-memory region stays empty until memory is plugged. */
 	for (unsigned i = 0; i < m->layout.nr_parts; i++) {
 		const struct layout_ram_part *p = &m->layout.part[i];
-		struct backend *b = &m->ram[p->node];
+		struct backend *b = &m->ram[one_backend ? 0 : p->node];
 
 		if (!b->hva && (ret = create_node_backend(m, p->node, err)))
 			return ret;
-		ret = guest_mem_add(&m->gm, p->name, p->gpa, p->size, b, p->node_offset, err);
+		ret = guest_mem_add(&m->gm, p->name, p->gpa, p->size, b,
+				    one_backend ? p->ram_offset : p->node_offset, err);
 		if (ret)
 			return ret;
 	}

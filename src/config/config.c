@@ -14,6 +14,7 @@
  */
 #include "config/config.h"
 #include "config/kv.h"
+#include "config/object.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -458,32 +459,22 @@ static int opt_numa(struct parser *p, const char *arg, struct kverr *err)
 	return config_numa_parse(&p->cfg->numa, arg, err);
 }
 
-/* -machine: only the keys kvmem implements; hmat= belongs to -numa. */
-static int opt_machine(struct parser *p, const char *arg, struct kverr *err)
-{
-	struct kv_iter it;
-	struct kv kv;
-	int ret;
-
-	ret = kv_begin(p, "-machine", arg, "type", &it, err);
-	while (!ret && kv_next(&it, &kv)) {
-		ret = config_machine_hmat(&p->cfg->numa, kv.key, kv.val, arg, err);
-		if (ret == 0)
-			return kverr_set(err, EINVAL,
-					 "-machine: unsupported parameter '%s' in '%s'", kv.key,
-					 arg);
-		if (ret > 0)
-			ret = 0;
-	}
-	return ret;
-}
-
 static int opt_print_layout(struct parser *p, const char *arg, struct kverr *err)
 {
 	(void)arg;
 	(void)err;
 	p->cfg->print_layout = true;
 	return 0;
+}
+
+static int opt_object(struct parser *p, const char *arg, struct kverr *err)
+{
+	return config_object_parse(p->cfg, arg, err);
+}
+
+static int opt_machine(struct parser *p, const char *arg, struct kverr *err)
+{
+	return config_machine_parse(p->cfg, arg, err);
 }
 
 static int opt_help(struct parser *p, const char *arg, struct kverr *err)
@@ -531,10 +522,13 @@ static const struct option options[] = {
      "-numa node[,nodeid=n][,cpus=a[-b]][,mem=size|memdev=id][,initiator=n]",
      "a guest NUMA node; also -numa dist,src=,dst=,val= / cpu,node-id=,... / hmat-lb / "
      "hmat-cache (docs/numa.md)"},
-    {"machine", true, opt_machine, "-machine hmat=on|off",
-     "build an ACPI HMAT from -numa hmat-lb/hmat-cache"},
     {"print-layout", false, opt_print_layout, "-print-layout",
      "print the resolved plan (memory map, NUMA nodes, e820, CPUs) and exit"},
+    {"object", true, opt_object, "-object memory-backend-{ram|memfd|file},id=ID,size=SIZE[,...]",
+     "host memory backend (docs/memory-backends.md)"},
+    {"machine", true, opt_machine, "-machine [type=]pc[,memory-backend=ID][,hmat=on|off]",
+     "machine options; memory-backend backs guest RAM with -object ID, hmat=on adds an ACPI HMAT"},
+    {"M", true, opt_machine, NULL, NULL},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -740,9 +734,17 @@ static int check_readable(const char *opt, const char *path, struct kverr *err)
 static int finish(struct parser *p, struct kverr *err)
 {
 	struct config *cfg = p->cfg;
+	uint64_t backend_size;
 	int ret;
 
-	ret = finish_mem(p, err);
+	/* -machine memory-backend=ID without -m size: RAM is the backend's size */
+	ret = config_machine_ram_size(cfg, &backend_size, err);
+	if (!ret && backend_size && !p->mem_size.given)
+		p->mem_size = (struct seen){.given = true, .val = backend_size, .raw = "backend"};
+	if (!ret)
+		ret = finish_mem(p, err);
+	if (!ret)
+		ret = config_machine_check(cfg, err);
 	if (!ret)
 		ret = finish_smp(p, err);
 	if (ret)
@@ -816,6 +818,7 @@ int config_parse(struct config *cfg, int argc, char **argv, struct kverr *err)
 void config_free(struct config *cfg)
 {
 	config_numa_free(&cfg->numa);
+	config_objects_free(cfg);
 	free(cfg->name_buf);
 	cfg->name_buf = NULL;
 	cfg->name = NULL;

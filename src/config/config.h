@@ -172,6 +172,19 @@ int config_machine_hmat(struct config_numa *numa, const char *key, const char *v
 			const char *arg, struct kverr *err);
 void config_numa_free(struct config_numa *numa);
 
+struct config;
+
+/* The backend -machine memory-backend=ID (or a -numa node memdev=ID)
+ * names, or NULL. */
+const struct config_memdev *config_memdev_find(const struct config *cfg, const char *id);
+/* "memory-backend-ram" ...; "default", "bind" ... as QEMU spells them. */
+const char *config_memdev_type_name(enum memdev_type t);
+const char *config_memdev_policy_name(enum memdev_policy p);
+/* The anonymous backend -m alone stands for (QEMU's pc.ram): QEMU's
+ * defaults except reserve=off (docs/memory-backends.md).  id is not
+ * copied. */
+void config_memdev_implicit(struct config_memdev *md, const char *id, uint64_t size);
+
 enum serial_mode {
 	SERIAL_STDIO, /* default, and what -nographic implies */
 	SERIAL_FILE,  /* -serial file:PATH */

@@ -120,6 +120,7 @@ int layout_compute(const struct config_mem *mem, struct layout *out, struct kver
 		p->gpa = r->gpa;
 		p->size = r->size;
 		p->node_offset = off ? l.below_4g : 0;
+		p->ram_offset = p->node_offset;
 		snprintf(p->name, sizeof(p->name), "%s", layout_region_name(r->kind));
 		off++;
 	}
@@ -137,7 +138,7 @@ int layout_compute(const struct config_mem *mem, struct layout *out, struct kver
 }
 
 static void add_part(struct layout *l, uint32_t node, uint64_t gpa, uint64_t size,
-		     uint64_t node_offset, const char *where)
+		     uint64_t node_offset, uint64_t ram_offset, const char *where)
 {
 	struct layout_ram_part *p = &l->part[l->nr_parts++];
 
@@ -145,6 +146,7 @@ static void add_part(struct layout *l, uint32_t node, uint64_t gpa, uint64_t siz
 	p->gpa = gpa;
 	p->size = size;
 	p->node_offset = node_offset;
+	p->ram_offset = ram_offset;
 	snprintf(p->name, sizeof(p->name), "node%u-%s", node, where);
 }
 
@@ -166,12 +168,12 @@ int layout_place_nodes(struct layout *l, const struct numa *numa, struct kverr *
 					 (unsigned long long)(l->ram_size - ram_off));
 		if (ram_off < l->below_4g && mem) {
 			uint64_t low = l->below_4g - ram_off < mem ? l->below_4g - ram_off : mem;
-			add_part(l, id, ram_off, low, 0, "below-4g");
+			add_part(l, id, ram_off, low, 0, ram_off, "below-4g");
 		}
 		if (ram_off + mem > l->below_4g) {
 			uint64_t start = ram_off > l->below_4g ? ram_off : l->below_4g;
 			uint64_t off = start - ram_off;
-			add_part(l, id, LAYOUT_4G + (start - l->below_4g), mem - off, off,
+			add_part(l, id, LAYOUT_4G + (start - l->below_4g), mem - off, off, start,
 				 "above-4g");
 		}
 		ram_off += mem;

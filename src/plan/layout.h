@@ -86,13 +86,16 @@ struct layout_region {
  * so node 0 starts at 0 and the node whose memory reaches the PCI hole
  * continues above 4 GiB: that node has two parts, every other node one.
  * Without NUMA the parts are the RAM regions, all node 0.  Each node's
- * RAM is one host backend; node_offset is where a part starts in it. */
+ * RAM is one host backend, node_offset is where a part starts in it; when
+ * one backend holds all RAM (no NUMA, -machine memory-backend) the part is
+ * at ram_offset in it: below_4g RAM first, then above. */
 struct layout_ram_part {
 	uint32_t node;
 	uint64_t gpa;
 	uint64_t size;
 	uint64_t node_offset;
-	char name[32]; /* "ram-below-4g", "node1-above-4g", ... */
+	uint64_t ram_offset; /* where it starts in all RAM (one backend for all) */
+	char name[32];	     /* "ram-below-4g", "node1-above-4g", ... */
 };
 
 #define LAYOUT_MAX_PARTS (CONFIG_MAX_NUMA_NODES + 1)
