@@ -34,12 +34,12 @@ static const char hmat_off[] = "ACPI Heterogeneous Memory Attribute Table (HMAT)
 			       "enable it with -machine hmat=on before using any of hmat "
 			       "specific options";
 
+/* Index in cfg->memdev[] of the backend named id (config owns the lookup). */
 static int find_memdev(const struct config *cfg, const char *id)
 {
-	for (unsigned i = 0; i < cfg->nr_memdevs; i++)
-		if (cfg->memdev[i].id && !strcmp(cfg->memdev[i].id, id))
-			return (int)i;
-	return NUMA_NO_MEMDEV;
+	const struct config_memdev *md = config_memdev_find(cfg, id);
+
+	return md ? (int)(md - cfg->memdev) : NUMA_NO_MEMDEV;
 }
 
 static int add_nodes(struct numa *n, const struct config *cfg, struct kverr *err)
