@@ -74,8 +74,6 @@ static int create_node_backend(struct machine *m, uint32_t id, struct kverr *err
 
 	if (node->memdev != NUMA_NO_MEMDEV)
 		return backend_create(&m->ram[id], &m->cfg->memdev[node->memdev], err);
-	if (m->numa.implicit)
-		return backend_create_anon(&m->ram[id], "pc.ram", node->mem, err);
 	snprintf(name, sizeof(name), "ram-node%u", id);
 	return backend_create_anon(&m->ram[id], name, node->mem, err);
 }
@@ -83,7 +81,7 @@ static int create_node_backend(struct machine *m, uint32_t id, struct kverr *err
 int machine_memory(struct machine *m, struct kverr *err)
 {
 	const struct config_memdev *md = config_memdev_find(m->cfg, m->cfg->machine_memdev);
-	bool one_backend = md || !m->numa.nr_nodes;
+	bool one_backend = m->numa.shared_backend;
 	int ret = 0;
 
 	/* Without NUMA, or with -machine memory-backend=ID (which QEMU allows

@@ -508,6 +508,7 @@ int numa_plan(struct numa *out, const struct config *cfg, const struct topology 
 
 	memset(n, 0, sizeof(*n));
 	n->cfg = cn;
+	n->shared_backend = !cn->nr_nodes || cfg->machine_memdev;
 	if (!cn->nr_nodes) {
 		if (cn->nr_dists || cn->nr_cpus || cn->nr_hmat_lb || cn->nr_hmat_cache) {
 			const char *arg = cn->nr_dists	   ? cn->dist[0].arg

@@ -81,6 +81,10 @@ struct numa {
 	bool implicit;	     /* node 0 made for memory hotplug, no -numa given */
 	bool auto_split;     /* no node gave memory: QEMU's default split */
 	bool have_distance;  /* -numa dist given: the guest gets a SLIT */
+	/* One host backend holds all RAM (no NUMA, or -machine memory-backend
+	 * beside -numa mem=): parts map at layout_ram_part.ram_offset.
+	 * Otherwise each node has its own backend, parts at node_offset. */
+	bool shared_backend;
 	struct numa_node node[NUMA_MAX_NODES];
 	/* [src][dst], complete for present nodes; ids not in use have
 	 * LOCAL on the diagonal and UNREACHABLE elsewhere. */

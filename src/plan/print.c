@@ -55,7 +55,9 @@ static const char *backend_of(const struct plan_view *v, uint32_t node, char *bu
 {
 	const struct numa_node *n = &v->numa->node[node];
 
-	if (!v->numa->nr_nodes)
+	if (v->cfg->machine_memdev)
+		snprintf(buf, size, "%s (-machine memory-backend)", v->cfg->machine_memdev);
+	else if (v->numa->shared_backend)
 		snprintf(buf, size, "pc.ram (anonymous, from -m)");
 	else if (n->memdev != NUMA_NO_MEMDEV)
 		snprintf(buf, size, "%s (memdev=)", v->cfg->memdev[n->memdev].id);
@@ -161,7 +163,7 @@ void plan_print(FILE *out, const struct plan_view *v)
 		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, node %u, backend %s +0x%llx\n",
 			p->name, ull(p->gpa), ull(p->gpa + p->size - 1),
 			human(p->size, a, sizeof(a)), p->node, backend_of(v, p->node, b, sizeof(b)),
-			ull(p->node_offset));
+			ull(v->numa->shared_backend ? p->ram_offset : p->node_offset));
 	}
 	if (l->device_mem_size)
 		fprintf(out,

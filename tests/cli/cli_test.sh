@@ -184,6 +184,19 @@ for needle in "node0-below-4g   [0x0000000000000000-0x000000003fffffff] 1 GiB, n
 done
 report "-print-layout shows each node's memdev" "$problem"
 
+# -machine memory-backend beside -numa mem=: one backend, each node's parts at their RAM offset
+run -print-layout -m 4G -object memory-backend-ram,id=all,size=4G -machine memory-backend=all \
+	-numa node,mem=2G -numa node,mem=2G
+problem=""
+for needle in "node1-below-4g   [0x0000000080000000-0x00000000bfffffff] 1 GiB, node 1, backend all (-machine memory-backend) +0x80000000" \
+	"node1-above-4g   [0x0000000100000000-0x000000013fffffff] 1 GiB, node 1, backend all (-machine memory-backend) +0xc0000000"; do
+	if [ "$rc" -ne 0 ] || [[ "$out" != *"$needle"* ]]; then
+		problem="status $rc, output lacks '$needle': $out $err"
+		break
+	fi
+done
+report "-print-layout with -machine memory-backend and -numa mem=" "$problem"
+
 if command -v strace >/dev/null 2>&1; then
 	strace -f -e trace=openat,open,mmap -o "$work/trace" "$KVMEM" -print-layout -m 64G \
 		-numa node -numa node >/dev/null 2>&1

@@ -142,6 +142,11 @@ static void test_node_across_hole(void **state)
 	assert_int_equal(p.layout.part[3].gpa, 5 * GiB);
 	assert_int_equal(p.layout.part[3].size, 2 * GiB);
 	assert_int_equal(p.layout.part[3].node_offset, 0);
+	/* each node its own backend; the RAM offsets count below the hole first */
+	assert_false(p.numa.shared_backend);
+	assert_int_equal(p.layout.part[1].ram_offset, 2 * GiB);
+	assert_int_equal(p.layout.part[2].ram_offset, 3 * GiB);
+	assert_int_equal(p.layout.part[3].ram_offset, 4 * GiB);
 	done(&p);
 }
 
@@ -290,12 +295,15 @@ static void test_no_numa_and_implicit_node(void **state)
 	assert_string_equal(p.layout.part[0].name, "ram-below-4g");
 	assert_string_equal(p.layout.part[1].name, "ram-above-4g");
 	assert_int_equal(p.layout.part[1].node_offset, 3 * GiB);
+	assert_int_equal(p.layout.part[1].ram_offset, 3 * GiB);
+	assert_true(p.numa.shared_backend);
 	done(&p);
 	/* memory hotplug: one node with everything, as QEMU's pc does */
 	expect_ok(&p, PLAN(&p, "-m", "4G,slots=2,maxmem=8G", "-smp", "2"));
 	assert_true(p.numa.implicit);
 	assert_int_equal(p.numa.nr_nodes, 1);
 	assert_int_equal(p.numa.node[0].mem, 4 * GiB);
+	assert_true(p.numa.shared_backend); /* pc.ram, as without NUMA */
 	cpulist_is(&p, 0, "0-1");
 	done(&p);
 }
