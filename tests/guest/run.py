@@ -158,11 +158,12 @@ def evaluate(sc, res, by_name):
         "other": other, "size": size, "KiB": KiB, "MiB": MiB, "GiB": GiB,
         "LOW_CARVEOUT": LOW_CARVEOUT, "maxrss_kb": res.maxrss_kb,
         "abs": abs, "sum": sum, "any": any, "all": all, "len": len, "int": int,
-        "min": min, "max": max,
+        "sorted": sorted, "min": min, "max": max, "zip": zip,
     }
     for e in sc.expects:
         try:
-            ok = eval(e, {"__builtins__": {}}, env)  # scenario files are ours
+            # env as the globals, so that a comprehension in an expect sees the facts
+            ok = eval(e, dict(env, __builtins__={}))  # scenario files are ours
         except Exception as ex:  # a broken expectation is a failure, said plainly
             problems.append(f"expect {e}: {type(ex).__name__}: {ex}")
             continue

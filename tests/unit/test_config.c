@@ -364,7 +364,7 @@ static void test_errors(void **state)
 	    {1, {"-foo"}, {"-foo: unsupported option"}},
 	    {1, {"--foo", "1"}, {"--foo: unsupported option"}},
 	    {1, {"-"}, {"-: unsupported option"}},
-	    {1, {"-M", "pc"}, {"-M: unsupported option"}},
+	    {1, {"-M", "q35"}, {"-machine", "unsupported machine type 'q35'"}},
 	    {1, {"disk.img"}, {"disk.img", "unexpected argument"}},
 	    {1, {"-m"}, {"-m: missing value"}},
 	    {1, {"-no-reboot", "--smp"}, {"-smp: missing value"}},
@@ -511,7 +511,11 @@ static void test_help_text(void **state)
 					     "-serial stdio|file:path|none",
 					     "-nographic",
 					     "-name [guest=]name",
-					     "-no-reboot"};
+					     "-no-reboot",
+					     "-numa node",
+					     "-print-layout",
+					     "-object memory-backend-",
+					     "-machine [type=]pc"};
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
