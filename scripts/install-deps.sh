@@ -8,7 +8,7 @@ packages=(
 	# build (libclang-rt-dev: clang's sanitizer and libFuzzer runtimes)
 	gcc clang libclang-rt-dev meson ninja-build pkg-config libcmocka-dev libjansson-dev
 	# tests: ACPI disassembly, guest images, the nested L1 VM and the QEMU reference
-	acpica-tools python3 file cpio busybox-static linux-image-amd64
+	acpica-tools python3 file cpio busybox-static linux-image-amd64 strace
 	qemu-system-x86 qemu-system-data seabios
 )
 

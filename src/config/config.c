@@ -13,6 +13,8 @@
  * pc machine; docs/cli.md lists where kvmem deliberately differs.
  */
 #include "config/config.h"
+#include "config/kv.h"
+#include "config/object.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -157,7 +159,7 @@ int config_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 
 /* A QEMU number (QEMU_OPT_NUMBER): strtoull base 0, so 0x10 and 010 (octal)
  * are accepted as QEMU does; no sign, no blanks. */
-static int parse_number(const char *s, uint64_t *out)
+int parse_number(const char *s, uint64_t *out)
 {
 	unsigned long long v;
 	char *end;
@@ -176,22 +178,10 @@ static int parse_number(const char *s, uint64_t *out)
 
 /* ---- key=value lists (QemuOpts syntax) ---- */
 
-struct kv {
-	const char *key;
-	const char *val; /* NULL for a bare "flag" element */
-};
-
-struct kv_iter {
-	const char *p;
-	char *out;
-	const char *implied; /* key of a leading element without '=' */
-	bool first;
-};
-
 /* Elements are separated by ',', ",," is a literal comma, and a first
  * element without '=' is the value of the implied key ("-m 4G" is
  * "-m size=4G").  A trailing ',' ends the list, as in QEMU. */
-static bool kv_next(struct kv_iter *it, struct kv *kv)
+bool kv_next(struct kv_iter *it, struct kv *kv)
 {
 	char *start = it->out, *eq = NULL;
 	bool first = it->first;
@@ -248,7 +238,7 @@ static int kv_begin(struct parser *p, const char *opt, const char *arg, const ch
 	return 0;
 }
 
-static int kv_need_value(const char *opt, const struct kv *kv, struct kverr *err)
+int kv_need_value(const char *opt, const struct kv *kv, struct kverr *err)
 {
 	if (kv->val)
 		return 0;
@@ -610,6 +600,29 @@ static int opt_start_paused(struct parser *p, const char *arg, struct kverr *err
 	return 0;
 }
 
+static int opt_numa(struct parser *p, const char *arg, struct kverr *err)
+{
+	return config_numa_parse(&p->cfg->numa, arg, err);
+}
+
+static int opt_print_layout(struct parser *p, const char *arg, struct kverr *err)
+{
+	(void)arg;
+	(void)err;
+	p->cfg->print_layout = true;
+	return 0;
+}
+
+static int opt_object(struct parser *p, const char *arg, struct kverr *err)
+{
+	return config_object_parse(p->cfg, arg, err);
+}
+
+static int opt_machine(struct parser *p, const char *arg, struct kverr *err)
+{
+	return config_machine_parse(p->cfg, arg, err);
+}
+
 static int opt_help(struct parser *p, const char *arg, struct kverr *err)
 {
 	(void)arg;
@@ -651,6 +664,17 @@ static const struct option options[] = {
      "no graphical output, serial on stdio (kvmem has no display)"},
     {"name", true, opt_name, "-name [guest=]name", "set the name of the guest"},
     {"no-reboot", false, opt_no_reboot, "-no-reboot", "exit instead of rebooting"},
+    {"numa", true, opt_numa,
+     "-numa node[,nodeid=n][,cpus=a[-b]][,mem=size|memdev=id][,initiator=n]",
+     "a guest NUMA node; also -numa dist,src=,dst=,val= / cpu,node-id=,... / hmat-lb / "
+     "hmat-cache (docs/numa.md)"},
+    {"print-layout", false, opt_print_layout, "-print-layout",
+     "print the resolved plan (memory map, NUMA nodes, e820, CPUs) and exit"},
+    {"object", true, opt_object, "-object memory-backend-{ram|memfd|file},id=ID,size=SIZE[,...]",
+     "host memory backend (docs/memory-backends.md)"},
+    {"machine", true, opt_machine, "-machine [type=]pc[,memory-backend=ID][,hmat=on|off]",
+     "machine options; memory-backend backs guest RAM with -object ID, hmat=on adds an ACPI HMAT"},
+    {"M", true, opt_machine, NULL, NULL},
     {"S", false, opt_start_paused, "-S", "do not start the vCPUs until 'cont' (QMP or monitor)"},
     {"qmp", true, opt_qmp, "-qmp dev",
      "QMP on dev: unix:PATH,server=on[,wait=off], tcp:HOST:PORT,server=on[,wait=off] or stdio"},
@@ -886,9 +910,17 @@ static int finish_stdio(struct parser *p, struct kverr *err)
 static int finish(struct parser *p, struct kverr *err)
 {
 	struct config *cfg = p->cfg;
+	uint64_t backend_size;
 	int ret;
 
-	ret = finish_mem(p, err);
+	/* -machine memory-backend=ID without -m size: RAM is the backend's size */
+	ret = config_machine_ram_size(cfg, &backend_size, err);
+	if (!ret && backend_size && !p->mem_size.given)
+		p->mem_size = (struct seen){.given = true, .val = backend_size, .raw = "backend"};
+	if (!ret)
+		ret = finish_mem(p, err);
+	if (!ret)
+		ret = config_machine_check(cfg, err);
 	if (!ret)
 		ret = finish_smp(p, err);
 	if (ret)
@@ -896,6 +928,9 @@ static int finish(struct parser *p, struct kverr *err)
 	ret = finish_stdio(p, err);
 	if (ret)
 		return ret;
+	/* -print-layout shows the plan, which does not depend on the kernel */
+	if (!cfg->kernel && cfg->print_layout)
+		return 0;
 	if (!cfg->kernel)
 		return kverr_set(err, EINVAL,
 				 "-kernel: missing; kvmem boots a Linux kernel "
@@ -967,6 +1002,8 @@ void config_free(struct config *cfg)
 		free(cfg->monitor[i].port);
 	}
 	cfg->nr_monitors = 0;
+	config_numa_free(&cfg->numa);
+	config_objects_free(cfg);
 	free(cfg->name_buf);
 	cfg->name_buf = NULL;
 	cfg->name = NULL;

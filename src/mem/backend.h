@@ -1,15 +1,30 @@
 /* backend.h - host memory that backs guest RAM.
  *
- * Owns: creating host mappings for guest RAM and giving pages back to the
- * host.  backend_discard() is the one place that knows which call frees a
- * range for each kind of memory:
+ * Owns: creating the host mapping for one memory backend from its
+ * configuration (-object memory-backend-ram|memfd|file, or -m's implicit
+ * one), in QEMU's order (host_memory_backend_memory_complete):
+ *   1. the memory: anonymous (private or shared), memfd (optionally
+ *      MFD_HUGETLB, sealed), or a file (a directory gets an unlinked
+ *      temporary file; hugetlbfs gives its page size);
+ *   2. the mapping, aligned to the page size (2 MiB for anonymous RAM so
+ *      that THP can back it), MAP_NORESERVE for reserve=off;
+ *   3. madvise MADV_MERGEABLE (merge=on) and MADV_DONTDUMP (dump=off);
+ *   4. mbind(policy, host-nodes, MPOL_MF_STRICT|MPOL_MF_MOVE) before any
+ *      page is touched, so every page is allocated under the policy;
+ *   5. prealloc: MADV_POPULATE_WRITE split over prealloc-threads threads,
+ *      or, on kernels without it, a write to each page with SIGBUS caught
+ *      for the duration, so running out of huge pages is an error message
+ *      and never a crash.
+ * It also owns giving pages back: backend_discard() is the one place that
+ * knows which call frees a range for each kind of memory:
  *   private anonymous   -> MADV_DONTNEED (reads back as zeroes)
  *   shared anonymous    -> MADV_REMOVE (frees the shmem pages)
- *   fd-backed (memfd, file, hugetlbfs) -> fallocate(PUNCH_HOLE|KEEP_SIZE)
- * Never: knows guest physical addresses (guest_mem.h maps them).
- *
- * Today kvmem creates one private anonymous backend for -m; the
- * -object memory-backend-* family builds on this module.
+ *   fd-backed (memfd, file, hugetlbfs) -> fallocate(PUNCH_HOLE|KEEP_SIZE),
+ *                          plus MADV_DONTNEED for a private mapping (its
+ *                          written pages are anonymous copies)
+ * in units of the backend's page size (huge pages included).
+ * Never: knows guest physical addresses (guest_mem.h maps them) or reads
+ * the command line (config.h has parsed it).
  */
 #ifndef KVMEM_MEM_BACKEND_H
 #define KVMEM_MEM_BACKEND_H
@@ -18,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/config.h"
 #include "util/err.h"
 
 enum backend_kind {
@@ -25,19 +41,35 @@ enum backend_kind {
 	BACKEND_FD,   /* memfd or file, mapped from fd */
 };
 
+/* More threads than this never made prealloc faster (QEMU caps at 16);
+ * the cap also bounds what a typo such as prealloc-threads=10000 costs. */
+#define BACKEND_MAX_PREALLOC_THREADS 64
+
 struct backend {
 	char id[64];
 	enum backend_kind kind;
 	bool shared;      /* MAP_SHARED */
+	bool hugetlb;     /* hugetlbfs or MFD_HUGETLB pages */
 	uint64_t size;    /* bytes, a multiple of page_size */
 	size_t page_size; /* host page size backing it */
 	int fd;           /* BACKEND_FD only, else -1 */
 	uint8_t *hva;     /* host mapping of [0, size) */
 };
 
-/* Private anonymous RAM, MAP_NORESERVE: pages cost nothing until touched. */
+/* Create the backend spec describes (steps 1-5 above).  On failure
+ * nothing is left behind (no mapping, no fd, no file) and err names the
+ * backend, the step and the reason. */
+int backend_create(struct backend *b, const struct config_memdev *spec, struct kverr *err);
+
+/* -m's implicit backend: config_memdev_implicit(), private anonymous RAM
+ * mapped MAP_NORESERVE, pages cost nothing until touched. */
 int backend_create_anon(struct backend *b, const char *id, uint64_t size, struct kverr *err);
 void backend_destroy(struct backend *b);
+
+/* Allocate every page now (step 5), with up to `threads` threads.  touch
+ * forces the fallback path (a write to each page) even where the kernel has
+ * MADV_POPULATE_WRITE; tests and bench/prealloc use it. */
+int backend_prealloc(struct backend *b, unsigned threads, bool touch, struct kverr *err);
 
 /* Give [offset, offset+len) back to the host.  offset and len must be
  * multiples of page_size and inside the backend. */

@@ -27,12 +27,12 @@ struct topology {
 
 void topology_from_config(const struct config_smp *smp, struct topology *t);
 
-/* Where CPU index idx sits: threads vary fastest, then cores, dies and
- * sockets (QEMU's CPU index order, and the order vCPUs are started in). */
-struct topology_pos {
+/* Where CPU index idx sits: threads vary fastest, then cores, dies,
+ * sockets (QEMU's cpu index order, also used by -numa cpu,socket-id=...). */
+struct topology_ids {
 	uint32_t socket, die, core, thread;
 };
-void topology_cpu_pos(const struct topology *t, uint32_t idx, struct topology_pos *pos);
+void topology_ids(const struct topology *t, uint32_t idx, struct topology_ids *ids);
 
 /* APIC id of CPU index idx (0 <= idx < maxcpus). */
 uint32_t topology_apic_id(const struct topology *t, uint32_t idx);

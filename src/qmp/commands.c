@@ -1,9 +1,10 @@
 /* commands.c - kvmem's QMP commands; see commands.h.
  *
- * Results carry QEMU 7.2's field names and types (the qapi schema files); where
- * kvmem has a fact QEMU models differently the value is kvmem's truth
- * (query-memdev says reserve=false because kvmem maps guest RAM with
- * MAP_NORESERVE).  docs/qmp.md lists every command and its differences.
+ * Results carry QEMU 7.2's field names and types (the qapi schema files);
+ * where kvmem has a fact QEMU models differently the value is kvmem's truth
+ * (query-memdev says reserve=false for -m's pc.ram because kvmem maps it
+ * with MAP_NORESERVE).  docs/qmp.md lists every command and its
+ * differences.
  */
 #include "qmp/commands.h"
 
@@ -82,15 +83,17 @@ static int cmd_query_cpus_fast(const struct qmp_request *req, json_t **ret, stru
 
 	(void)err;
 	for (uint32_t i = 0; i < m->topo.cpus; i++) {
-		struct topology_pos pos;
+		struct topology_ids pos;
 		json_t *props;
 		char path[64];
 
-		topology_cpu_pos(&m->topo, i, &pos);
+		topology_ids(&m->topo, i, &pos);
 		props = json_pack("{s:i, s:i, s:i}", "core-id", pos.core, "thread-id", pos.thread,
 				  "socket-id", pos.socket);
 		if (m->topo.dies > 1) /* QEMU names dies only when there are several */
 			json_object_set_new(props, "die-id", json_integer(pos.die));
+		if (m->numa.nr_nodes)
+			json_object_set_new(props, "node-id", json_integer(m->numa.cpu_node[i]));
 		/* QEMU's pc machine creates the CPUs first, as unattached
 		 * devices 0, 2, 4... (each CPU's APIC takes the odd number). */
 		snprintf(path, sizeof(path), "/machine/unattached/device[%u]", 2 * i);
@@ -115,22 +118,42 @@ static int cmd_query_memory_size_summary(const struct qmp_request *req, json_t *
 	return 0;
 }
 
-/* One backend as QEMU's Memdev.  The attributes say what kvmem did when it
- * created the mapping: an anonymous private MAP_NORESERVE mapping with no
- * madvise and no mbind for -m's pc.ram. */
-static json_t *memdev_json(const struct backend *b)
+/* One backend as QEMU's Memdev, from the configuration it was (or will
+ * be) created from. */
+static json_t *memdev_json(const struct config_memdev *md)
 {
-	return json_pack("{s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:[], s:s}", "id", b->id, "size",
-			 (json_int_t)b->size, "merge", 0, "dump", 1, "prealloc", 0, "share",
-			 b->shared, "reserve", 0, "host-nodes", "policy", "default");
+	json_t *nodes = json_array();
+
+	for (unsigned n = 0; n < CONFIG_MAX_HOST_NODES; n++)
+		if (md->host_nodes >> n & 1)
+			json_array_append_new(nodes, json_integer(n));
+	return json_pack("{s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:o, s:s}", "id", md->id, "size",
+			 (json_int_t)md->size, "merge", md->merge, "dump", md->dump, "prealloc",
+			 md->prealloc, "share", md->share, "reserve", md->reserve, "host-nodes",
+			 nodes, "policy", config_memdev_policy_name(md->policy));
 }
 
+/* Every -object memory-backend-* (QEMU lists each backend object, used or
+ * not), then the backends kvmem made itself: -m's pc.ram, or one
+ * anonymous ram-nodeN per NUMA node that has no memdev. */
 static int cmd_query_memdev(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	struct machine *m = machine_of(req);
+	json_t *list = json_array();
 
 	(void)err;
-	*ret = json_pack("[o]", memdev_json(&m->ram));
+	for (unsigned i = 0; i < m->cfg->nr_memdevs; i++)
+		json_array_append_new(list, memdev_json(&m->cfg->memdev[i]));
+	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++) {
+		const struct backend *b = &m->ram[i];
+		struct config_memdev implicit;
+
+		if (!b->hva || config_memdev_find(m->cfg, b->id))
+			continue;
+		config_memdev_implicit(&implicit, b->id, b->size);
+		json_array_append_new(list, memdev_json(&implicit));
+	}
+	*ret = list;
 	return 0;
 }
 
@@ -146,13 +169,25 @@ static int human_readable(struct buf *b, json_t **ret, struct qmp_error *err)
 	return 0;
 }
 
+/* "info numa" in QEMU's words: the nodes, each one's CPUs (those present,
+ * as query-cpus-fast lists them), boot RAM and plugged memory. */
 static int cmd_x_query_numa(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
+	struct machine *m = machine_of(req);
+	const struct numa *numa = &m->numa;
 	struct buf b = {0};
 
-	(void)req;
-	/* kvmem has no guest NUMA nodes yet. */
-	buf_puts(&b, "0 nodes\n");
+	buf_printf(&b, "%u nodes\n", numa->nr_nodes);
+	for (uint32_t id = numa_first(numa); numa->nr_nodes && id < numa->max_nodeid;
+	     id = numa_next(numa, id)) {
+		buf_printf(&b, "node %u cpus:", id);
+		for (uint32_t cpu = 0; cpu < m->topo.cpus; cpu++)
+			if (numa->cpu_node[cpu] == id)
+				buf_printf(&b, " %u", cpu);
+		buf_printf(&b, "\nnode %u size: %llu MB\n", id,
+			   (unsigned long long)(numa->node[id].mem >> 20));
+		buf_printf(&b, "node %u plugged: 0 MB\n", id);
+	}
 	return human_readable(&b, ret, err);
 }
 

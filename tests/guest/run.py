@@ -36,6 +36,7 @@ An `expect:` line is a Python expression over the guest's facts:
   host           the lines the `host:` script printed
   console        every line of the run: guest console and kvmem's stderr
   boots          how many times the guest's /init started
+  maxrss_kb      kvmem's peak resident set over the whole run, in KiB
   between(A, B)  the console lines after the first one holding A and before
                  the next one holding B
   other("NAME")  the facts of another scenario run in the same batch
@@ -166,14 +167,15 @@ def evaluate(sc, res, by_name):
         "acpi_tables": facts.acpi_tables, "guest": res.scenario_lines(),
         "console": res.output, "host": res.host_lines(), "boots": res.output.count("KVMEM-GUEST-INIT"),
         "other": other, "size": size, "KiB": KiB, "MiB": MiB, "GiB": GiB,
-        "LOW_CARVEOUT": LOW_CARVEOUT, "abs": abs, "sum": sum, "any": any, "all": all,
-        "len": len, "min": min, "max": max, "int": int, "float": float, "zip": zip,
+        "LOW_CARVEOUT": LOW_CARVEOUT, "maxrss_kb": res.maxrss_kb,
+        "abs": abs, "sum": sum, "any": any, "all": all, "len": len, "int": int,
+        "float": float, "sorted": sorted, "min": min, "max": max, "zip": zip,
         "between": lambda a, b: _between(res.output, a, b),
     }
     for e in sc.expects:
         try:
-            # env as globals: generator expressions see its names too
-            ok = eval(e, {"__builtins__": {}, **env})  # scenario files are ours
+            # env as the globals, so that a comprehension in an expect sees the facts
+            ok = eval(e, dict(env, __builtins__={}))  # scenario files are ours
         except Exception as ex:  # a broken expectation is a failure, said plainly
             problems.append(f"expect {e}: {type(ex).__name__}: {ex}")
             continue

@@ -182,14 +182,18 @@ def main():
         check("kvmemctl --json hmp keeps QEMU's CRLF", json.loads(r.stdout) ==
               "VM status: running\r\n", repr(r.stdout))
         r = run([ctl, "-s", a, "hmp", "info numa"])
-        check("kvmemctl hmp 'info numa'", r.stdout == "0 nodes\n", repr(r.stdout))
+        # QEMU's pc gives a VM with memory hotplug one NUMA node; so does kvmem
+        check("kvmemctl hmp 'info numa' (hotplug makes node 0, as in QEMU)", r.stdout ==
+              "1 nodes\nnode 0 cpus: 0 1\nnode 0 size: 512 MB\nnode 0 plugged: 0 MB\n",
+              repr(r.stdout))
         r = run([ctl, "-s", a, "hmp", "info memdev"])
         check("hmp 'info memdev' in QEMU's format",
-              "memory backend: pc.ram\n  size:  536870912\n  merge: false\n" in r.stdout
+              "memory backend: pc.ram\n  size:  536870912\n  merge: true\n" in r.stdout
+              and "  reserve: false\n" in r.stdout
               and "  host nodes: \n" in r.stdout, repr(r.stdout))
         r = run([ctl, "-s", a, "hmp", "info mtree"])
         check("hmp 'info mtree' shows the regions, their backend and KVM slots",
-              re.search(r"0000000000000000-000000001fffffff \(ram\): ram-below-4g @pc\.ram "
+              re.search(r"0000000000000000-000000001fffffff \(ram\): [\w-]+ @pc\.ram "
                         r"0000000000000000-000000001fffffff, KVM slot 0", r.stdout) and
               "device-memory" in r.stdout and "acpi-pm" in r.stdout, r.stdout)
         r = run([ctl, "-s", a, "hmp", "info cpus"])
@@ -260,6 +264,37 @@ def main():
         check("the unix socket files are removed", not any(os.path.exists(p) for p in (a, b, h)))
         check("a RESET came with system_reset (the guest booted twice)",
               open(sim.console).read().count("sim: guest up") == 2, sim.console)
+
+        # NUMA nodes backed by -object memory backends: what QMP and HMP show
+        sim = Sim(build, work, ["-m", "512M", "-smp", "2",
+                                "-object", "memory-backend-ram,id=m0,size=256M",
+                                "-object", "memory-backend-ram,id=m1,size=256M,host-nodes=0,"
+                                           "policy=bind,merge=off,dump=off",
+                                "-numa", "node,nodeid=0,cpus=0,memdev=m0",
+                                "-numa", "node,nodeid=1,cpus=1,memdev=m1",
+                                "-qmp", f"unix:{a},server=on,wait=off"], name="numa")
+        wait_socket(a)
+        r = run([ctl, "-s", a, "--retry", "5", "hmp", "info numa"])
+        check("info numa with two nodes, in QEMU's format", r.stdout ==
+              "2 nodes\nnode 0 cpus: 0\nnode 0 size: 256 MB\nnode 0 plugged: 0 MB\n"
+              "node 1 cpus: 1\nnode 1 size: 256 MB\nnode 1 plugged: 0 MB\n", repr(r.stdout))
+        r = run([ctl, "-s", a, "--json", "query-memdev"])
+        mds = json.loads(r.stdout) if r.returncode == 0 else []
+        check("query-memdev shows each -object backend as configured", mds == [
+            {"id": "m0", "size": 256 << 20, "merge": True, "dump": True, "prealloc": False,
+             "share": False, "reserve": True, "host-nodes": [], "policy": "default"},
+            {"id": "m1", "size": 256 << 20, "merge": False, "dump": False, "prealloc": False,
+             "share": False, "reserve": True, "host-nodes": [0], "policy": "bind"}], r.stdout)
+        r = run([ctl, "-s", a, "--json", "query-cpus-fast"])
+        cpus = json.loads(r.stdout) if r.returncode == 0 else []
+        check("query-cpus-fast gives each CPU its node-id",
+              [c["props"].get("node-id") for c in cpus] == [0, 1], r.stdout)
+        r = run([ctl, "-s", a, "hmp", "info mtree"])
+        check("info mtree shows each node's RAM on its own backend and KVM slot",
+              re.search(r"\(ram\): [\w-]+ @m0 0+-0*fffffff, KVM slot 0", r.stdout) and
+              re.search(r"\(ram\): [\w-]+ @m1 0+-0*fffffff, KVM slot 1", r.stdout), r.stdout)
+        run([ctl, "-s", a, "quit"])
+        sim.wait()
 
         # quit, with a client waiting for SHUTDOWN
         sim = Sim(build, work, ["-qmp", f"unix:{a},server=on,wait=off"], name="quit")

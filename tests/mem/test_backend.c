@@ -1,0 +1,477 @@
+/* test_backend.c - host memory backends on real memory, checked the way a
+ * user would check them: the mapping's Rss and VmFlags in
+ * /proc/self/smaps, its policy in /proc/self/numa_maps, st_blocks of the
+ * memfd or file, mincore() for page-cache residency, and the message when
+ * huge pages run out.  No KVM needed; sizes stay small (a few MiB).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "mem/backend.h"
+
+#define KiB (1ULL << 10)
+#define MiB (1ULL << 20)
+#define SIZE (8 * MiB)
+
+static struct config_memdev spec(enum memdev_type type, const char *id, uint64_t size)
+{
+	struct config_memdev md;
+
+	/* start from what the parser gives for "-object memory-backend-X" */
+	config_memdev_implicit(&md, id, size);
+	md.type = type;
+	md.reserve = true;
+	md.share = type == MEMDEV_MEMFD;
+	md.seal = type == MEMDEV_MEMFD;
+	return md;
+}
+
+/* The smaps block of the mapping that starts at p: the value of `field`
+ * ("Rss:") in kB, or with field "VmFlags:" whether flag is present. */
+static long smaps_field(const void *p, const char *field, const char *flag)
+{
+	char line[512], start[32];
+	FILE *f = fopen("/proc/self/smaps", "r");
+	bool inside = false;
+	long val = -1;
+
+	assert_non_null(f);
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)(uintptr_t)p);
+	while (fgets(line, sizeof(line), f)) {
+		/* a mapping's header starts with its address (lowercase hex),
+		 * its fields with a capital letter */
+		if ((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f')) {
+			inside = !strncmp(line, start, strlen(start));
+			continue;
+		}
+		if (!inside || strncmp(line, field, strlen(field)))
+			continue;
+		if (flag) {
+			char word[8];
+			const char *s = line + strlen(field);
+			int n;
+
+			val = 0;
+			while (sscanf(s, " %7s%n", word, &n) == 1) {
+				if (!strcmp(word, flag))
+					val = 1;
+				s += n;
+			}
+		} else {
+			val = strtol(line + strlen(field), NULL, 10);
+		}
+		break;
+	}
+	fclose(f);
+	return val;
+}
+
+static long rss_kb(const struct backend *b)
+{
+	return smaps_field(b->hva, "Rss:", NULL);
+}
+
+static bool vmflag(const struct backend *b, const char *flag)
+{
+	long v = smaps_field(b->hva, "VmFlags:", flag);
+
+	assert_true(v >= 0); /* the mapping was found */
+	return v == 1;
+}
+
+/* Pages of [p, p+len) in memory (page cache included, unlike Rss). */
+static size_t resident_pages(const void *p, size_t len)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = len / pg, count = 0;
+	unsigned char *vec = malloc(n);
+
+	assert_non_null(vec);
+	assert_int_equal(mincore((void *)p, len, vec), 0);
+	for (size_t i = 0; i < n; i++)
+		count += vec[i] & 1;
+	free(vec);
+	return count;
+}
+
+static uint64_t allocated_bytes(int fd)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+static long free_2m_hugepages(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+	long n = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+/* ---- prealloc ---- */
+
+static void check_prealloc(struct config_memdev md, bool touch)
+{
+	struct backend b;
+	struct kverr err = {{0}};
+
+	md.prealloc = !touch;
+	md.prealloc_threads = 4;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	if (touch) {
+		assert_int_equal(rss_kb(&b), 0); /* nothing allocated until asked */
+		assert_int_equal(backend_prealloc(&b, 3, true, &err), 0);
+	}
+	assert_int_equal(rss_kb(&b), (long)(SIZE / KiB));
+	if (b.fd >= 0)
+		assert_int_equal(allocated_bytes(b.fd), SIZE);
+	backend_destroy(&b);
+}
+
+static void test_prealloc_every_kind(void **state)
+{
+	char dir[] = "/tmp/kvmem-backend-XXXXXX";
+	struct config_memdev md;
+
+	(void)state;
+	for (int touch = 0; touch < 2; touch++) {
+		check_prealloc(spec(MEMDEV_RAM, "ram", SIZE), touch);
+		md = spec(MEMDEV_RAM, "ram-shared", SIZE);
+		md.share = true;
+		check_prealloc(md, touch);
+		check_prealloc(spec(MEMDEV_MEMFD, "memfd", SIZE), touch);
+		md = spec(MEMDEV_MEMFD, "memfd-private", SIZE);
+		md.share = false;
+		check_prealloc(md, touch);
+		assert_non_null(mkdtemp(dir));
+		md = spec(MEMDEV_FILE, "file", SIZE);
+		md.mem_path = dir;
+		md.share = true;
+		check_prealloc(md, touch);
+		/* a directory gets an unlinked temporary file: nothing left */
+		assert_int_equal(rmdir(dir), 0);
+		strcpy(dir, "/tmp/kvmem-backend-XXXXXX");
+	}
+}
+
+/* prealloc of a file that holds data keeps the data */
+static void test_prealloc_keeps_file_data(void **state)
+{
+	char path[] = "/tmp/kvmem-backend-file-XXXXXX";
+	int fd = mkstemp(path);
+	struct config_memdev md = spec(MEMDEV_FILE, "data", SIZE);
+	struct backend b;
+	struct kverr err = {{0}};
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, SIZE), 0);
+	assert_int_equal(pwrite(fd, "kvmem", 5, SIZE - 4096), 5);
+	close(fd);
+	md.mem_path = path;
+	md.share = true;
+	md.prealloc = true;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_memory_equal(b.hva + SIZE - 4096, "kvmem", 5);
+	assert_int_equal(backend_prealloc(&b, 2, true, &err), 0); /* and by touching */
+	assert_memory_equal(b.hva + SIZE - 4096, "kvmem", 5);
+	backend_destroy(&b);
+
+	/* a file too small for size is refused, never truncated */
+	md.size = 2 * SIZE;
+	assert_int_equal(backend_create(&b, &md, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "does not match"));
+	unlink(path);
+}
+
+/* ---- discard ---- */
+
+static void test_discard_private_anon(void **state)
+{
+	struct config_memdev md = spec(MEMDEV_RAM, "ram", SIZE);
+	struct backend b;
+	struct kverr err = {{0}};
+
+	(void)state;
+	md.prealloc = true;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	memset(b.hva, 0xaa, SIZE);
+	assert_int_equal(backend_discard(&b, 0, 2 * MiB, &err), 0);
+	assert_int_equal(rss_kb(&b), (long)((SIZE - 2 * MiB) / KiB));
+	assert_int_equal(b.hva[0], 0);
+	assert_int_equal(b.hva[2 * MiB - 1], 0);
+	assert_int_equal(b.hva[2 * MiB], 0xaa);
+	backend_destroy(&b);
+}
+
+static void test_discard_shared_anon_frees_shmem(void **state)
+{
+	struct config_memdev md = spec(MEMDEV_RAM, "ram-shared", SIZE);
+	struct backend b;
+	struct kverr err = {{0}};
+
+	(void)state;
+	md.share = true;
+	md.prealloc = true;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_true(vmflag(&b, "sh"));
+	memset(b.hva, 0x55, SIZE);
+	assert_int_equal(resident_pages(b.hva, SIZE), SIZE / 4096);
+	assert_int_equal(backend_discard(&b, 4 * MiB, 4 * MiB, &err), 0);
+	/* MADV_REMOVE freed the shmem pages, not just unmapped them */
+	assert_int_equal(resident_pages(b.hva, SIZE), (4 * MiB) / 4096);
+	assert_int_equal(b.hva[4 * MiB], 0);
+	assert_int_equal(b.hva[0], 0x55);
+	backend_destroy(&b);
+}
+
+static void test_discard_memfd_punches_holes(void **state)
+{
+	struct config_memdev md = spec(MEMDEV_MEMFD, "memfd", SIZE);
+	struct backend b;
+	struct kverr err = {{0}};
+
+	(void)state;
+	md.prealloc = true;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	memset(b.hva, 0x11, SIZE);
+	assert_int_equal(allocated_bytes(b.fd), SIZE);
+	assert_int_equal(backend_discard(&b, 1 * MiB, 3 * MiB, &err), 0);
+	assert_int_equal(allocated_bytes(b.fd), SIZE - 3 * MiB);
+	assert_int_equal(rss_kb(&b), (long)((SIZE - 3 * MiB) / KiB));
+	assert_int_equal(b.hva[1 * MiB], 0);
+	assert_int_equal(b.hva[0], 0x11);
+	backend_destroy(&b);
+
+	/* a private mapping of the memfd: written pages are anonymous copies,
+	 * the discard must drop them as well */
+	md.share = false;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	memset(b.hva, 0x22, SIZE);
+	assert_int_equal(rss_kb(&b), (long)(SIZE / KiB));
+	assert_int_equal(backend_discard(&b, 0, SIZE, &err), 0);
+	assert_int_equal(rss_kb(&b), 0);
+	assert_int_equal(b.hva[SIZE - 1], 0);
+	backend_destroy(&b);
+}
+
+static void test_discard_checks_range(void **state)
+{
+	struct backend b;
+	struct kverr err = {{0}};
+
+	(void)state;
+	assert_int_equal(backend_create_anon(&b, "pc.ram", SIZE, &err), 0);
+	assert_int_equal(backend_discard(&b, 100, 4096, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "pc.ram"));
+	assert_int_equal(backend_discard(&b, 0, SIZE + 4096, &err), -EINVAL);
+	assert_int_equal(backend_discard(&b, SIZE, 4096, &err), -EINVAL);
+	assert_int_equal(backend_discard(&b, 0, 0, &err), 0);
+	backend_destroy(&b);
+}
+
+/* ---- flags, seals, alignment, policy ---- */
+
+static void test_madvise_flags(void **state)
+{
+	struct config_memdev md = spec(MEMDEV_RAM, "ram", SIZE);
+	struct backend b;
+	struct kverr err = {{0}};
+
+	(void)state;
+	/* QEMU's defaults: merge=on, dump=on, reserve=on */
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_true(vmflag(&b, "mg"));
+	assert_false(vmflag(&b, "dd"));
+	assert_false(vmflag(&b, "nr"));
+	assert_false(vmflag(&b, "sh"));
+	/* anonymous RAM is aligned for transparent huge pages */
+	assert_int_equal((uintptr_t)b.hva % (2 * MiB), 0);
+	backend_destroy(&b);
+
+	md.merge = false;
+	md.dump = false;
+	md.reserve = false;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_false(vmflag(&b, "mg"));
+	assert_true(vmflag(&b, "dd"));
+	assert_true(vmflag(&b, "nr"));
+	backend_destroy(&b);
+
+	/* -m's implicit backend: MAP_NORESERVE, mergeable */
+	assert_int_equal(backend_create_anon(&b, "pc.ram", SIZE, &err), 0);
+	assert_true(vmflag(&b, "nr"));
+	assert_true(vmflag(&b, "mg"));
+	backend_destroy(&b);
+}
+
+static void test_memfd_seals(void **state)
+{
+	struct config_memdev md = spec(MEMDEV_MEMFD, "sealed", SIZE);
+	struct backend b;
+	struct kverr err = {{0}};
+
+	(void)state;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_int_equal(fcntl(b.fd, F_GET_SEALS), F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+	assert_int_equal(ftruncate(b.fd, 2 * SIZE), -1);
+	assert_true(vmflag(&b, "sh")); /* memfd is shared by default */
+	backend_destroy(&b);
+
+	md.seal = false;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_int_equal(fcntl(b.fd, F_GET_SEALS), F_SEAL_SEAL); /* not sealable at all */
+	backend_destroy(&b);
+}
+
+static void test_file_align(void **state)
+{
+	char dir[] = "/tmp/kvmem-backend-XXXXXX";
+	struct config_memdev md = spec(MEMDEV_FILE, "aligned", SIZE);
+	struct backend b;
+	struct kverr err = {{0}};
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	md.mem_path = dir;
+	md.align = 64 * MiB;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_int_equal((uintptr_t)b.hva % (64 * MiB), 0);
+	backend_destroy(&b);
+	md.align = 2048; /* below the page size */
+	assert_int_equal(backend_create(&b, &md, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "page size"));
+	rmdir(dir);
+
+	md = spec(MEMDEV_RAM, "odd", SIZE + 100);
+	assert_int_equal(backend_create(&b, &md, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "'odd'"));
+	assert_non_null(strstr(err.msg, "page size"));
+}
+
+static bool numa_maps_has(const void *p, const char *word)
+{
+	char line[1024], start[32];
+	FILE *f = fopen("/proc/self/numa_maps", "r");
+	bool found = false;
+
+	assert_non_null(f);
+	snprintf(start, sizeof(start), "%lx ", (unsigned long)(uintptr_t)p);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, start, strlen(start)))
+			found = strstr(line, word) != NULL;
+	fclose(f);
+	return found;
+}
+
+static void test_mbind_before_prealloc(void **state)
+{
+	struct config_memdev md = spec(MEMDEV_RAM, "bound", SIZE);
+	struct backend b;
+	struct kverr err = {{0}};
+	char pages[32];
+
+	(void)state;
+	if (access("/sys/devices/system/node/node0", F_OK) || access("/proc/self/numa_maps", F_OK))
+		skip();
+	md.policy = MEMDEV_POLICY_BIND;
+	md.host_nodes = 1; /* node 0: every NUMA host has it */
+	md.prealloc = true;
+	md.merge = false; /* KSM could move pages; keep the count exact */
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_true(numa_maps_has(b.hva, "bind:0"));
+	/* every page was allocated under the policy, on node 0 */
+	snprintf(pages, sizeof(pages), "N0=%llu", (unsigned long long)(SIZE / 4096));
+	if (!numa_maps_has(b.hva, pages)) {
+		/* THP: the pages may be counted as huge pages */
+		snprintf(pages, sizeof(pages), "N0=%llu", (unsigned long long)(SIZE / (2 * MiB)));
+		assert_true(numa_maps_has(b.hva, pages));
+	}
+	backend_destroy(&b);
+
+	md.policy = MEMDEV_POLICY_INTERLEAVE;
+	md.prealloc = false;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_true(numa_maps_has(b.hva, "interleave:0"));
+	backend_destroy(&b);
+
+	/* a node the host does not have: the message names it and the policy */
+	md.policy = MEMDEV_POLICY_BIND;
+	md.host_nodes = 1ULL << 63;
+	assert_true(backend_create(&b, &md, &err) < 0);
+	assert_non_null(strstr(err.msg, "host NUMA nodes 63"));
+	assert_non_null(strstr(err.msg, "policy=bind"));
+	assert_null(b.hva);
+	assert_int_equal(b.fd, -1);
+}
+
+/* Out of huge pages: a message naming the pool, never a SIGBUS.  Needs an
+ * empty 2 MiB pool (the default on a host nobody reserved pages on). */
+static void test_hugetlb_exhausted(void **state)
+{
+	struct config_memdev md = spec(MEMDEV_MEMFD, "huge", 8 * MiB);
+	struct backend b;
+	struct kverr err = {{0}};
+
+	(void)state;
+	if (free_2m_hugepages() != 0)
+		skip();
+	md.hugetlb = true;
+	md.hugetlbsize = 2 * MiB;
+	/* reserve=on: the kernel reserves the pages at mmap time */
+	assert_true(backend_create(&b, &md, &err) < 0);
+	assert_non_null(strstr(err.msg, "'huge'"));
+	assert_non_null(strstr(err.msg, "huge pages"));
+	assert_non_null(strstr(err.msg, "4 needed, 0 free"));
+	assert_int_equal(b.fd, -1);
+
+	/* reserve=off maps without pages; prealloc then fails cleanly, with
+	 * MADV_POPULATE_WRITE and with the touching fallback (SIGBUS caught) */
+	md.reserve = false;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_int_equal(b.page_size, 2 * MiB);
+	for (int touch = 0; touch < 2; touch++) {
+		memset(&err, 0, sizeof(err));
+		assert_true(backend_prealloc(&b, 2, touch, &err) < 0);
+		assert_non_null(strstr(err.msg, "preallocating"));
+		assert_non_null(strstr(err.msg, "nr_hugepages"));
+	}
+	backend_destroy(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_prealloc_every_kind),
+	    cmocka_unit_test(test_prealloc_keeps_file_data),
+	    cmocka_unit_test(test_discard_private_anon),
+	    cmocka_unit_test(test_discard_shared_anon_frees_shmem),
+	    cmocka_unit_test(test_discard_memfd_punches_holes),
+	    cmocka_unit_test(test_discard_checks_range),
+	    cmocka_unit_test(test_madvise_flags),
+	    cmocka_unit_test(test_memfd_seals),
+	    cmocka_unit_test(test_file_align),
+	    cmocka_unit_test(test_mbind_before_prealloc),
+	    cmocka_unit_test(test_hugetlb_exhausted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,315 @@
+/* test_object.c - -object memory-backend-* and -machine memory-backend as
+ * QEMU 7.2 parses them: defaults per type, every property, host-nodes
+ * lists, and one precise error for each kind of bad input (messages and
+ * accept/refuse decisions checked against qemu-system-x86_64 7.2). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+
+#define KiB (1ULL << 10)
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+
+static char kernel_path[] = "/tmp/kvmem-test-kernel-XXXXXX";
+
+static int group_setup(void **state)
+{
+	int fd = mkstemp(kernel_path);
+
+	(void)state;
+	if (fd < 0 || write(fd, "MZ", 2) != 2)
+		return -1;
+	return close(fd);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	unlink(kernel_path);
+	return 0;
+}
+
+#define MAX_ARGS 32
+
+static int run(struct config *cfg, struct kverr *err, const char *const *args)
+{
+	char *argv[MAX_ARGS];
+	int argc = 0;
+
+	argv[argc++] = "kvmem";
+	argv[argc++] = "-kernel";
+	argv[argc++] = kernel_path;
+	for (; *args; args++) {
+		assert_true(argc < MAX_ARGS - 1);
+		argv[argc++] = (char *)*args;
+	}
+	argv[argc] = NULL;
+	memset(err, 0, sizeof(*err));
+	return config_parse(cfg, argc, argv, err);
+}
+
+#define PARSE(cfg, err, ...) run(cfg, err, (const char *const[]){__VA_ARGS__, NULL})
+
+static void test_defaults_per_type(void **state)
+{
+	struct config cfg;
+	struct kverr err;
+	const struct config_memdev *r, *m, *f;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "-object", "memory-backend-ram,id=r,size=1G", "-object",
+			       "memory-backend-memfd,id=m,size=2M", "-object",
+			       "memory-backend-file,id=f,size=4096,mem-path=/dev/shm"),
+			 0);
+	assert_int_equal(cfg.nr_memdevs, 3);
+	r = config_memdev_find(&cfg, "r");
+	m = config_memdev_find(&cfg, "m");
+	f = config_memdev_find(&cfg, "f");
+	assert_non_null(r);
+	assert_non_null(m);
+	assert_non_null(f);
+	assert_null(config_memdev_find(&cfg, "x"));
+
+	assert_int_equal(r->type, MEMDEV_RAM);
+	assert_int_equal(r->size, GiB);
+	assert_false(r->share); /* QEMU: off for ram and file */
+	assert_false(r->prealloc);
+	assert_int_equal(r->prealloc_threads, 1);
+	assert_true(r->merge);
+	assert_true(r->dump);
+	assert_true(r->reserve);
+	assert_int_equal(r->host_nodes, 0);
+	assert_int_equal(r->policy, MEMDEV_POLICY_DEFAULT);
+	assert_null(r->mem_path);
+
+	assert_int_equal(m->type, MEMDEV_MEMFD);
+	assert_int_equal(m->size, 2 * MiB);
+	assert_true(m->share); /* QEMU: memfd is shared by default */
+	assert_true(m->seal);
+	assert_false(m->hugetlb);
+	assert_int_equal(m->hugetlbsize, 0);
+
+	assert_int_equal(f->type, MEMDEV_FILE);
+	assert_false(f->share);
+	assert_string_equal(f->mem_path, "/dev/shm");
+	assert_int_equal(f->align, 0);
+	/* no -machine memory-backend: -m's implicit backend stays */
+	assert_null(cfg.machine_memdev);
+	assert_int_equal(cfg.mem.size, 128 * MiB);
+	config_free(&cfg);
+}
+
+static void test_every_property(void **state)
+{
+	struct config cfg;
+	struct kverr err;
+	const struct config_memdev *a, *b, *c;
+
+	(void)state;
+	assert_int_equal(
+	    PARSE(&cfg, &err, "-object",
+		  "memory-backend-ram,id=a,size=512M,share=on,prealloc=yes,prealloc-threads=4,"
+		  "merge=off,dump=false,host-nodes=0-1,host-nodes=3,policy=bind",
+		  "-object",
+		  "qom-type=memory-backend-memfd,id=b,size=4M,share=off,hugetlb=on,hugetlbsize=2M,"
+		  "seal=off,reserve=off,host-nodes=1,policy=interleave,size=8M",
+		  "-object",
+		  "memory-backend-file,id=c.x-y_1,size=2G,mem-path=/mnt/a,,b,align=1G,"
+		  "policy=preferred,host-nodes=63"),
+	    0);
+	a = config_memdev_find(&cfg, "a");
+	b = config_memdev_find(&cfg, "b");
+	c = config_memdev_find(&cfg, "c.x-y_1");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_true(a->share);
+	assert_true(a->prealloc);
+	assert_int_equal(a->prealloc_threads, 4);
+	assert_false(a->merge);
+	assert_false(a->dump);
+	assert_int_equal(a->host_nodes, 0xb); /* 0, 1 and 3: a repeated key adds */
+	assert_int_equal(a->policy, MEMDEV_POLICY_BIND);
+
+	assert_false(b->share);
+	assert_true(b->hugetlb);
+	assert_int_equal(b->hugetlbsize, 2 * MiB);
+	assert_false(b->seal);
+	assert_false(b->reserve);
+	assert_int_equal(b->size, 8 * MiB); /* a repeated scalar: the last wins */
+	assert_int_equal(b->host_nodes, 2);
+	assert_int_equal(b->policy, MEMDEV_POLICY_INTERLEAVE);
+
+	assert_string_equal(c->mem_path, "/mnt/a,b"); /* ",," is a comma */
+	assert_int_equal(c->align, GiB);
+	assert_int_equal(c->policy, MEMDEV_POLICY_PREFERRED);
+	assert_int_equal(c->host_nodes, 1ULL << 63);
+	config_free(&cfg);
+}
+
+static void test_machine_memory_backend(void **state)
+{
+	struct config cfg;
+	struct kverr err;
+
+	(void)state;
+	/* without -m, RAM takes the backend's size (QEMU does the same) */
+	assert_int_equal(PARSE(&cfg, &err, "-object", "memory-backend-memfd,id=mem,size=3G",
+			       "-machine", "memory-backend=mem"),
+			 0);
+	assert_string_equal(cfg.machine_memdev, "mem");
+	assert_int_equal(cfg.mem.size, 3 * GiB);
+	assert_int_equal(cfg.mem.maxmem, 3 * GiB);
+	config_free(&cfg);
+
+	/* the order of -machine and -object does not matter; -M is -machine */
+	assert_int_equal(PARSE(&cfg, &err, "-m", "1G", "-M", "pc,memory-backend=mem", "-object",
+			       "memory-backend-ram,id=mem,size=1G"),
+			 0);
+	assert_int_equal(cfg.mem.size, GiB);
+	config_free(&cfg);
+
+	/* with hotplug room */
+	assert_int_equal(PARSE(&cfg, &err, "-m", "1G,slots=2,maxmem=4G", "-machine",
+			       "memory-backend=mem", "-object", "memory-backend-ram,id=mem,size=1G"),
+			 0);
+	assert_int_equal(cfg.mem.maxmem, 4 * GiB);
+	config_free(&cfg);
+}
+
+struct err_case {
+	const char *args[8];
+	const char *needles[4];
+};
+
+static void test_errors(void **state)
+{
+	static const struct err_case cases[] = {
+	    {{"-object", "memory-backend-ram,id=m,size=1M,foo=1"}, {"-object", "'foo'"}},
+	    {{"-object", "memory-backend-ram,id=m"}, {"-object", "'size' is missing"}},
+	    {{"-object", "memory-backend-ram,size=1M"}, {"-object", "'id' is missing"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M", "-object",
+	      "memory-backend-ram,id=m,size=2M"},
+	     {"-object", "Duplicate ID 'm'"}},
+	    {{"-object", "memory-backend-file,id=m,size=1M"}, {"'mem-path' is missing"}},
+	    {{"-object", "memory-backend-file,id=m,size=1M,mem-path="}, {"mem-path"}},
+	    {{"-object", "memory-backend-ram,id=m,size=0"}, {"size '0'", "greater than 0"}},
+	    {{"-object", "memory-backend-ram,id=m,size=12X"}, {"size '12X'"}},
+	    {{"-object", "memory-backend-ram,id=m,size=99999999E"}, {"'99999999E'", "too large"}},
+	    {{"-object", "memory-backend-ram,id=1m,size=1M"}, {"id '1m'"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,host-nodes=0-1:3,policy=bind"},
+	     {"host-nodes", "'0-1:3'"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,host-nodes=3-1,policy=bind"},
+	     {"host-nodes", "'3-1'"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,host-nodes=64,policy=bind"},
+	     {"host-nodes", "'64'", "0 to 63"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,host-nodes=x,policy=bind"},
+	     {"host-nodes", "'x'"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,host-nodes=0"},
+	     {"id=m", "policy default"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,policy=bind"},
+	     {"id=m", "host-nodes must be set for policy bind"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,policy=foo"}, {"policy 'foo'"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,prealloc=maybe"},
+	     {"'prealloc'", "'maybe'"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,share"}, {"'share'", "needs a value"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,prealloc-threads=0"},
+	     {"prealloc-threads '0'"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,prealloc-threads=many"},
+	     {"prealloc-threads 'many'"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,reserve=off,prealloc=on"},
+	     {"id=m", "'prealloc=on' and 'reserve=off' are incompatible"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,seal=on"},
+	     {"memory-backend-ram", "'seal'"}},
+	    {{"-object", "memory-backend-ram,id=m,size=1M,mem-path=/tmp"},
+	     {"memory-backend-ram", "'mem-path'"}},
+	    {{"-object", "memory-backend-file,id=m,size=1M,mem-path=/tmp,hugetlb=on"},
+	     {"memory-backend-file", "'hugetlb'"}},
+	    {{"-object", "memory-backend-memfd,id=m,size=1M,align=2M"},
+	     {"memory-backend-memfd", "'align'"}},
+	    {{"-object", "memory-backend-memfd,id=m,size=2M,hugetlb=on,hugetlbsize=3M"},
+	     {"hugetlbsize '3M'", "power of 2"}},
+	    {{"-object", "memory-backend-memfd,id=m,size=3M,hugetlb=on,hugetlbsize=2M"},
+	     {"id=m", "not a multiple of hugetlbsize"}},
+	    {{"-object", "memory-backend-memfd,id=m,size=2M,hugetlbsize=2M"},
+	     {"id=m", "hugetlb=on"}},
+	    {{"-object", "memory-backend-file,id=m,size=1M,mem-path=/tmp,align=3K"},
+	     {"align '3K'", "power of 2"}},
+	    {{"-object", "memory-backend-file,id=m,size=3M,mem-path=/tmp,align=2M"},
+	     {"id=m", "not a multiple of align"}},
+	    {{"-object", "memory-backend-rom,id=m,size=1M"},
+	     {"unsupported object type 'memory-backend-rom'"}},
+	    {{"-object", "iothread,id=io"}, {"'iothread'"}},
+	    {{"-object", "id=m,memory-backend-ram"}, {"type must come first"}},
+	    {{"-object", "{\"qom-type\":\"memory-backend-ram\"}"}, {"JSON"}},
+	    {{"-object", ""}, {"-object", "empty"}},
+	    {{"-m", "256M", "-object", "memory-backend-ram,id=m,size=128M", "-machine",
+	      "memory-backend=m"},
+	     {"memory-backend=m", "does not match", "0x10000000", "0x8000000"}},
+	    {{"-machine", "memory-backend=mm"}, {"memory-backend=mm", "'mm' not found"}},
+	    {{"-machine", "q35"}, {"-machine", "'q35'"}},
+	    {{"-machine", "pc,hpet=off"}, {"-machine", "'hpet'"}},
+	    {{"-machine", "memory-backend"}, {"-machine", "machine type 'memory-backend'"}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *args[12];
+		struct config cfg;
+		struct kverr err;
+		size_t n = 0;
+
+		for (; n < 8 && cases[i].args[n]; n++)
+			args[n] = cases[i].args[n];
+		args[n] = NULL;
+		if (run(&cfg, &err, args) != -EINVAL)
+			fail_msg("case %zu (%s %s) was accepted", i, args[0], args[1]);
+		assert_null(strchr(err.msg, '\n'));
+		for (int k = 0; k < 4 && cases[i].needles[k]; k++)
+			if (!strstr(err.msg, cases[i].needles[k]))
+				fail_msg("case %zu: '%s' lacks '%s'", i, err.msg,
+					 cases[i].needles[k]);
+	}
+}
+
+/* What -m alone stands for: QEMU's defaults, reserve=off (kvmem's). */
+static void test_implicit(void **state)
+{
+	struct config_memdev md;
+
+	(void)state;
+	config_memdev_implicit(&md, "pc.ram", 2 * GiB);
+	assert_string_equal(md.id, "pc.ram");
+	assert_int_equal(md.type, MEMDEV_RAM);
+	assert_int_equal(md.size, 2 * GiB);
+	assert_false(md.share);
+	assert_false(md.prealloc);
+	assert_true(md.merge);
+	assert_true(md.dump);
+	assert_false(md.reserve);
+	assert_int_equal(md.policy, MEMDEV_POLICY_DEFAULT);
+	assert_string_equal(config_memdev_policy_name(MEMDEV_POLICY_INTERLEAVE), "interleave");
+	assert_string_equal(config_memdev_type_name(MEMDEV_MEMFD), "memory-backend-memfd");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults_per_type),
+	    cmocka_unit_test(test_every_property),
+	    cmocka_unit_test(test_machine_memory_backend),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_implicit),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
