@@ -513,6 +513,11 @@ static void check_clients(int n)
 
 /* ---- silent / noread ---- */
 
+/* A server that waited for the misbehaving client would not answer at all
+ * (read_msg gives up after 10 s); this bound only has to allow for a slow
+ * machine, such as the nested L1 under TCG. */
+#define MAX_LATENCY 2.0
+
 /* Poll the server from a second client during secs; the worst latency. */
 static double probe_latency(double secs, void (*tick)(void *), void *arg)
 {
@@ -546,7 +551,7 @@ static void check_silent(double secs)
 	if (half)
 		send_str(half, "{\"execute\": \"query-");
 	worst = probe_latency(secs, NULL, NULL);
-	report(quiet && half && worst < 1.0, "silent clients do not stall the server",
+	report(quiet && half && worst < MAX_LATENCY, "silent clients do not stall the server",
 	       "worst answer took %.2f s", worst);
 	conn_close(quiet);
 	conn_close(half);
@@ -583,7 +588,7 @@ static void check_noread(double secs)
 	flood_more(&f);
 	worst = probe_latency(secs, flood_more, &f);
 	printf("# the client that does not read got %zu bytes of requests in\n", f.sent);
-	report(worst < 1.0, "a client that stops reading does not stall the server",
+	report(worst < MAX_LATENCY, "a client that stops reading does not stall the server",
 	       "worst answer took %.2f s", worst);
 	conn_close(f.c);
 }
