@@ -55,6 +55,11 @@ class Job:
     # nested), started right after the VMM; $VMM_PID is the VMM's pid.  Its
     # lines come back prefixed "host| " (Result.host_lines()).
     host_script: str = None
+    # busybox sh run on that same machine before the VMM starts and after it
+    # ends (e.g. reserving huge pages in the L1, then giving them back);
+    # the job's status stays the VMM's.
+    pre_script: str = None
+    post_script: str = None
 
 
 @dataclasses.dataclass
@@ -273,6 +278,20 @@ poweroff -f
 
 def _job_script(job, kernel, initrd, guestclock, host_script_path):
     """The shell script that runs one job, the same directly and in the L1."""
+    body = _vmm_script(job, kernel, initrd, guestclock, host_script_path)
+    if not job.pre_script and not job.post_script:
+        return body
+    return f"""{job.pre_script or ''}
+(
+{body}
+)
+rc=$?
+{job.post_script or ''}
+exit $rc
+"""
+
+
+def _vmm_script(job, kernel, initrd, guestclock, host_script_path):
     argv = [a.format(kernel=kernel, initrd=initrd) for a in job.argv]
     cmd = "timeout -s KILL %d %s %s" % (job.timeout, guestclock,
                                         " ".join(shlex.quote(a) for a in argv))

@@ -15,10 +15,16 @@ facts the guest must report.  The format, one key per line:
     guest: cat /sys/devices/system/node/online    optional busybox sh line(s)
     host: kvmemctl ... | grep x      optional busybox sh line(s) run beside kvmem (in the
                                      L1 when nested) once it started; $VMM_PID is kvmem's
+    pre: echo 300 > /proc/sys/vm/nr_hugepages   optional busybox sh line(s) run on
+                                     the same machine before kvmem starts (in the L1 when
+                                     nested; on this host, as root, when direct)
+    post: echo 0 > /proc/sys/vm/nr_hugepages    optional: run after kvmem ended
     append: reboot=t                 optional: added to the guest kernel's command line
     reset: on                        optional: leave out -no-reboot, so a guest reboot
                                      resets the VM (the default is -no-reboot)
-    exit: 1                          optional: kvmem's expected exit status (default 0)
+    exit: 1                          optional: kvmem's expected exit status (default 0);
+                                     with a non-zero status the guest need not have run,
+                                     and its facts are then None (console, host remain)
 
 An `expect:` line is a Python expression over the guest's facts:
   usable         bytes of 'System RAM' in /sys/firmware/memmap (the e820 it got)
@@ -67,9 +73,10 @@ def size(text):
 
 
 class Scenario:
-    def __init__(self, name, args, expects, guest, host, path, opts):
+    def __init__(self, name, args, expects, guest, host, path, opts, pre=(), post=()):
         self.name, self.args, self.expects = name, args, expects
         self.guest, self.host, self.path = guest, host, path
+        self.pre, self.post = list(pre), list(post)
         self.exit_status = int(opts.get("exit", "0"))
         self.append = opts.get("append", "")
         self.reset = opts.get("reset", "off") == "on"
@@ -78,6 +85,7 @@ class Scenario:
 def load(path):
     base = os.path.splitext(os.path.basename(path))[0]
     args, expects, guest, host, each, opts = None, [], [], [], None, {}
+    pre, post = [], []
     with open(path) as f:
         for n, raw in enumerate(f, 1):
             line = raw.strip()
@@ -95,6 +103,10 @@ def load(path):
                 guest.append(val)
             elif key == "host":
                 host.append(val)
+            elif key == "pre":
+                pre.append(val)
+            elif key == "post":
+                post.append(val)
             elif key == "each":
                 w = val.split()
                 each = (w[0], w[1:])
@@ -113,7 +125,7 @@ def load(path):
         return text
     return [Scenario(name, fill(args, subst), [fill(e, subst) for e in expects],
                      [fill(g, subst) for g in guest], [fill(h, subst) for h in host],
-                     path, opts)
+                     path, opts, pre, post)
             for name, subst in variants]
 
 
@@ -125,7 +137,9 @@ def job_for(sc, kvmem):
         argv.append("-no-reboot")
     script = "\n".join(sc.guest) + "\n" if sc.guest else None
     host = "\n".join(sc.host) + "\n" if sc.host else None
-    return kvmemtest.Job(sc.name, argv, guest_script=script, host_script=host)
+    return kvmemtest.Job(sc.name, argv, guest_script=script, host_script=host,
+                         pre_script="\n".join(sc.pre) + "\n" if sc.pre else None,
+                         post_script="\n".join(sc.post) + "\n" if sc.post else None)
 
 
 def evaluate(sc, res, by_name):
@@ -136,8 +150,10 @@ def evaluate(sc, res, by_name):
     if res.rc != sc.exit_status:
         problems.append(f"kvmem exited {res.rc}, expected {sc.exit_status}")
     facts = res.facts()
-    if facts is None:
+    if facts is None and sc.exit_status == 0:
         return problems + ["the guest printed no facts (did it reach /init?)"]
+    if facts is None:  # kvmem was expected to fail; only console and host count
+        facts = kvmemtest.Facts([], [], -1, -1, [])
 
     def other(name):
         r = by_name.get(name)
@@ -156,11 +172,12 @@ def evaluate(sc, res, by_name):
         "console": res.output, "host": res.host_lines(), "boots": res.output.count("KVMEM-GUEST-INIT"),
         "other": other, "size": size, "KiB": KiB, "MiB": MiB, "GiB": GiB,
         "LOW_CARVEOUT": LOW_CARVEOUT, "abs": abs, "sum": sum, "any": any, "all": all,
-        "len": len,
+        "len": len, "int": int, "max": max, "min": min,
     }
     for e in sc.expects:
         try:
-            ok = eval(e, {"__builtins__": {}}, env)  # scenario files are ours
+            # env is the globals, so names inside comprehensions resolve too
+            ok = eval(e, {"__builtins__": {}, **env})  # scenario files are ours
         except Exception as ex:  # a broken expectation is a failure, said plainly
             problems.append(f"expect {e}: {type(ex).__name__}: {ex}")
             continue
