@@ -151,8 +151,8 @@ static void *map_aligned(uint64_t size, uint64_t align, int flags, int fd)
 	uint64_t head, tail;
 	void *p;
 
-	area = mmap(NULL, size + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		    -1, 0);
+	area =
+	    mmap(NULL, size + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (area == MAP_FAILED)
 		return MAP_FAILED;
 	start = (uint8_t *)(((uintptr_t)area + align - 1) & ~(uintptr_t)(align - 1));
@@ -215,7 +215,7 @@ struct prealloc_job {
 	struct backend *b;
 	uint64_t start, len;
 	bool touch;
-	int error;       /* errno, SIGBUS as EFAULT */
+	int error;	 /* errno, SIGBUS as EFAULT */
 	uint64_t failed; /* offset where it failed */
 	pthread_t thread;
 	bool threaded;
@@ -393,10 +393,11 @@ int backend_create(struct backend *b, const struct config_memdev *spec, struct k
 	align = b->page_size;
 	if (spec->type == MEMDEV_FILE && spec->align) {
 		if (spec->align % b->page_size) {
-			ret = kverr_set(err, EINVAL,
-					"memory backend '%s': align 0x%llx must be a multiple of the "
-					"page size 0x%zx",
-					b->id, (unsigned long long)spec->align, b->page_size);
+			ret =
+			    kverr_set(err, EINVAL,
+				      "memory backend '%s': align 0x%llx must be a multiple of the "
+				      "page size 0x%zx",
+				      b->id, (unsigned long long)spec->align, b->page_size);
 			goto fail;
 		}
 		align = spec->align;
@@ -472,13 +473,15 @@ int backend_discard(struct backend *b, uint64_t offset, uint64_t len, struct kve
 	if (b->kind == BACKEND_FD) {
 		if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
 			      (off_t)len) < 0)
-			return kverr_sys(err, errno, "memory backend '%s': punch hole 0x%llx+0x%llx",
-					 b->id, (unsigned long long)offset, (unsigned long long)len);
+			return kverr_sys(err, errno,
+					 "memory backend '%s': punch hole 0x%llx+0x%llx", b->id,
+					 (unsigned long long)offset, (unsigned long long)len);
 		/* A private mapping keeps its written pages as anonymous copies,
 		 * which the hole does not reach. */
 		if (!b->shared && madvise(b->hva + offset, len, MADV_DONTNEED) < 0)
-			return kverr_sys(err, errno, "memory backend '%s': MADV_DONTNEED 0x%llx+0x%llx",
-					 b->id, (unsigned long long)offset, (unsigned long long)len);
+			return kverr_sys(err, errno,
+					 "memory backend '%s': MADV_DONTNEED 0x%llx+0x%llx", b->id,
+					 (unsigned long long)offset, (unsigned long long)len);
 		return 0;
 	}
 	if (madvise(b->hva + offset, len, b->shared ? MADV_REMOVE : MADV_DONTNEED) < 0)

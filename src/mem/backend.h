@@ -48,12 +48,12 @@ enum backend_kind {
 struct backend {
 	char id[64];
 	enum backend_kind kind;
-	bool shared;      /* MAP_SHARED */
-	bool hugetlb;     /* hugetlbfs or MFD_HUGETLB pages */
-	uint64_t size;    /* bytes, a multiple of page_size */
+	bool shared;	  /* MAP_SHARED */
+	bool hugetlb;	  /* hugetlbfs or MFD_HUGETLB pages */
+	uint64_t size;	  /* bytes, a multiple of page_size */
 	size_t page_size; /* host page size backing it */
-	int fd;           /* BACKEND_FD only, else -1 */
-	uint8_t *hva;     /* host mapping of [0, size) */
+	int fd;		  /* BACKEND_FD only, else -1 */
+	uint8_t *hva;	  /* host mapping of [0, size) */
 };
 
 /* Create the backend spec describes (steps 1-5 above).  On failure
@@ -68,7 +68,9 @@ void backend_destroy(struct backend *b);
 
 /* Allocate every page now (step 5), with up to `threads` threads.  touch
  * forces the fallback path (a write to each page) even where the kernel has
- * MADV_POPULATE_WRITE; tests and bench/prealloc use it. */
+ * MADV_POPULATE_WRITE; tests and bench/prealloc use it.  The fallback owns
+ * the process's SIGBUS action while it runs, so two preallocations must not
+ * run at the same time (kvmem creates backends from one thread). */
 int backend_prealloc(struct backend *b, unsigned threads, bool touch, struct kverr *err);
 
 /* Give [offset, offset+len) back to the host.  offset and len must be
