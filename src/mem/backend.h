@@ -8,7 +8,8 @@
  *      temporary file; hugetlbfs gives its page size);
  *   2. the mapping, aligned to the page size (2 MiB for anonymous RAM so
  *      that THP can back it), MAP_NORESERVE for reserve=off;
- *   3. madvise MADV_MERGEABLE (merge=on) and MADV_DONTDUMP (dump=off);
+ *   3. madvise MADV_MERGEABLE (merge=on), MADV_DONTDUMP (dump=off), and
+ *      MADV_HUGEPAGE for anonymous RAM (as QEMU does);
  *   4. mbind(policy, host-nodes, MPOL_MF_STRICT|MPOL_MF_MOVE) before any
  *      page is touched, so every page is allocated under the policy;
  *   5. prealloc: MADV_POPULATE_WRITE split over prealloc-threads threads,

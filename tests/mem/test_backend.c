@@ -303,8 +303,11 @@ static void test_madvise_flags(void **state)
 	assert_false(vmflag(&b, "dd"));
 	assert_false(vmflag(&b, "nr"));
 	assert_false(vmflag(&b, "sh"));
-	/* anonymous RAM is aligned for transparent huge pages */
+	/* anonymous RAM is aligned for transparent huge pages and asks for
+	 * them (VmFlags "hg"), where the kernel has THP */
 	assert_int_equal((uintptr_t)b.hva % (2 * MiB), 0);
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0)
+		assert_true(vmflag(&b, "hg"));
 	backend_destroy(&b);
 
 	md.merge = false;
