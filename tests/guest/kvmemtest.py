@@ -301,11 +301,13 @@ def _vmm_script(job, kernel, initrd, guestclock, host_script_path):
     return f"""{cmd} &
 clock=$!
 VMM_PID=""
-for i in $(seq 100); do
+# up to 30 s: a loaded TCG L1 can take seconds to start guestclock
+for i in $(seq 600); do
 	VMM_PID=$(cat /proc/$clock/task/$clock/children 2>/dev/null | cut -d' ' -f1)
 	[ -n "$VMM_PID" ] && break
 	sleep 0.05
 done
+[ -n "$VMM_PID" ] || echo "=== harness: the VMM's pid was not found; host lines see no VMM_PID"
 export VMM_PID
 ( sh {host_script_path} 2>&1 | while IFS= read -r l; do echo "host| $l"; done ) &
 host=$!
