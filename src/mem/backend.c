@@ -24,7 +24,7 @@
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
 
-#define ANON_ALIGN (2ULL << 20) /* THP size on x86-64, as QEMU aligns RAM */
+#define THP_ALIGN (2ULL << 20) /* THP size on x86-64, as QEMU aligns RAM */
 
 static size_t base_page_size(void)
 {
@@ -390,7 +390,9 @@ int backend_create(struct backend *b, const struct config_memdev *spec, struct k
 		}
 	}
 
-	align = b->page_size;
+	/* 2 MiB at least, so transparent huge pages (anonymous or shmem) can
+	 * back the guest; a huge page size or align= when larger. */
+	align = b->size >= THP_ALIGN && b->page_size < THP_ALIGN ? THP_ALIGN : b->page_size;
 	if (spec->type == MEMDEV_FILE && spec->align) {
 		if (spec->align % b->page_size) {
 			ret =
@@ -400,10 +402,9 @@ int backend_create(struct backend *b, const struct config_memdev *spec, struct k
 				      b->id, (unsigned long long)spec->align, b->page_size);
 			goto fail;
 		}
-		align = spec->align;
+		if (spec->align > align)
+			align = spec->align;
 	}
-	if (b->kind == BACKEND_ANON && b->size >= ANON_ALIGN)
-		align = ANON_ALIGN;
 	flags = b->shared ? MAP_SHARED : MAP_PRIVATE;
 	if (b->kind == BACKEND_ANON)
 		flags |= MAP_ANONYMOUS;

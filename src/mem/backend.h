@@ -6,8 +6,8 @@
  *   1. the memory: anonymous (private or shared), memfd (optionally
  *      MFD_HUGETLB, sealed), or a file (a directory gets an unlinked
  *      temporary file; hugetlbfs gives its page size);
- *   2. the mapping, aligned to the page size (2 MiB for anonymous RAM so
- *      that THP can back it), MAP_NORESERVE for reserve=off;
+ *   2. the mapping, aligned to align=, the huge page size, or 2 MiB so
+ *      that THP can back it; MAP_NORESERVE for reserve=off;
  *   3. madvise MADV_MERGEABLE (merge=on), MADV_DONTDUMP (dump=off), and
  *      MADV_HUGEPAGE for anonymous RAM (as QEMU does);
  *   4. mbind(policy, host-nodes, MPOL_MF_STRICT|MPOL_MF_MOVE) before any
