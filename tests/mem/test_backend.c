@@ -336,7 +336,7 @@ static void test_memfd_seals(void **state)
 	assert_int_equal(backend_create(&b, &md, &err), 0);
 	assert_int_equal(fcntl(b.fd, F_GET_SEALS), F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
 	assert_int_equal(ftruncate(b.fd, 2 * SIZE), -1);
-	assert_true(vmflag(&b, "sh")); /* memfd is shared by default */
+	assert_true(vmflag(&b, "sh"));			   /* memfd is shared by default */
 	assert_int_equal((uintptr_t)b.hva % (2 * MiB), 0); /* room for shmem THP */
 	backend_destroy(&b);
 
