@@ -184,6 +184,7 @@ static int bind_memory(struct backend *b, const struct config_memdev *spec, stru
 	};
 	unsigned long mask = (unsigned long)spec->host_nodes;
 	unsigned long maxnode;
+	int mpol = mode[spec->policy];
 
 	if (spec->policy == MEMDEV_POLICY_DEFAULT)
 		return 0; /* fresh memory already follows the task's policy */
@@ -192,7 +193,13 @@ static int bind_memory(struct backend *b, const struct config_memdev *spec, stru
 	maxnode = (unsigned long)(64 - __builtin_clzll(spec->host_nodes)) + 1;
 	/* STRICT|MOVE would also move pages already there; there are none
 	 * yet, which is the point of binding before prealloc. */
-	if (syscall(SYS_mbind, b->hva, (unsigned long)b->size, mode[spec->policy], &mask, maxnode,
+	/* MPOL_PREFERRED uses only the first node of a list; since Linux 5.15
+	 * MPOL_PREFERRED_MANY prefers all of them (QEMU 8.0 does the same) */
+	if (mpol == MPOL_PREFERRED && (spec->host_nodes & (spec->host_nodes - 1)) &&
+	    syscall(SYS_mbind, b->hva, (unsigned long)b->size, MPOL_PREFERRED_MANY, &mask, maxnode,
+		    MPOL_MF_STRICT | MPOL_MF_MOVE) == 0)
+		return 0;
+	if (syscall(SYS_mbind, b->hva, (unsigned long)b->size, mpol, &mask, maxnode,
 		    MPOL_MF_STRICT | MPOL_MF_MOVE) < 0) {
 		char nodes[256] = "";
 		size_t o = 0;

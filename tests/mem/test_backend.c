@@ -417,6 +417,11 @@ static void test_mbind_before_prealloc(void **state)
 	assert_true(numa_maps_has(b.hva, "interleave:0"));
 	backend_destroy(&b);
 
+	md.policy = MEMDEV_POLICY_PREFERRED;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_true(numa_maps_has(b.hva, "prefer:0"));
+	backend_destroy(&b);
+
 	/* a node the host does not have: the message names it and the policy */
 	md.policy = MEMDEV_POLICY_BIND;
 	md.host_nodes = 1ULL << 63;
