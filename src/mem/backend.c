@@ -103,7 +103,8 @@ static int open_memfd(struct backend *b, const struct config_memdev *spec, struc
 
 /* mem-path: a directory gets an unlinked temporary file (QEMU does the
  * same), a file is used as it is and created if missing. */
-static int open_file(struct backend *b, const struct config_memdev *spec, struct kverr *err)
+static int open_file(struct backend *b, const struct config_memdev *spec, bool *created,
+		     struct kverr *err)
 {
 	const char *path = spec->mem_path;
 	struct statfs fs;
@@ -119,7 +120,12 @@ static int open_file(struct backend *b, const struct config_memdev *spec, struct
 			unlink(tmpl);
 		free(tmpl);
 	} else {
-		b->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		b->fd = open(path, O_RDWR | O_CLOEXEC);
+		if (b->fd < 0 && errno == ENOENT) {
+			/* ours, so removed again if the backend fails */
+			b->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			*created = b->fd >= 0;
+		}
 	}
 	if (b->fd < 0)
 		return kverr_sys(err, errno, "memory backend '%s': can't open backing store %s",
@@ -352,6 +358,7 @@ int backend_prealloc(struct backend *b, unsigned threads, bool touch, struct kve
 
 int backend_create(struct backend *b, const struct config_memdev *spec, struct kverr *err)
 {
+	bool created = false;
 	uint64_t align;
 	int flags, ret;
 	void *p;
@@ -366,7 +373,7 @@ int backend_create(struct backend *b, const struct config_memdev *spec, struct k
 	if (spec->type == MEMDEV_MEMFD)
 		ret = open_memfd(b, spec, err);
 	else if (spec->type == MEMDEV_FILE)
-		ret = open_file(b, spec, err);
+		ret = open_file(b, spec, &created, err);
 	else
 		ret = 0;
 	if (ret)
@@ -451,6 +458,8 @@ int backend_create(struct backend *b, const struct config_memdev *spec, struct k
 	return 0;
 fail:
 	backend_destroy(b);
+	if (created)
+		unlink(spec->mem_path);
 	return ret;
 }
 

@@ -58,8 +58,8 @@ struct backend {
 };
 
 /* Create the backend spec describes (steps 1-5 above).  On failure
- * nothing is left behind (no mapping, no fd, no file) and err names the
- * backend, the step and the reason. */
+ * nothing is left behind (no mapping, no fd, and no mem-path file that
+ * this call created) and err names the backend, the step and the reason. */
 int backend_create(struct backend *b, const struct config_memdev *spec, struct kverr *err);
 
 /* -m's implicit backend: config_memdev_implicit(), private anonymous RAM

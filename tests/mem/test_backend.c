@@ -213,6 +213,22 @@ static void test_prealloc_keeps_file_data(void **state)
 	md.size = 2 * SIZE;
 	assert_int_equal(backend_create(&b, &md, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "does not match"));
+	assert_int_equal(access(path, F_OK), 0);
+	unlink(path);
+
+	/* a missing file is created, and removed again when the backend
+	 * fails (here: bound to a node no host has) */
+	md.size = SIZE;
+	md.prealloc = false;
+	md.policy = MEMDEV_POLICY_BIND;
+	md.host_nodes = 1ULL << 63;
+	assert_true(backend_create(&b, &md, &err) < 0);
+	assert_int_equal(access(path, F_OK), -1);
+	md.policy = MEMDEV_POLICY_DEFAULT;
+	md.host_nodes = 0;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	backend_destroy(&b);
+	assert_int_equal(access(path, F_OK), 0); /* a file the user named stays */
 	unlink(path);
 }
 
