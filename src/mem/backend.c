@@ -277,24 +277,22 @@ static void *prealloc_worker(void *arg)
 {
 	struct prealloc_job *j = arg;
 
-	if (!j->touch) {
-		if (madvise(j->b->hva + j->start, j->len, MADV_POPULATE_WRITE) == 0)
-			return NULL;
-		if (errno != EINVAL) {
-			j->error = errno;
-			j->failed = j->start;
-			return NULL;
-		}
-		/* EINVAL: a kernel before 5.14; touch instead (the caller
-		 * installed the SIGBUS handler for exactly this case) */
+	/* backend_prealloc() chose: the kernel has MADV_POPULATE_WRITE (and
+	 * then any error is real: EFAULT or ENOMEM when no page can be had),
+	 * or touching, with its SIGBUS handler installed */
+	if (j->touch) {
+		touch_range(j);
+	} else if (madvise(j->b->hva + j->start, j->len, MADV_POPULATE_WRITE) < 0) {
+		j->error = errno;
+		j->failed = j->start;
 	}
-	touch_range(j);
 	return NULL;
 }
 
 static bool kernel_has_populate_write(struct backend *b)
 {
-	/* A zero-length request is checked for the advice and nothing else. */
+	/* A zero-length request is checked for the advice and nothing else:
+	 * EINVAL means a kernel before 5.14. */
 	return madvise(b->hva, 0, MADV_POPULATE_WRITE) == 0;
 }
 
