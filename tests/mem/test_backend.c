@@ -497,6 +497,44 @@ static void test_hugetlb_exhausted(void **state)
 	backend_destroy(&b);
 }
 
+/* Discard in units of huge pages.  Needs at least 4 free 2 MiB pages, which
+ * a test cannot reserve on a shared machine: skipped unless someone did
+ * (echo 4 > /proc/sys/vm/nr_hugepages). */
+static void test_hugetlb_discard(void **state)
+{
+	struct config_memdev md = spec(MEMDEV_MEMFD, "huge", 8 * MiB);
+	struct backend b;
+	struct kverr err = {{0}};
+
+	(void)state;
+	if (free_2m_hugepages() < 4)
+		skip();
+	md.hugetlb = true;
+	md.hugetlbsize = 2 * MiB;
+	md.prealloc = true;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_int_equal(b.page_size, 2 * MiB);
+	assert_true(vmflag(&b, "ht"));
+	memset(b.hva, 0x33, 8 * MiB);
+	assert_int_equal(allocated_bytes(b.fd), 8 * MiB);
+	assert_int_equal(backend_discard(&b, 4096, 4096, &err), -EINVAL); /* not a huge page */
+	assert_non_null(strstr(err.msg, "0x200000-byte pages"));
+	assert_int_equal(backend_discard(&b, 2 * MiB, 2 * MiB, &err), 0);
+	assert_int_equal(allocated_bytes(b.fd), 6 * MiB);
+	assert_int_equal(b.hva[2 * MiB], 0);
+	assert_int_equal(b.hva[4 * MiB], 0x33);
+	backend_destroy(&b);
+
+	/* private: the guest's copies go as well */
+	md.share = false;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	memset(b.hva, 0x44, 8 * MiB);
+	assert_int_equal(backend_discard(&b, 0, 2 * MiB, &err), 0);
+	assert_int_equal(b.hva[0], 0);
+	assert_int_equal(b.hva[2 * MiB], 0x44);
+	backend_destroy(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +549,7 @@ int main(void)
 	    cmocka_unit_test(test_file_align),
 	    cmocka_unit_test(test_mbind_before_prealloc),
 	    cmocka_unit_test(test_hugetlb_exhausted),
+	    cmocka_unit_test(test_hugetlb_discard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
