@@ -53,7 +53,7 @@ class Job:
     guest_script: str = None  # busybox sh run in the guest as /scenarios/NAME.sh
     # busybox sh run beside the VMM on the machine that runs it (the L1 when
     # nested), started right after the VMM; $VMM_PID is the VMM's pid.  Its
-    # lines come back prefixed "host| " (Result.host_lines()).
+    # lines come back prefixed "host| " after the VMM exits (Result.host_lines()).
     host_script: str = None
     # busybox sh run on that same machine before the VMM starts and after it
     # ends (e.g. reserving huge pages in the L1, then giving them back);
@@ -309,11 +309,15 @@ for i in $(seq 600); do
 done
 [ -n "$VMM_PID" ] || echo "=== harness: the VMM's pid was not found; host lines see no VMM_PID"
 export VMM_PID
-( sh {host_script_path} 2>&1 | while IFS= read -r l; do echo "host| $l"; done ) &
+# The host lines go to a file and are printed once the VMM has exited:
+# printed live, one could land inside a console line (the VMM writes the
+# guest's serial output a few bytes at a time) and spoil both.
+( sh {host_script_path} >{host_script_path}.out 2>&1 ) &
 host=$!
 wait $clock
 rc=$?
 kill $host 2>/dev/null
+sed 's/^/host| /' {host_script_path}.out 2>/dev/null
 exit $rc
 """
 
