@@ -14,7 +14,8 @@ facts the guest must report.  The format, one key per line:
     expect: ram_above_4g
     guest: cat /sys/devices/system/node/online    optional busybox sh line(s)
     host: kvmemctl ... | grep x      optional busybox sh line(s) run beside kvmem (in the
-                                     L1 when nested) once it started; $VMM_PID is kvmem's
+                                     L1 when nested) once it started; $VMM_PID is kvmem's;
+                                     its output is collected after kvmem exits
     pre: echo 300 > /proc/sys/vm/nr_hugepages   optional busybox sh line(s) run on
                                      the same machine before kvmem starts (in the L1 when
                                      nested; on this host, as root, when direct)
@@ -24,7 +25,8 @@ facts the guest must report.  The format, one key per line:
                                      resets the VM (the default is -no-reboot)
     exit: 1                          optional: kvmem's expected exit status (default 0);
                                      with a non-zero status the guest need not have run,
-                                     and its facts are then None (console, host remain)
+                                     and then the guest facts are empty (usable is 0,
+                                     nproc -1) while console and host stay as usual
 
 An `expect:` line is a Python expression over the guest's facts:
   usable         bytes of 'System RAM' in /sys/firmware/memmap (the e820 it got)
