@@ -8,7 +8,7 @@ packages=(
 	# build
 	gcc clang meson ninja-build pkg-config libcmocka-dev
 	# tests: ACPI disassembly, guest images, the nested L1 VM and the QEMU reference
-	acpica-tools python3 file cpio busybox-static linux-image-amd64
+	acpica-tools python3 file cpio busybox-static linux-image-amd64 strace
 	qemu-system-x86 qemu-system-data seabios
 )
 

@@ -34,7 +34,8 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	m->cfg = cfg;
 	m->serial_out_fd = -1;
 	m->vm.vm_fd = m->vm.kvm_fd = m->vm.event_fd = -1;
-	m->ram.fd = -1;
+	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
+		m->ram[i].fd = -1;
 	m->pio.name = "pio";
 	m->mmio.name = "mmio";
 
@@ -45,41 +46,67 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	ret = topology_check(&m->topo, err);
 	if (ret)
 		return ret;
+	ret = numa_plan(&m->numa, cfg, &m->topo, err);
+	if (ret)
+		return ret;
+	ret = layout_place_nodes(&m->layout, &m->numa, err);
+	if (ret)
+		return ret;
 	e820_build(&m->layout, &m->e820);
-	acpi_in = (struct acpi_input){.layout = &m->layout, .topo = &m->topo};
+	acpi_in = (struct acpi_input){.layout = &m->layout, .topo = &m->topo, .numa = &m->numa};
 	ret = acpi_build(&acpi_in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &m->acpi, err);
 	if (ret)
 		return ret;
+	if (!cfg->kernel) /* only -print-layout gets here without one */
+		return 0;
 	return boot_probe(&m->boot, cfg->kernel, cfg->initrd, cfg->append, &m->layout, err);
 }
 
 /* ---- stage 2: host memory and the guest memory map ---- */
 
+/* The host memory of node id, when each node has its own (so that a
+ * memdev's host-nodes/policy applies to exactly that node's RAM): its
+ * memdev, or anonymous memory for mem= and the default split. */
+static int create_node_backend(struct machine *m, uint32_t id, struct kverr *err)
+{
+	const struct numa_node *node = &m->numa.node[id];
+	char name[32];
+
+	if (node->memdev != NUMA_NO_MEMDEV)
+		return backend_create(&m->ram[id], &m->cfg->memdev[node->memdev], err);
+	snprintf(name, sizeof(name), "ram-node%u", id);
+	return backend_create_anon(&m->ram[id], name, node->mem, err);
+}
+
 int machine_memory(struct machine *m, struct kverr *err)
 {
 	const struct config_memdev *md = config_memdev_find(m->cfg, m->cfg->machine_memdev);
-	uint64_t offset = 0;
-	int ret;
+	bool one_backend = m->numa.shared_backend;
+	int ret = 0;
 
-	/* One backend for all RAM, like QEMU's pc.ram: -machine
-	 * memory-backend=ID's (config checked its size is -m's) or -m's
-	 * implicit one.  The RAM regions below and above the PCI hole are
-	 * consecutive windows onto it. */
-	if (md)
-		ret = backend_create(&m->ram, md, err);
-	else
-		ret = backend_create_anon(&m->ram, "pc.ram", m->layout.ram_size, err);
-	if (ret)
-		return ret;
-	for (unsigned i = 0; i < m->layout.nr_regions; i++) {
-		const struct layout_region *r = &m->layout.region[i];
-		if (r->kind == LAYOUT_DEVICE_MEMORY)
-			continue; /* populated by hotplugged DIMMs */
-		ret = guest_mem_add(&m->gm, layout_region_name(r->kind), r->gpa, r->size, &m->ram,
-				    offset, err);
+	/* Without NUMA, or with -machine memory-backend=ID (which QEMU allows
+	 * beside -numa mem=, never beside -numa memdev=), one backend holds all
+	 * RAM, like QEMU's pc.ram, and each part is a window onto it at its
+	 * place in RAM order.  Otherwise each node has its own backend. */
+	if (one_backend) {
+		if (md)
+			ret = backend_create(&m->ram[0], md, err);
+		else
+			ret = backend_create_anon(&m->ram[0], "pc.ram", m->layout.ram_size, err);
 		if (ret)
 			return ret;
-		offset += r->size;
+	}
+	/* The device-memory region stays empty until memory is plugged. */
+	for (unsigned i = 0; i < m->layout.nr_parts; i++) {
+		const struct layout_ram_part *p = &m->layout.part[i];
+		struct backend *b = &m->ram[one_backend ? 0 : p->node];
+
+		if (!b->hva && (ret = create_node_backend(m, p->node, err)))
+			return ret;
+		ret = guest_mem_add(&m->gm, p->name, p->gpa, p->size, b,
+				    one_backend ? p->ram_offset : p->node_offset, err);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -401,6 +428,7 @@ void machine_destroy(struct machine *m)
 		serial_destroy(m->serial);
 	if (m->serial_out_fd >= 0)
 		close(m->serial_out_fd);
-	backend_destroy(&m->ram);
+	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
+		backend_destroy(&m->ram[i]);
 	acpi_blob_free(&m->acpi);
 }

@@ -22,6 +22,7 @@
 #include "mem/guest_mem.h"
 #include "plan/e820.h"
 #include "plan/layout.h"
+#include "plan/numa.h"
 #include "plan/topology.h"
 
 struct serial;
@@ -33,11 +34,12 @@ struct machine {
 	/* plan */
 	struct layout layout;
 	struct topology topo;
+	struct numa numa;
 	struct e820_map e820;
 	struct acpi_blob acpi;
 	struct boot_plan boot;
 	/* host memory */
-	struct backend ram;
+	struct backend ram[CONFIG_MAX_NUMA_NODES]; /* by node id; [0] without NUMA */
 	struct guest_mem gm;
 	/* devices */
 	struct bus pio, mmio;

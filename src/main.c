@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "machine.h"
+#include "plan/print.h"
 
 static int fail(struct kverr *err)
 {
@@ -34,8 +35,18 @@ int main(int argc, char **argv)
 		break;
 	}
 
-	if (machine_plan(&m, &cfg, &err) < 0 || machine_memory(&m, &err) < 0 ||
-	    machine_devices(&m, &err) < 0) {
+	if (machine_plan(&m, &cfg, &err) < 0) {
+		status = fail(&err);
+		goto out;
+	}
+	if (cfg.print_layout) {
+		/* the plan is complete and nothing is created yet: show it, stop */
+		struct plan_view view = {&cfg, &m.layout, &m.numa, &m.topo, &m.e820};
+		plan_print(stdout, &view);
+		status = fflush(stdout) ? MACHINE_EXIT_ERROR : MACHINE_EXIT_OK;
+		goto out;
+	}
+	if (machine_memory(&m, &err) < 0 || machine_devices(&m, &err) < 0) {
 		status = fail(&err);
 		goto out;
 	}

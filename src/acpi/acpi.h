@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "plan/layout.h"
+#include "plan/numa.h"
 #include "plan/topology.h"
 #include "util/err.h"
 
@@ -23,6 +24,7 @@ struct acpi_input {
 	const struct layout *layout;
 	const struct topology *topo; /* MADT: one entry per possible CPU,
 					enabled for idx < topo->cpus */
+	const struct numa *numa;     /* SRAT, SLIT, HMAT; NULL or no nodes: none */
 };
 
 struct acpi_blob {

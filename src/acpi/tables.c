@@ -74,6 +74,25 @@
 #define GSI_TIMER 2 /* the PIT is wired to IOAPIC pin 2 */
 #define LAPIC_LINT1 1
 
+/* SRAT (section 5.2.16) */
+#define SRAT_REVISION 3
+#define SRAT_LAPIC 0
+#define SRAT_MEMORY 1
+#define SRAT_X2APIC 2
+#define SRAT_CPU_ENABLED (1U << 0)
+#define SRAT_MEM_ENABLED (1U << 0)
+#define SRAT_MEM_HOTPLUGGABLE (1U << 1)
+
+/* SLIT (section 5.2.17) */
+#define SLIT_REVISION 1
+
+/* HMAT (section 5.2.27); Linux reads revisions 1 and 2 only */
+#define HMAT_REVISION 2
+#define HMAT_MPDA 0  /* Memory Proximity Domain Attributes */
+#define HMAT_LB 1    /* System Locality Latency and Bandwidth Information */
+#define HMAT_CACHE 2 /* Memory Side Cache Information */
+#define HMAT_INITIATOR_VALID (1U << 0)
+
 /* The growing blob.  A failed allocation is remembered and reported once
  * at the end, so the table writers below stay free of error plumbing. */
 struct tbuf {
@@ -388,6 +407,179 @@ static size_t build_madt(struct tbuf *b, const struct topology *t)
 	return start;
 }
 
+static void put_srat_memory(struct tbuf *b, uint32_t node, uint64_t base, uint64_t len,
+			    uint32_t flags)
+{
+	put(b, SRAT_MEMORY, 1);
+	put(b, 40, 1);	 /* Length */
+	put(b, node, 4); /* Proximity Domain */
+	put(b, 0, 2);	 /* Reserved */
+	put(b, base, 8); /* Base Address Low, High */
+	put(b, len, 8);	 /* Length Low, High */
+	put(b, 0, 4);	 /* Reserved */
+	put(b, flags, 4);
+	put(b, 0, 8); /* Reserved */
+}
+
+/* Every possible CPU in its node (enabled even before it is plugged: Linux
+ * ignores disabled entries, and a hot-added CPU needs its node), every
+ * node's RAM parts as the layout placed them, and the whole device-memory
+ * region as one hotpluggable range of the highest node, as QEMU gives it
+ * to its last node: never the one-byte entry of seed 000. */
+static size_t build_srat(struct tbuf *b, const struct layout *l, const struct topology *t,
+			 const struct numa *n)
+{
+	size_t start = align_to(b, 16);
+
+	table_begin(b, "SRAT", SRAT_REVISION);
+	put(b, 1, 4); /* Reserved: 1 for backward compatibility */
+	put(b, 0, 8); /* Reserved */
+	for (uint32_t idx = 0; idx < t->maxcpus; idx++) {
+		uint32_t node = n->cpu_node[idx], apic = topology_apic_id(t, idx);
+
+		if (apic <= TOPOLOGY_MAX_XAPIC_ID) {
+			put(b, SRAT_LAPIC, 1);
+			put(b, 16, 1);		/* Length */
+			put(b, node & 0xff, 1); /* Proximity Domain [7:0] */
+			put(b, apic, 1);
+			put(b, SRAT_CPU_ENABLED, 4);
+			put(b, 0, 1);	      /* Local SAPIC EID */
+			put(b, node >> 8, 3); /* Proximity Domain [31:8] */
+			put(b, 0, 4);	      /* Clock Domain */
+		} else {
+			put(b, SRAT_X2APIC, 1);
+			put(b, 24, 1); /* Length */
+			put(b, 0, 2);  /* Reserved */
+			put(b, node, 4);
+			put(b, apic, 4);
+			put(b, SRAT_CPU_ENABLED, 4);
+			put(b, 0, 4); /* Clock Domain */
+			put(b, 0, 4); /* Reserved */
+		}
+	}
+	for (unsigned i = 0; i < l->nr_parts; i++)
+		put_srat_memory(b, l->part[i].node, l->part[i].gpa, l->part[i].size,
+				SRAT_MEM_ENABLED);
+	if (l->device_mem_size)
+		put_srat_memory(b, n->max_nodeid - 1, l->device_mem_base, l->device_mem_size,
+				SRAT_MEM_ENABLED | SRAT_MEM_HOTPLUGGABLE);
+	table_end(b, start);
+	return start;
+}
+
+/* The distance matrix over ids 0 .. max_nodeid-1, indexed by proximity
+ * domain; ids no node uses read 10 to themselves and 255 (no
+ * connection) to everything else, which keeps a sparse table valid. */
+static size_t build_slit(struct tbuf *b, const struct numa *n)
+{
+	size_t start = align_to(b, 16);
+
+	table_begin(b, "SLIT", SLIT_REVISION);
+	put(b, n->max_nodeid, 8); /* Number of System Localities */
+	for (uint32_t i = 0; i < n->max_nodeid; i++)
+		for (uint32_t j = 0; j < n->max_nodeid; j++)
+			put(b, n->distance[i][j], 1);
+	table_end(b, start);
+	return start;
+}
+
+static uint16_t hmat_entry(const struct numa *n, unsigned h, unsigned t, uint32_t ini, uint32_t tgt)
+{
+	const struct config_numa *cn = n->cfg;
+
+	for (unsigned i = 0; i < cn->nr_hmat_lb; i++) {
+		const struct config_numa_hmat_lb *lb = &cn->hmat_lb[i];
+		if (lb->hierarchy == h && lb->data_type == t && lb->initiator == ini &&
+		    lb->target == tgt)
+			return (uint16_t)((t <= HMAT_WRITE_LATENCY ? lb->latency : lb->bandwidth) /
+					  n->lb[h][t].base);
+	}
+	return 0; /* not given: "no information" */
+}
+
+/* From the plan's HMAT data: each node with its initiator, one latency or
+ * bandwidth matrix (initiators = nodes with CPUs, targets = all nodes)
+ * per hierarchy and data type given, and each memory-side cache.
+ * numa_plan() has checked every entry fits. */
+static size_t build_hmat(struct tbuf *b, const struct numa *n)
+{
+	size_t start = align_to(b, 16);
+	uint32_t ini[NUMA_MAX_NODES], tgt[NUMA_MAX_NODES], ni = 0, nt = 0;
+
+	for (uint32_t id = numa_first(n); id < n->max_nodeid; id = numa_next(n, id)) {
+		if (n->node[id].nr_cpus)
+			ini[ni++] = id;
+		tgt[nt++] = id;
+	}
+	table_begin(b, "HMAT", HMAT_REVISION);
+	put(b, 0, 4); /* Reserved */
+	for (uint32_t k = 0; k < nt; k++) {
+		uint32_t initiator = n->node[tgt[k]].initiator;
+		put(b, HMAT_MPDA, 2);
+		put(b, 0, 2);  /* Reserved */
+		put(b, 40, 4); /* Length */
+		put(b, initiator != NUMA_NO_INITIATOR ? HMAT_INITIATOR_VALID : 0, 2);
+		put(b, 0, 2); /* Reserved */
+		put(b, initiator != NUMA_NO_INITIATOR ? initiator : 0, 4);
+		put(b, tgt[k], 4); /* Proximity Domain for the Memory */
+		put(b, 0, 4);	   /* Reserved */
+		put(b, 0, 8);	   /* Reserved (was System Physical Address Range Base) */
+		put(b, 0, 8);	   /* Reserved (was ... Length) */
+	}
+	for (unsigned h = 0; h < HMAT_NR_HIERARCHIES; h++) {
+		for (unsigned t = 0; t < HMAT_NR_DATA_TYPES; t++) {
+			const struct numa_hmat_lb *lb = &n->lb[h][t];
+			if (!lb->present)
+				continue;
+			put(b, HMAT_LB, 2);
+			put(b, 0, 2); /* Reserved */
+			put(b, 32 + 4 * ni + 4 * nt + 2 * ni * nt, 4);
+			put(b, h, 1); /* Flags: memory hierarchy */
+			put(b, t, 1); /* Data Type */
+			put(b, 0, 1); /* Minimum Transfer Size */
+			put(b, 0, 1); /* Reserved */
+			put(b, ni, 4);
+			put(b, nt, 4);
+			put(b, 0, 4); /* Reserved */
+			/* Entry Base Unit: picoseconds, or MB/s; -numa gives ns and B/s */
+			put(b, t <= HMAT_WRITE_LATENCY ? lb->base * 1000 : lb->base >> 20, 8);
+			for (uint32_t k = 0; k < ni; k++)
+				put(b, ini[k], 4);
+			for (uint32_t k = 0; k < nt; k++)
+				put(b, tgt[k], 4);
+			for (uint32_t i = 0; i < ni; i++)
+				for (uint32_t k = 0; k < nt; k++)
+					put(b, hmat_entry(n, h, t, ini[i], tgt[k]), 2);
+		}
+	}
+	for (uint32_t k = 0; k < nt; k++) {
+		unsigned levels = 0;
+		for (unsigned l = 1; l <= NUMA_HMAT_LEVELS; l++)
+			levels += n->cache[tgt[k]][l] != NULL;
+		for (unsigned l = 1; l <= NUMA_HMAT_LEVELS; l++) {
+			const struct config_numa_hmat_cache *c = n->cache[tgt[k]][l];
+			if (!c)
+				continue;
+			put(b, HMAT_CACHE, 2);
+			put(b, 0, 2);  /* Reserved */
+			put(b, 32, 4); /* Length: no SMBIOS handles */
+			put(b, tgt[k], 4);
+			put(b, 0, 4); /* Reserved */
+			put(b, c->size, 8);
+			/* Cache Attributes: total levels, this level, associativity,
+			 * write policy, line size */
+			put(b,
+			    levels | l << 4 | (uint32_t)c->associativity << 8 |
+				(uint32_t)c->policy << 12 | (uint32_t)c->line << 16,
+			    4);
+			put(b, 0, 2); /* Reserved */
+			put(b, 0, 2); /* Number of SMBIOS handles */
+		}
+	}
+	table_end(b, start);
+	return start;
+}
+
 static size_t build_xsdt(struct tbuf *b, const size_t *tables, size_t n)
 {
 	size_t start = align_to(b, 16);
@@ -453,7 +645,8 @@ int acpi_build(const struct acpi_input *in, uint64_t base, size_t max_size, stru
 	       struct kverr *err)
 {
 	struct tbuf b = {.base = base};
-	size_t facs, dsdt = 0, tables[2], xsdt;
+	const struct numa *numa = in ? in->numa : NULL;
+	size_t facs, dsdt = 0, tables[5], xsdt, nr = 0;
 	uint64_t end;
 	int ret;
 
@@ -469,9 +662,16 @@ int acpi_build(const struct acpi_input *in, uint64_t base, size_t max_size, stru
 		free(b.data);
 		return ret;
 	}
-	tables[0] = build_fadt(&b, facs, dsdt);
-	tables[1] = build_madt(&b, in->topo);
-	xsdt = build_xsdt(&b, tables, 2);
+	tables[nr++] = build_fadt(&b, facs, dsdt);
+	tables[nr++] = build_madt(&b, in->topo);
+	if (numa && numa->nr_nodes) {
+		tables[nr++] = build_srat(&b, in->layout, in->topo, numa);
+		if (numa->have_distance)
+			tables[nr++] = build_slit(&b, numa);
+		if (numa->hmat)
+			tables[nr++] = build_hmat(&b, numa);
+	}
+	xsdt = build_xsdt(&b, tables, nr);
 	fill_rsdp(&b, xsdt);
 
 	if (b.nomem) {

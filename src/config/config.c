@@ -454,6 +454,19 @@ static int opt_no_reboot(struct parser *p, const char *arg, struct kverr *err)
 	return 0;
 }
 
+static int opt_numa(struct parser *p, const char *arg, struct kverr *err)
+{
+	return config_numa_parse(&p->cfg->numa, arg, err);
+}
+
+static int opt_print_layout(struct parser *p, const char *arg, struct kverr *err)
+{
+	(void)arg;
+	(void)err;
+	p->cfg->print_layout = true;
+	return 0;
+}
+
 static int opt_object(struct parser *p, const char *arg, struct kverr *err)
 {
 	return config_object_parse(p->cfg, arg, err);
@@ -505,10 +518,16 @@ static const struct option options[] = {
      "no graphical output, serial on stdio (kvmem has no display)"},
     {"name", true, opt_name, "-name [guest=]name", "set the name of the guest"},
     {"no-reboot", false, opt_no_reboot, "-no-reboot", "exit instead of rebooting"},
+    {"numa", true, opt_numa,
+     "-numa node[,nodeid=n][,cpus=a[-b]][,mem=size|memdev=id][,initiator=n]",
+     "a guest NUMA node; also -numa dist,src=,dst=,val= / cpu,node-id=,... / hmat-lb / "
+     "hmat-cache (docs/numa.md)"},
+    {"print-layout", false, opt_print_layout, "-print-layout",
+     "print the resolved plan (memory map, NUMA nodes, e820, CPUs) and exit"},
     {"object", true, opt_object, "-object memory-backend-{ram|memfd|file},id=ID,size=SIZE[,...]",
      "host memory backend (docs/memory-backends.md)"},
-    {"machine", true, opt_machine, "-machine [type=]pc[,memory-backend=ID]",
-     "machine options; memory-backend backs guest RAM with -object ID"},
+    {"machine", true, opt_machine, "-machine [type=]pc[,memory-backend=ID][,hmat=on|off]",
+     "machine options; memory-backend backs guest RAM with -object ID, hmat=on adds an ACPI HMAT"},
     {"M", true, opt_machine, NULL, NULL},
 };
 
@@ -730,6 +749,9 @@ static int finish(struct parser *p, struct kverr *err)
 		ret = finish_smp(p, err);
 	if (ret)
 		return ret;
+	/* -print-layout shows the plan, which does not depend on the kernel */
+	if (!cfg->kernel && cfg->print_layout)
+		return 0;
 	if (!cfg->kernel)
 		return kverr_set(err, EINVAL,
 				 "-kernel: missing; kvmem boots a Linux kernel "
@@ -795,6 +817,7 @@ int config_parse(struct config *cfg, int argc, char **argv, struct kverr *err)
 
 void config_free(struct config *cfg)
 {
+	config_numa_free(&cfg->numa);
 	config_objects_free(cfg);
 	free(cfg->name_buf);
 	cfg->name_buf = NULL;

@@ -76,6 +76,102 @@ struct config_memdev {
 	bool seal;                 /* MEMDEV_MEMFD; QEMU's default is on */
 };
 
+/* -numa (QEMU's spelling), parsed by src/config/numa.c into plain records
+ * in command-line order.  Only what needs no other option is checked there
+ * (syntax, number ranges); src/plan/numa.c checks the records against each
+ * other, -m, -smp and the memdevs, and completes the topology. */
+#define CONFIG_MAX_NUMA_NODES 128 /* QEMU's MAX_NODES: node ids 0-127 */
+
+struct config_numa_range {
+	uint32_t first, last; /* cpus=first-last, inclusive */
+};
+
+struct config_numa_node {
+	const char *arg; /* the -numa argument, for messages */
+	uint32_t nodeid; /* given, or QEMU's default: the number of earlier nodes */
+	bool has_mem;
+	uint64_t mem;  /* mem=: bytes (a plain number is MiB, as QEMU) */
+	char *memdev;  /* memdev=ID, NULL when absent; owned */
+	bool has_initiator;
+	uint32_t initiator;
+	struct config_numa_range *cpus; /* cpus=, owned; nr_cpus ranges */
+	unsigned nr_cpus;
+};
+
+struct config_numa_dist {
+	const char *arg;
+	uint32_t src, dst, val;
+};
+
+#define CONFIG_NUMA_ANY_ID UINT32_MAX /* -numa cpu: key not given */
+
+struct config_numa_cpu {
+	const char *arg;
+	uint32_t node_id;
+	uint32_t socket_id, die_id, core_id, thread_id; /* CONFIG_NUMA_ANY_ID if absent */
+};
+
+/* -numa hmat-lb: ACPI 6.3 HMAT System Locality Latency and Bandwidth */
+enum numa_hmat_hierarchy { HMAT_MEMORY, HMAT_FIRST_LEVEL, HMAT_SECOND_LEVEL, HMAT_THIRD_LEVEL };
+enum numa_hmat_data_type {
+	HMAT_ACCESS_LATENCY,
+	HMAT_READ_LATENCY,
+	HMAT_WRITE_LATENCY,
+	HMAT_ACCESS_BANDWIDTH,
+	HMAT_READ_BANDWIDTH,
+	HMAT_WRITE_BANDWIDTH,
+};
+#define HMAT_NR_HIERARCHIES 4
+#define HMAT_NR_DATA_TYPES 6
+
+struct config_numa_hmat_lb {
+	const char *arg;
+	uint32_t initiator, target;
+	enum numa_hmat_hierarchy hierarchy;
+	enum numa_hmat_data_type data_type;
+	bool has_latency, has_bandwidth;
+	uint64_t latency;   /* nanoseconds */
+	uint64_t bandwidth; /* bytes per second */
+};
+
+/* -numa hmat-cache: ACPI 6.3 HMAT Memory Side Cache Information */
+enum numa_hmat_assoc { HMAT_ASSOC_NONE, HMAT_ASSOC_DIRECT, HMAT_ASSOC_COMPLEX };
+enum numa_hmat_policy { HMAT_POLICY_NONE, HMAT_POLICY_WRITE_BACK, HMAT_POLICY_WRITE_THROUGH };
+
+struct config_numa_hmat_cache {
+	const char *arg;
+	uint32_t node_id;
+	uint64_t size;
+	uint32_t level; /* 1-3 */
+	enum numa_hmat_assoc associativity;
+	enum numa_hmat_policy policy;
+	uint32_t line; /* bytes */
+};
+
+struct config_numa {
+	struct config_numa_node *node; /* owned arrays, in command-line order */
+	unsigned nr_nodes;
+	struct config_numa_dist *dist;
+	unsigned nr_dists;
+	struct config_numa_cpu *cpu;
+	unsigned nr_cpus;
+	struct config_numa_hmat_lb *hmat_lb;
+	unsigned nr_hmat_lb;
+	struct config_numa_hmat_cache *hmat_cache;
+	unsigned nr_hmat_cache;
+	bool hmat; /* -machine hmat=on */
+};
+
+/* Parse one -numa argument ("node,...", "dist,...", "cpu,...",
+ * "hmat-lb,...", "hmat-cache,...") and append it to numa. */
+int config_numa_parse(struct config_numa *numa, const char *arg, struct kverr *err);
+/* -machine hmat=on|off, the one -machine key -numa needs: returns 1 when
+ * key is "hmat" and its value valid, 0 when key is some other key (not
+ * handled here), -EINVAL for a bad hmat value. */
+int config_machine_hmat(struct config_numa *numa, const char *key, const char *val,
+			const char *arg, struct kverr *err);
+void config_numa_free(struct config_numa *numa);
+
 struct config;
 
 /* The backend -machine memory-backend=ID (or a -numa node memdev=ID)
@@ -116,6 +212,8 @@ struct config {
 	struct config_memdev memdev[CONFIG_MAX_MEMDEVS]; /* -object memory-backend-* */
 	unsigned nr_memdevs;
 	const char *machine_memdev; /* -machine memory-backend=ID, NULL when absent */
+	struct config_numa numa;    /* -numa, -machine hmat= */
+	bool print_layout;	    /* -print-layout: print the plan, exit 0 */
 
 	char *name_buf; /* private: storage behind name, freed by config_free */
 };

@@ -472,6 +472,8 @@ int config_machine_parse(struct config *cfg, const char *arg, struct kverr *err)
 			}
 			free((char *)cfg->machine_memdev);
 			cfg->machine_memdev = copy;
+		} else if ((ret = config_machine_hmat(&cfg->numa, kv.key, kv.val, arg, err)) != 0) {
+			ret = ret > 0 ? 0 : ret; /* hmat=on|off, for -numa hmat-* */
 		} else {
 			ret = kverr_set(err, EINVAL, "-machine: unsupported parameter '%s' in '%s'",
 					kv.key, arg);

@@ -26,7 +26,7 @@ struct guest_region {
 	uint8_t *hva; /* backend->hva + backend_offset */
 };
 
-#define GUEST_MEM_MAX_REGIONS 64
+#define GUEST_MEM_MAX_REGIONS 256 /* a part per NUMA node, and hotplugged memory */
 
 struct guest_mem {
 	struct guest_region region[GUEST_MEM_MAX_REGIONS];

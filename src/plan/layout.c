@@ -11,6 +11,7 @@
  */
 #include "plan/layout.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static uint64_t round_up(uint64_t v, uint64_t align)
@@ -108,6 +109,22 @@ int layout_compute(const struct config_mem *mem, struct layout *out, struct kver
 		add_region(&l, LAYOUT_DEVICE_MEMORY, l.device_mem_base, l.device_mem_size);
 	}
 
+	/* Without NUMA, one node: the RAM regions are its parts. */
+	for (unsigned i = 0, off = 0; i < l.nr_regions; i++) {
+		const struct layout_region *r = &l.region[i];
+		struct layout_ram_part *p;
+
+		if (r->kind == LAYOUT_DEVICE_MEMORY)
+			continue;
+		p = &l.part[l.nr_parts++];
+		p->gpa = r->gpa;
+		p->size = r->size;
+		p->node_offset = off ? l.below_4g : 0;
+		p->ram_offset = p->node_offset;
+		snprintf(p->name, sizeof(p->name), "%s", layout_region_name(r->kind));
+		off++;
+	}
+
 	if (l.phys_end > LAYOUT_PHYS_LIMIT)
 		return kverr_set(err, EINVAL,
 				 "-m: maxmem 0x%llx (size 0x%llx, slots=%u) puts the guest "
@@ -117,6 +134,55 @@ int layout_compute(const struct config_mem *mem, struct layout *out, struct kver
 				 (unsigned long long)LAYOUT_PHYS_LIMIT);
 
 	*out = l;
+	return 0;
+}
+
+static void add_part(struct layout *l, uint32_t node, uint64_t gpa, uint64_t size,
+		     uint64_t node_offset, uint64_t ram_offset, const char *where)
+{
+	struct layout_ram_part *p = &l->part[l->nr_parts++];
+
+	p->node = node;
+	p->gpa = gpa;
+	p->size = size;
+	p->node_offset = node_offset;
+	p->ram_offset = ram_offset;
+	snprintf(p->name, sizeof(p->name), "node%u-%s", node, where);
+}
+
+int layout_place_nodes(struct layout *l, const struct numa *numa, struct kverr *err)
+{
+	uint64_t ram_off = 0; /* position in the RAM sequence below, then above, the hole */
+
+	if (!numa->nr_nodes)
+		return 0;
+	l->nr_parts = 0;
+	for (uint32_t id = numa_first(numa); id < numa->max_nodeid; id = numa_next(numa, id)) {
+		uint64_t mem = numa->node[id].mem;
+
+		if (mem > l->ram_size - ram_off)
+			return kverr_set(err, EINVAL,
+					 "-numa: node %u's memory (0x%llx) does not fit in the "
+					 "0x%llx bytes of RAM left after the nodes before it",
+					 id, (unsigned long long)mem,
+					 (unsigned long long)(l->ram_size - ram_off));
+		if (ram_off < l->below_4g && mem) {
+			uint64_t low = l->below_4g - ram_off < mem ? l->below_4g - ram_off : mem;
+			add_part(l, id, ram_off, low, 0, ram_off, "below-4g");
+		}
+		if (ram_off + mem > l->below_4g) {
+			uint64_t start = ram_off > l->below_4g ? ram_off : l->below_4g;
+			uint64_t off = start - ram_off;
+			add_part(l, id, LAYOUT_4G + (start - l->below_4g), mem - off, off, start,
+				 "above-4g");
+		}
+		ram_off += mem;
+	}
+	if (ram_off != l->ram_size)
+		return kverr_set(err, EINVAL,
+				 "-numa: total memory for NUMA nodes (0x%llx) should equal RAM "
+				 "size (0x%llx)",
+				 (unsigned long long)ram_off, (unsigned long long)l->ram_size);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "plan/numa.h"
 #include "util/err.h"
 
 #define KiB (1ULL << 10)
@@ -80,6 +81,25 @@ struct layout_region {
 
 #define LAYOUT_MAX_REGIONS 3
 
+/* Boot RAM by NUMA node.  Nodes take their RAM in id order from one
+ * sequence of RAM addresses, [0, below_4g) then [4 GiB, 4 GiB + above_4g),
+ * so node 0 starts at 0 and the node whose memory reaches the PCI hole
+ * continues above 4 GiB: that node has two parts, every other node one.
+ * Without NUMA the parts are the RAM regions, all node 0.  Each node's
+ * RAM is one host backend, node_offset is where a part starts in it; when
+ * one backend holds all RAM (no NUMA, -machine memory-backend) the part is
+ * at ram_offset in it: below_4g RAM first, then above. */
+struct layout_ram_part {
+	uint32_t node;
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t node_offset;
+	uint64_t ram_offset; /* where it starts in all RAM (one backend for all) */
+	char name[32];	     /* "ram-below-4g", "node1-above-4g", ... */
+};
+
+#define LAYOUT_MAX_PARTS (CONFIG_MAX_NUMA_NODES + 1)
+
 struct layout {
 	uint64_t ram_size;
 	uint64_t below_4g; /* RAM bytes mapped at [0, below_4g) */
@@ -95,6 +115,9 @@ struct layout {
 	unsigned nr_regions;
 	/* Highest guest physical address + 1 that any region uses. */
 	uint64_t phys_end;
+	/* The RAM regions split by node, in guest physical order. */
+	struct layout_ram_part part[LAYOUT_MAX_PARTS];
+	unsigned nr_parts;
 };
 
 /* Compute the layout from -m.  Fails (-EINVAL, message naming the value)
@@ -103,6 +126,12 @@ struct layout {
  * no room to plug anything (maxmem == size), or a map that does not fit
  * 52-bit addresses.  On failure *out is zeroed. */
 int layout_compute(const struct config_mem *mem, struct layout *out, struct kverr *err);
+
+/* Split the RAM regions of l among numa's nodes (see struct
+ * layout_ram_part).  Without NUMA (nr_nodes 0) the parts stay as
+ * layout_compute made them.  Fails (-EINVAL) if the nodes' memory does not
+ * add up to the RAM size, which numa_plan() has already refused. */
+int layout_place_nodes(struct layout *l, const struct numa *numa, struct kverr *err);
 
 const char *layout_region_name(enum layout_region_kind kind);
 

@@ -43,20 +43,28 @@ static uint64_t shl(uint64_t v, unsigned shift)
 	return shift >= 64 ? 0 : v << shift;
 }
 
-static uint64_t apic_id_wide(const struct topology *t, uint32_t idx)
+void topology_ids(const struct topology *t, uint32_t idx, struct topology_ids *ids)
 {
 	/* Threads vary fastest, then cores, then dies: QEMU's cpu index
 	 * order, which is also the order vCPUs are started in. */
 	uint64_t per_core = t->threads;
 	uint64_t per_die = per_core * t->cores;
 	uint64_t per_socket = per_die * t->dies;
-	uint64_t thread = idx % per_core;
-	uint64_t core = idx / per_core % t->cores;
-	uint64_t die = idx / per_die % t->dies;
-	uint64_t socket = idx / per_socket;
 
-	return shl(socket, topology_pkg_shift(t)) | shl(die, t->core_bits + t->thread_bits) |
-	       shl(core, t->thread_bits) | thread;
+	ids->thread = (uint32_t)(idx % per_core);
+	ids->core = (uint32_t)(idx / per_core % t->cores);
+	ids->die = (uint32_t)(idx / per_die % t->dies);
+	ids->socket = (uint32_t)(idx / per_socket);
+}
+
+static uint64_t apic_id_wide(const struct topology *t, uint32_t idx)
+{
+	struct topology_ids ids;
+
+	topology_ids(t, idx, &ids);
+	return shl(ids.socket, topology_pkg_shift(t)) |
+	       shl(ids.die, t->core_bits + t->thread_bits) | shl(ids.core, t->thread_bits) |
+	       ids.thread;
 }
 
 uint32_t topology_apic_id(const struct topology *t, uint32_t idx)

@@ -27,6 +27,13 @@ struct topology {
 
 void topology_from_config(const struct config_smp *smp, struct topology *t);
 
+/* Where CPU index idx sits: threads vary fastest, then cores, dies,
+ * sockets (QEMU's cpu index order, also used by -numa cpu,socket-id=...). */
+struct topology_ids {
+	uint32_t socket, die, core, thread;
+};
+void topology_ids(const struct topology *t, uint32_t idx, struct topology_ids *ids);
+
 /* APIC id of CPU index idx (0 <= idx < maxcpus). */
 uint32_t topology_apic_id(const struct topology *t, uint32_t idx);
 

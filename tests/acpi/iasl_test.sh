@@ -4,6 +4,9 @@
 # Usage: iasl_test.sh ACPI_DUMP     build the tables with tests/acpi/acpi_dump
 #        iasl_test.sh --dir DIR     check DIR/<config>/<SIG>.dat as they are
 #
+# Configurations named numa-* must also have an SRAT (and those with a
+# distance table, -asym and -sparse, a SLIT; those named -hmat an HMAT); the
+# others must have neither.
 # For each table of each configuration:
 #  1. `iasl -d` must succeed without a warning or an error (a bad checksum
 #     is a "Firmware Warning") and leave a .dsl with no "Incorrect" or
@@ -153,6 +156,18 @@ for dir in "$work"/*/; do
 	for want in RSDP XSDT FACP APIC DSDT FACS; do
 		[ -f "$dir/$want.dat" ] || fail "$cfg: no $want table"
 	done
+	case $cfg in
+	numa-*) [ -f "$dir/SRAT.dat" ] || fail "$cfg: no SRAT table" ;;
+	*) [ ! -f "$dir/SRAT.dat" ] || fail "$cfg: an SRAT without NUMA" ;;
+	esac
+	case $cfg in
+	*-asym* | *-sparse*) [ -f "$dir/SLIT.dat" ] || fail "$cfg: no SLIT table" ;;
+	*) [ ! -f "$dir/SLIT.dat" ] || fail "$cfg: a SLIT without -numa dist" ;;
+	esac
+	case $cfg in
+	*-hmat*) [ -f "$dir/HMAT.dat" ] || fail "$cfg: no HMAT table" ;;
+	*) [ ! -f "$dir/HMAT.dat" ] || fail "$cfg: an HMAT without -machine hmat=on" ;;
+	esac
 	for dat in "$dir"/*.dat; do
 		[ -f "$dat" ] || continue
 		tables=$((tables + 1))

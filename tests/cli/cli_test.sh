@@ -100,6 +100,115 @@ bad "-serial pty" "-serial|pty" \
 bad "bad -m with two dashes" "-m|12X" \
 	--kernel "$kernel" --m 12X
 
+# -numa: every rule of the plan (src/plan/numa.c), QEMU's wording
+bad "-numa duplicate node id" "-numa node,nodeid=0,mem=64M|Duplicate NUMA nodeid: 0" \
+	-kernel "$kernel" -numa node,mem=64M -numa node,nodeid=0,mem=64M
+bad "-numa memory not summing to -m" \
+	"-numa|total memory for NUMA nodes (0x60000000) should equal RAM size (0x80000000)" \
+	-kernel "$kernel" -m 2G -numa node,mem=1G -numa node,mem=512M
+bad "-numa cpus beyond maxcpus" "-numa node,cpus=0-4|CPU index (2) should be smaller than maxcpus (2)" \
+	-kernel "$kernel" -smp 2 -numa node,cpus=0-4
+bad "-numa cpu in two nodes" "-numa node,cpus=1|CPU 1 is already assigned to node-id: 0" \
+	-kernel "$kernel" -smp 2 -numa node,cpus=0-1 -numa node,cpus=1
+bad "-numa distance below 10" "-numa dist,src=0,dst=1,val=9|NUMA distance (9) is invalid" \
+	-kernel "$kernel" -numa node -numa node -numa dist,src=0,dst=1,val=9
+bad "-numa local distance not 10" "-numa dist,src=1,dst=1,val=20|Local distance of node 1 should be 10." \
+	-kernel "$kernel" -numa node -numa node -numa dist,src=1,dst=1,val=20
+bad "-numa asymmetric table with missing entries" \
+	"-numa dist|At least one asymmetrical pair of distances is given" \
+	-kernel "$kernel" -numa node -numa node -numa node -numa dist,src=0,dst=1,val=20 \
+	-numa dist,src=1,dst=0,val=30 -numa dist,src=0,dst=2,val=20 -numa dist,src=1,dst=2,val=20
+bad "-numa missing distance pair" "-numa dist|The distance between node 1 and 2 is missing" \
+	-kernel "$kernel" -numa node -numa node -numa node -numa dist,src=0,dst=1,val=20 \
+	-numa dist,src=0,dst=2,val=20
+bad "-numa dist to an undeclared node" "-numa dist,src=0,dst=3,val=20|Source/Destination NUMA node is missing" \
+	-kernel "$kernel" -numa node -numa dist,src=0,dst=3,val=20
+bad "-numa unknown memdev" "-numa node,memdev=ram0|memdev=ram0: no memory backend with this id" \
+	-kernel "$kernel" -numa node,memdev=ram0
+bad "-numa mem and memdev mixed" "-numa node,mem=1G,memdev=ram0|mixing both is not allowed" \
+	-kernel "$kernel" -numa node,mem=1G,memdev=ram0
+bad "-numa node id above 127" "-numa node,nodeid=128|between 0 and 127" \
+	-kernel "$kernel" -numa node,nodeid=128
+bad "-numa cpu for an undeclared node" "-numa cpu,node-id=2,socket-id=0|Invalid node-id=2" \
+	-kernel "$kernel" -numa node -numa cpu,node-id=2,socket-id=0
+bad "-numa hmat-lb without -machine hmat=on" "-numa hmat-lb|HMAT) is disabled, enable it with -machine hmat=on" \
+	-kernel "$kernel" -numa node,cpus=0 -numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=10
+bad "-numa bad type" "-numa foo|invalid type 'foo'" \
+	-kernel "$kernel" -numa foo
+bad "-numa memdev used by two nodes" "-numa node,memdev=m0|memory backend m0 can't be used multiple times" \
+	-kernel "$kernel" -m 2G -object memory-backend-ram,id=m0,size=1G -numa node,memdev=m0 \
+	-numa node,memdev=m0
+bad "-numa memdev with -machine memory-backend" "-numa node,memdev=m1|mutually exclusive" \
+	-kernel "$kernel" -m 1G -object memory-backend-ram,id=m0,size=1G -object memory-backend-ram,id=m1,size=1G \
+	-machine memory-backend=m0 -numa node,memdev=m1
+bad "-machine hmat with a bad value" "-machine hmat=maybe|hmat expects 'on' or 'off'" \
+	-kernel "$kernel" -machine hmat=maybe
+bad "-numa dist without nodes" "-numa dist,src=0,dst=0,val=10|no NUMA node is declared" \
+	-kernel "$kernel" -numa dist,src=0,dst=0,val=10
+
+# -print-layout: the plan on stdout, exit 0, no VM: /dev/kvm is never
+# opened and no guest RAM is mapped (a 1 TiB guest plans in no memory).
+run -print-layout -m 1T,slots=2,maxmem=2T -smp 4,sockets=2 -numa node,nodeid=0,mem=768G \
+	-numa node,nodeid=2,mem=256G -numa dist,src=0,dst=2,val=31
+problem=""
+if [ "$rc" -ne 0 ]; then
+	problem="exit status $rc: $err"
+elif [ -n "$err" ]; then
+	problem="stderr not empty: $err"
+else
+	for needle in "node0-below-4g   [0x0000000000000000-0x00000000bfffffff] 3 GiB" \
+		"node2-above-4g   [0x000000c040000000-0x000001003fffffff] 256 GiB" \
+		"device-memory    [0x0000010040000000-0x00000200bfffffff] 1026 GiB, hotpluggable, node 2" \
+		"node 0: mem 0xc000000000 (768 GiB), cpus 0-1" "node 2: mem 0x4000000000 (256 GiB), cpus 2-3" \
+		"     0   10   31" "cpu 3: apic 3, socket 1 die 0 core 1 thread 0, node 2" \
+		"[mem 0x0000000100000000-0x000001003fffffff] usable"; do
+		if [[ "$out" != *"$needle"* ]]; then
+			problem="output lacks '$needle': $out"
+			break
+		fi
+	done
+fi
+report "-print-layout prints the plan and exits 0" "$problem"
+
+# memdev nodes: each node's backend is its -object
+run -print-layout -m 3G -object memory-backend-ram,id=fast,size=1G \
+	-object memory-backend-memfd,id=slow,size=2G -numa node,memdev=fast -numa node,memdev=slow,cpus=0
+problem=""
+for needle in "node0-below-4g   [0x0000000000000000-0x000000003fffffff] 1 GiB, node 0, backend fast (memdev=) +0x0" \
+	"node1-below-4g   [0x0000000040000000-0x00000000bfffffff] 2 GiB, node 1, backend slow (memdev=) +0x0" \
+	"node 0: mem 0x40000000 (1 GiB), cpus none, backend fast (memdev=)"; do
+	if [ "$rc" -ne 0 ] || [[ "$out" != *"$needle"* ]]; then
+		problem="status $rc, output lacks '$needle': $out $err"
+		break
+	fi
+done
+report "-print-layout shows each node's memdev" "$problem"
+
+# -machine memory-backend beside -numa mem=: one backend, each node's parts at their RAM offset
+run -print-layout -m 4G -object memory-backend-ram,id=all,size=4G -machine memory-backend=all \
+	-numa node,mem=2G -numa node,mem=2G
+problem=""
+for needle in "node1-below-4g   [0x0000000080000000-0x00000000bfffffff] 1 GiB, node 1, backend all (-machine memory-backend) +0x80000000" \
+	"node1-above-4g   [0x0000000100000000-0x000000013fffffff] 1 GiB, node 1, backend all (-machine memory-backend) +0xc0000000"; do
+	if [ "$rc" -ne 0 ] || [[ "$out" != *"$needle"* ]]; then
+		problem="status $rc, output lacks '$needle': $out $err"
+		break
+	fi
+done
+report "-print-layout with -machine memory-backend and -numa mem=" "$problem"
+
+if command -v strace >/dev/null 2>&1; then
+	strace -f -e trace=openat,open,mmap -o "$work/trace" "$KVMEM" -print-layout -m 64G \
+		-numa node -numa node >/dev/null 2>&1
+	problem=""
+	if grep -q '/dev/kvm' "$work/trace"; then
+		problem="it opened /dev/kvm"
+	elif grep -E 'mmap\(NULL, [0-9]{9,}' "$work/trace" | grep -q .; then
+		problem="it mapped guest-sized memory: $(grep -E 'mmap\(NULL, [0-9]{9,}' "$work/trace" | head -1)"
+	fi
+	report "-print-layout creates no VM (strace)" "$problem"
+fi
+
 # -object memory-backend-* and -machine memory-backend: parsing errors
 bad "-object unknown property" "-object|'foo'" \
 	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M,foo=1

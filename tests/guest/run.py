@@ -41,6 +41,7 @@ An `expect:` line is a Python expression over the guest's facts:
   host           the lines the `host:` script printed
   console        every line of the run: guest console and kvmem's stderr
   boots          how many times the guest's /init started
+  maxrss_kb      kvmem's peak resident set over the whole run, in KiB
   other("NAME")  the facts of another scenario run in the same batch
   size("4G")     a QEMU size string in bytes; KiB MiB GiB; LOW_CARVEOUT (the
                  bytes below 1 MiB that the e820 does not report usable,
@@ -173,13 +174,14 @@ def evaluate(sc, res, by_name):
         "acpi_tables": facts.acpi_tables, "guest": res.scenario_lines(),
         "console": res.output, "host": res.host_lines(), "boots": res.output.count("KVMEM-GUEST-INIT"),
         "other": other, "size": size, "KiB": KiB, "MiB": MiB, "GiB": GiB,
-        "LOW_CARVEOUT": LOW_CARVEOUT, "abs": abs, "sum": sum, "any": any, "all": all,
-        "len": len, "int": int, "max": max, "min": min,
+        "LOW_CARVEOUT": LOW_CARVEOUT, "maxrss_kb": res.maxrss_kb,
+        "abs": abs, "sum": sum, "any": any, "all": all, "len": len, "int": int,
+        "sorted": sorted, "min": min, "max": max, "zip": zip,
     }
     for e in sc.expects:
         try:
-            # env is the globals, so names inside comprehensions resolve too
-            ok = eval(e, {"__builtins__": {}, **env})  # scenario files are ours
+            # env as the globals, so that a comprehension in an expect sees the facts
+            ok = eval(e, dict(env, __builtins__={}))  # scenario files are ours
         except Exception as ex:  # a broken expectation is a failure, said plainly
             problems.append(f"expect {e}: {type(ex).__name__}: {ex}")
             continue

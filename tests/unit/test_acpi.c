@@ -16,7 +16,9 @@
 #include <cmocka.h>
 
 #include "acpi/acpi.h"
+#include "config/config.h"
 #include "plan/iomap.h"
+#include "plan/numa.h"
 
 static uint64_t le(const uint8_t *p, unsigned bytes)
 {
@@ -79,8 +81,8 @@ struct found {
 struct walk {
 	struct found t[16];
 	unsigned n;
-	const uint8_t *fadt, *madt, *dsdt, *facs, *xsdt;
-	size_t fadt_len, madt_len, dsdt_len, facs_len, xsdt_len;
+	const uint8_t *fadt, *madt, *dsdt, *facs, *xsdt, *srat, *slit, *hmat;
+	size_t fadt_len, madt_len, dsdt_len, facs_len, xsdt_len, srat_len, slit_len, hmat_len;
 };
 
 /* The table at guest address gpa: must lie wholly inside the blob. */
@@ -153,6 +155,18 @@ static void walk(const struct acpi_blob *b, struct walk *w)
 			assert_null(w->madt);
 			w->madt = t;
 			w->madt_len = len;
+		} else if (!memcmp(t, "SRAT", 4)) {
+			assert_null(w->srat);
+			w->srat = t;
+			w->srat_len = len;
+		} else if (!memcmp(t, "HMAT", 4)) {
+			assert_null(w->hmat);
+			w->hmat = t;
+			w->hmat_len = len;
+		} else if (!memcmp(t, "SLIT", 4)) {
+			assert_null(w->slit);
+			w->slit = t;
+			w->slit_len = len;
 		} else {
 			fail_msg("unexpected table %.4s in the XSDT", (const char *)t);
 		}
@@ -562,13 +576,373 @@ static void test_find_hostile(void **state)
 	acpi_blob_free(&blob);
 }
 
+/* ---- SRAT and SLIT: a matrix of NUMA topologies from real command lines ---- */
+
+static const char *const numa_matrix[][40] = {
+    {"-m", "2G", "-smp", "2", "-numa", "node,cpus=0,mem=1G", "-numa", "node,cpus=1,mem=1G"},
+    /* node 1 straddles the PCI hole; CPUs by default socket % nodes */
+    {"-m", "6G", "-smp", "4,sockets=2", "-numa", "node,mem=2G", "-numa", "node,mem=2G", "-numa",
+     "node,mem=2G"},
+    /* sparse ids: a 3x3 SLIT */
+    {"-m", "2G", "-smp", "2", "-numa", "node,nodeid=0,cpus=0,mem=1G", "-numa",
+     "node,nodeid=2,cpus=1,mem=1G", "-numa", "dist,src=0,dst=2,val=25"},
+    {"-m",    "3G",
+     "-smp",  "3",
+     "-numa", "node,cpus=0,mem=1G",
+     "-numa", "node,cpus=1,mem=1G",
+     "-numa", "node,cpus=2,mem=1G",
+     "-numa", "dist,src=0,dst=1,val=15",
+     "-numa", "dist,src=1,dst=0,val=25",
+     "-numa", "dist,src=0,dst=2,val=30",
+     "-numa", "dist,src=2,dst=0,val=35",
+     "-numa", "dist,src=1,dst=2,val=20",
+     "-numa", "dist,src=2,dst=1,val=40"},
+    /* seed 000 */
+    {"-m", "size=4194304k,slots=16,maxmem=16777216k", "-numa", "node,nodeid=0,cpus=0", "-smp", "1"},
+    /* no -numa, but hotplug: the implicit node 0 */
+    {"-m", "4G,slots=2,maxmem=8G", "-smp", "2"},
+    /* memory-only node 1, memory-less node 2, hotplug region to the highest id */
+    {"-m", "2G,slots=1,maxmem=3G", "-smp", "4", "-numa", "node,cpus=0-1,cpus=3,mem=1536M", "-numa",
+     "node,mem=512M", "-numa", "node,cpus=2,mem=0"},
+    {"-m", "2500M", "-smp", "3,sockets=3", "-numa", "node", "-numa", "node", "-numa", "node"},
+    {"-m",    "64G,slots=4,maxmem=128G", "-smp",  "16,maxcpus=64,sockets=4,cores=8,threads=2",
+     "-numa", "node,nodeid=1,mem=16G",	 "-numa", "node,nodeid=3,mem=16G",
+     "-numa", "node,nodeid=5,mem=16G",	 "-numa", "node,nodeid=7,mem=16G",
+     "-numa", "dist,src=1,dst=3,val=11", "-numa", "dist,src=1,dst=5,val=21",
+     "-numa", "dist,src=1,dst=7,val=31", "-numa", "dist,src=3,dst=5,val=41",
+     "-numa", "dist,src=3,dst=7,val=51", "-numa", "dist,src=5,dst=7,val=61"},
+    /* HMAT: a memory-only node whose initiator is node 1 */
+    {"-machine",
+     "hmat=on",
+     "-m",
+     "3G",
+     "-smp",
+     "2",
+     "-numa",
+     "node,cpus=0,mem=1G",
+     "-numa",
+     "node,cpus=1,mem=1G",
+     "-numa",
+     "node,mem=1G,initiator=1",
+     "-numa",
+     "hmat-lb,initiator=0,target=2,hierarchy=memory,data-type=access-latency,latency=30",
+     "-numa",
+     "hmat-lb,initiator=1,target=2,hierarchy=memory,data-type=access-latency,latency=25",
+     "-numa",
+     "hmat-lb,initiator=1,target=2,hierarchy=first-level,data-type=write-bandwidth,bandwidth=3G",
+     "-numa",
+     "hmat-lb,initiator=1,target=1,hierarchy=first-level,data-type=write-bandwidth,bandwidth=2G",
+     "-numa",
+     "hmat-cache,node-id=2,size=1M,level=1,associativity=complex,policy=write-through,line=128"},
+    /* no NUMA at all: no SRAT, no SLIT */
+    {"-m", "4G", "-smp", "2"},
+};
+
+struct numa_case {
+	struct config cfg;
+	struct topology topo;
+	struct layout layout;
+	struct numa numa;
+};
+
+static void plan_case(struct numa_case *c, const char *const *args)
+{
+	char *argv[300];
+	int argc = 0;
+	struct kverr err = {{0}};
+
+	argv[argc++] = (char *)"kvmem";
+	argv[argc++] = (char *)"-print-layout";
+	for (; *args; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	if (config_parse(&c->cfg, argc, argv, &err))
+		fail_msg("config_parse: %s", err.msg);
+	topology_from_config(&c->cfg.smp, &c->topo);
+	if (layout_compute(&c->cfg.mem, &c->layout, &err) ||
+	    numa_plan(&c->numa, &c->cfg, &c->topo, &err) ||
+	    layout_place_nodes(&c->layout, &c->numa, &err))
+		fail_msg("plan: %s", err.msg);
+}
+
+/* The SRAT read as Linux's acpi_numa_init does, checked against the plan:
+ * every possible CPU once, in its node; RAM ranges that tile the RAM of
+ * the layout in address order with the nodes' sizes; the device-memory
+ * region as exactly one hotpluggable range (seed 000's bug was a
+ * one-byte one). */
+static void check_srat(const struct walk *w, const struct numa_case *c)
+{
+	const struct layout *l = &c->layout;
+	const uint8_t *p = w->srat;
+	uint64_t node_mem[NUMA_MAX_NODES] = {0};
+	uint64_t next = 0; /* where the next RAM range must start */
+	unsigned cpus = 0, hotplug = 0;
+	size_t off;
+
+	check_header(p, w->srat_len, "SRAT", 3);
+	assert_int_equal(le(p + 36, 4), 1); /* reserved, 1 for compatibility */
+	assert_int_equal(le(p + 40, 8), 0);
+	for (off = 48; off < w->srat_len; off += p[off + 1]) {
+		const uint8_t *e = p + off;
+
+		assert_true(off + 2 <= w->srat_len);
+		if (e[1] == 0 || off + e[1] > w->srat_len)
+			fail_msg("SRAT entry at %zu: length %u runs past the table", off, e[1]);
+		if (e[0] == 0) { /* Processor Local APIC Affinity */
+			uint32_t pxm = e[2] | (uint32_t)le(e + 9, 3) << 8;
+			assert_int_equal(e[1], 16);
+			assert_true(cpus < c->topo.maxcpus);
+			assert_int_equal(e[3], topology_apic_id(&c->topo, cpus));
+			assert_int_equal(pxm, c->numa.cpu_node[cpus]);
+			assert_true(c->numa.node[pxm].present);
+			assert_int_equal(le(e + 4, 4) & 1, 1); /* enabled */
+			cpus++;
+		} else if (e[0] == 1) { /* Memory Affinity */
+			uint32_t pxm = (uint32_t)le(e + 2, 4);
+			uint64_t base = le(e + 8, 8), len = le(e + 16, 8);
+			uint32_t flags = (uint32_t)le(e + 28, 4);
+
+			assert_int_equal(e[1], 40);
+			assert_true(c->numa.node[pxm].present);
+			if (len < 4096 || len % 4096 || base % 4096)
+				fail_msg("SRAT memory [0x%llx, +0x%llx): not whole pages",
+					 (unsigned long long)base, (unsigned long long)len);
+			if (flags & 2) {
+				assert_int_equal(flags, 3);
+				assert_int_equal(base, l->device_mem_base);
+				assert_int_equal(len, l->device_mem_size);
+				assert_int_equal(pxm, c->numa.max_nodeid - 1);
+				hotplug++;
+				continue;
+			}
+			assert_int_equal(flags, 1);
+			assert_int_equal(hotplug, 0); /* RAM first, in address order */
+			if (next == l->below_4g && l->above_4g)
+				next = LAYOUT_4G;
+			if (base != next)
+				fail_msg("SRAT RAM range at 0x%llx, expected 0x%llx (contiguous)",
+					 (unsigned long long)base, (unsigned long long)next);
+			/* inside one RAM region */
+			if (base < LAYOUT_4G)
+				assert_true(base + len <= l->below_4g);
+			else
+				assert_true(base + len <= LAYOUT_4G + l->above_4g);
+			next = base + len;
+			node_mem[pxm] += len;
+		} else {
+			fail_msg("SRAT entry type %u at %zu", e[0], off);
+		}
+	}
+	assert_int_equal(off, w->srat_len);
+	assert_int_equal(cpus, c->topo.maxcpus);
+	assert_int_equal(next, l->above_4g ? LAYOUT_4G + l->above_4g : l->below_4g);
+	assert_int_equal(hotplug, l->device_mem_size ? 1 : 0);
+	for (uint32_t id = 0; id < NUMA_MAX_NODES; id++)
+		assert_int_equal(node_mem[id], c->numa.node[id].present ? c->numa.node[id].mem : 0);
+}
+
+static void check_slit(const struct walk *w, const struct numa_case *c)
+{
+	uint64_t n;
+
+	if (!c->numa.have_distance) {
+		assert_null(w->slit);
+		return;
+	}
+	assert_non_null(w->slit);
+	check_header(w->slit, w->slit_len, "SLIT", 1);
+	n = le(w->slit + 36, 8);
+	assert_int_equal(n, c->numa.max_nodeid);
+	assert_int_equal(w->slit_len, 44 + n * n);
+	for (uint64_t i = 0; i < n; i++) {
+		for (uint64_t j = 0; j < n; j++) {
+			uint8_t d = w->slit[44 + i * n + j];
+			/* Linux's slit_valid(): 10 on the diagonal, more elsewhere */
+			if (i == j)
+				assert_int_equal(d, 10);
+			else
+				assert_true(d > 10);
+			assert_int_equal(d, c->numa.distance[i][j]);
+		}
+	}
+}
+
+/* The HMAT decoded without the builder's help: each node's initiator, each
+ * matrix's entries times its base unit equal to what -numa hmat-lb said
+ * (latency ns -> ps, bandwidth bytes/s -> MB/s), each cache's attributes. */
+static void check_hmat(const struct walk *w, const struct numa_case *c)
+{
+	const struct config_numa *cn = &c->cfg.numa;
+	const uint8_t *p = w->hmat;
+	unsigned mpda = 0, lbs = 0, caches = 0, want_lbs = 0;
+	size_t off;
+
+	if (!c->numa.hmat) {
+		assert_null(w->hmat);
+		return;
+	}
+	assert_non_null(w->hmat);
+	check_header(p, w->hmat_len, "HMAT", 2);
+	for (off = 40; off < w->hmat_len; off += le(p + off + 4, 4)) {
+		const uint8_t *e = p + off;
+		uint32_t len = (uint32_t)le(e + 4, 4), type = (uint32_t)le(e, 2);
+
+		if (len < 8 || off + len > w->hmat_len)
+			fail_msg("HMAT structure at %zu: length %u", off, len);
+		if (type == 0) {
+			uint32_t mem = (uint32_t)le(e + 16, 4);
+			assert_int_equal(len, 40);
+			assert_true(c->numa.node[mem].present);
+			assert_int_equal(le(e + 8, 2), 1);
+			assert_int_equal(le(e + 12, 4), c->numa.node[mem].initiator);
+			mpda++;
+		} else if (type == 1) {
+			uint32_t ni = (uint32_t)le(e + 12, 4), nt = (uint32_t)le(e + 16, 4);
+			uint64_t unit = le(e + 24, 8);
+			unsigned h = e[8] & 0xf, t = e[9], found = 0;
+
+			assert_int_equal(len, 32 + 4 * ni + 4 * nt + 2 * ni * nt);
+			for (uint32_t i = 0; i < ni; i++) {
+				uint32_t ini = (uint32_t)le(e + 32 + 4 * i, 4);
+				assert_true(c->numa.node[ini].nr_cpus > 0);
+				for (uint32_t k = 0; k < nt; k++) {
+					uint32_t tgt = (uint32_t)le(e + 32 + 4 * ni + 4 * k, 4);
+					uint64_t v =
+					    le(e + 32 + 4 * ni + 4 * nt + 2 * (i * nt + k), 2);
+					uint64_t want = 0;
+					for (unsigned r = 0; r < cn->nr_hmat_lb; r++) {
+						const struct config_numa_hmat_lb *lb =
+						    &cn->hmat_lb[r];
+						if (lb->hierarchy != h || lb->data_type != t ||
+						    lb->initiator != ini || lb->target != tgt)
+							continue;
+						want = t <= HMAT_WRITE_LATENCY
+							   ? lb->latency * 1000
+							   : lb->bandwidth >> 20;
+						found++;
+					}
+					assert_int_equal(v * unit, want);
+				}
+			}
+			assert_true(found > 0);
+			lbs++;
+		} else if (type == 2) {
+			uint32_t mem = (uint32_t)le(e + 8, 4), attr = (uint32_t)le(e + 24, 4);
+			const struct config_numa_hmat_cache *hc =
+			    c->numa.cache[mem][(attr >> 4) & 0xf];
+			assert_int_equal(len, 32);
+			assert_non_null(hc);
+			assert_int_equal(le(e + 16, 8), hc->size);
+			assert_int_equal((attr >> 8) & 0xf, hc->associativity);
+			assert_int_equal((attr >> 12) & 0xf, hc->policy);
+			assert_int_equal(attr >> 16, hc->line);
+			caches++;
+		} else {
+			fail_msg("HMAT structure type %u", type);
+		}
+	}
+	assert_int_equal(off, w->hmat_len);
+	assert_int_equal(mpda, c->numa.nr_nodes);
+	for (unsigned h = 0; h < HMAT_NR_HIERARCHIES; h++)
+		for (unsigned t = 0; t < HMAT_NR_DATA_TYPES; t++)
+			want_lbs += c->numa.lb[h][t].present;
+	assert_int_equal(lbs, want_lbs);
+	assert_int_equal(caches, cn->nr_hmat_cache);
+}
+
+static void check_numa_case(struct numa_case *c, const char *what)
+{
+	struct acpi_input in = {.layout = &c->layout, .topo = &c->topo, .numa = &c->numa};
+	struct kverr err = {{0}};
+	struct acpi_blob blob;
+	struct walk w;
+
+	if (acpi_build(&in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &blob, &err))
+		fail_msg("%s: acpi_build: %s", what, err.msg);
+	walk(&blob, &w);
+	check_no_overlap(&w);
+	check_madt(&w, &c->topo);
+	if (c->numa.nr_nodes) {
+		assert_non_null(w.srat);
+		check_srat(&w, c);
+	} else {
+		assert_null(w.srat);
+	}
+	check_slit(&w, c);
+	check_hmat(&w, c);
+	acpi_blob_free(&blob);
+}
+
+static void test_numa_matrix(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(numa_matrix) / sizeof(numa_matrix[0]); i++) {
+		struct numa_case c;
+
+		memset(&c, 0, sizeof(c));
+		plan_case(&c, numa_matrix[i]);
+		check_numa_case(&c, numa_matrix[i][1]);
+		config_free(&c.cfg);
+	}
+}
+
+/* The most a guest can have: 128 nodes (ids 0-127), a full SLIT. */
+static void test_numa_128_nodes(void **state)
+{
+	static char dist[128 * 127 / 2][40];
+	const char *args[2 + 2 * 128 + 2 * 128 * 127 / 2 + 1];
+	struct numa_case c;
+	unsigned n = 0, k = 0;
+	(void)state;
+
+	args[n++] = "-m";
+	args[n++] = "100G,slots=8,maxmem=256G"; /* 800 MiB a node: node 3 straddles the hole */
+	for (unsigned i = 0; i < 128; i++) {
+		args[n++] = "-numa";
+		args[n++] = "node";
+	}
+	for (unsigned i = 0; i < 128; i++) {
+		for (unsigned j = i + 1; j < 128; j++) {
+			snprintf(dist[k], sizeof(dist[k]), "dist,src=%u,dst=%u,val=%u", i, j,
+				 11 + (i + j) % 200);
+			args[n++] = "-numa";
+			args[n++] = dist[k++];
+		}
+	}
+	args[n] = NULL;
+	memset(&c, 0, sizeof(c));
+	{
+		/* too many arguments for plan_case's array: parse in one go here */
+		static char *argv[sizeof(args) / sizeof(args[0]) + 2];
+		struct kverr err = {{0}};
+		int argc = 0;
+
+		argv[argc++] = (char *)"kvmem";
+		argv[argc++] = (char *)"-print-layout";
+		for (unsigned i = 0; i < n; i++)
+			argv[argc++] = (char *)args[i];
+		if (config_parse(&c.cfg, argc, argv, &err))
+			fail_msg("config_parse: %s", err.msg);
+		topology_from_config(&c.cfg.smp, &c.topo);
+		if (layout_compute(&c.cfg.mem, &c.layout, &err) ||
+		    numa_plan(&c.numa, &c.cfg, &c.topo, &err) ||
+		    layout_place_nodes(&c.layout, &c.numa, &err))
+			fail_msg("plan: %s", err.msg);
+	}
+	assert_int_equal(c.numa.nr_nodes, 128);
+	assert_int_equal(c.layout.nr_parts, 129);
+	check_numa_case(&c, "128 nodes");
+	config_free(&c.cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_matrix),	  cmocka_unit_test(test_other_base),
-	    cmocka_unit_test(test_deterministic), cmocka_unit_test(test_enospc),
-	    cmocka_unit_test(test_bad_input),	  cmocka_unit_test(test_checksum),
-	    cmocka_unit_test(test_find_hostile),
+	    cmocka_unit_test(test_matrix),	   cmocka_unit_test(test_other_base),
+	    cmocka_unit_test(test_deterministic),  cmocka_unit_test(test_enospc),
+	    cmocka_unit_test(test_bad_input),	   cmocka_unit_test(test_checksum),
+	    cmocka_unit_test(test_find_hostile),   cmocka_unit_test(test_numa_matrix),
+	    cmocka_unit_test(test_numa_128_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

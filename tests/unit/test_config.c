@@ -512,6 +512,8 @@ static void test_help_text(void **state)
 					     "-nographic",
 					     "-name [guest=]name",
 					     "-no-reboot",
+					     "-numa node",
+					     "-print-layout",
 					     "-object memory-backend-",
 					     "-machine [type=]pc"};
 	char *buf = NULL, *line, *save = NULL;
