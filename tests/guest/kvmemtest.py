@@ -53,8 +53,13 @@ class Job:
     guest_script: str = None  # busybox sh run in the guest as /scenarios/NAME.sh
     # busybox sh run beside the VMM on the machine that runs it (the L1 when
     # nested), started right after the VMM; $VMM_PID is the VMM's pid.  Its
-    # lines come back prefixed "host| " (Result.host_lines()).
+    # lines come back prefixed "host| " after the VMM exits (Result.host_lines()).
     host_script: str = None
+    # busybox sh run on that same machine before the VMM starts and after it
+    # ends (e.g. reserving huge pages in the L1, then giving them back);
+    # the job's status stays the VMM's.
+    pre_script: str = None
+    post_script: str = None
 
 
 @dataclasses.dataclass
@@ -275,6 +280,20 @@ poweroff -f
 
 def _job_script(job, kernel, initrd, guestclock, host_script_path):
     """The shell script that runs one job, the same directly and in the L1."""
+    body = _vmm_script(job, kernel, initrd, guestclock, host_script_path)
+    if not job.pre_script and not job.post_script:
+        return body
+    return f"""{job.pre_script or ''}
+(
+{body}
+)
+rc=$?
+{job.post_script or ''}
+exit $rc
+"""
+
+
+def _vmm_script(job, kernel, initrd, guestclock, host_script_path):
     argv = [a.format(kernel=kernel, initrd=initrd) for a in job.argv]
     cmd = "timeout -s KILL %d %s %s" % (job.timeout, guestclock,
                                         " ".join(shlex.quote(a) for a in argv))
@@ -284,17 +303,23 @@ def _job_script(job, kernel, initrd, guestclock, host_script_path):
     return f"""{cmd} &
 clock=$!
 VMM_PID=""
-for i in $(seq 100); do
+# up to 30 s: a loaded TCG L1 can take seconds to start guestclock
+for i in $(seq 600); do
 	VMM_PID=$(cat /proc/$clock/task/$clock/children 2>/dev/null | cut -d' ' -f1)
 	[ -n "$VMM_PID" ] && break
 	sleep 0.05
 done
+[ -n "$VMM_PID" ] || echo "=== harness: the VMM's pid was not found; host lines see no VMM_PID"
 export VMM_PID
-( sh {host_script_path} 2>&1 | while IFS= read -r l; do echo "host| $l"; done ) &
+# The host lines go to a file and are printed once the VMM has exited:
+# printed live, one could land inside a console line (the VMM writes the
+# guest's serial output a few bytes at a time) and spoil both.
+( sh {host_script_path} >{host_script_path}.out 2>&1 ) &
 host=$!
 wait $clock
 rc=$?
 kill $host 2>/dev/null
+sed 's/^/host| /' {host_script_path}.out 2>/dev/null
 exit $rc
 """
 
