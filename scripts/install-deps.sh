@@ -5,8 +5,10 @@
 set -euo pipefail
 
 packages=(
-	# build (libclang-rt-dev: clang's sanitizer and libFuzzer runtimes)
-	gcc clang libclang-rt-dev meson ninja-build pkg-config libcmocka-dev libjansson-dev
+	# build
+	gcc clang meson ninja-build pkg-config libcmocka-dev libjansson-dev
+	# clang's sanitizer and libFuzzer runtimes are only "recommended" by clang-14
+	libclang-rt-14-dev
 	# tests: ACPI disassembly, guest images, the nested L1 VM and the QEMU reference
 	acpica-tools python3 file cpio busybox-static linux-image-amd64 strace
 	qemu-system-x86 qemu-system-data seabios

@@ -53,8 +53,7 @@ const char *config_memdev_type_name(enum memdev_type t)
 
 const char *config_memdev_policy_name(enum memdev_policy p)
 {
-	return (unsigned)p < sizeof(policy_names) / sizeof(policy_names[0]) ? policy_names[p]
-									    : "?";
+	return (unsigned)p < sizeof(policy_names) / sizeof(policy_names[0]) ? policy_names[p] : "?";
 }
 
 const struct config_memdev *config_memdev_find(const struct config *cfg, const char *id)
@@ -148,10 +147,11 @@ static int parse_host_nodes(const char *val, uint64_t *bitmap, struct kverr *err
 	if (lo > hi)
 		goto bad;
 	if (hi >= CONFIG_MAX_HOST_NODES)
-		return kverr_set(err, EINVAL,
-				 "-object: invalid host-nodes value '%s': kvmem supports host nodes "
-				 "0 to %d",
-				 val, CONFIG_MAX_HOST_NODES - 1);
+		return kverr_set(
+		    err, EINVAL,
+		    "-object: invalid host-nodes value '%s': kvmem supports host nodes "
+		    "0 to %d",
+		    val, CONFIG_MAX_HOST_NODES - 1);
 	for (uint64_t n = lo; n <= hi; n++)
 		*bitmap |= 1ULL << n;
 	return 0;
@@ -186,10 +186,21 @@ static const struct {
 	const char *key;
 	unsigned types;
 } object_keys[] = {
-    {"id", T_ALL},	      {"size", T_ALL},	       {"share", T_ALL},   {"prealloc", T_ALL},
-    {"prealloc-threads", T_ALL}, {"merge", T_ALL},	       {"dump", T_ALL},	   {"host-nodes", T_ALL},
-    {"policy", T_ALL},	      {"reserve", T_ALL},      {"mem-path", T_FILE}, {"align", T_FILE},
-    {"hugetlb", T_MEMFD},	      {"hugetlbsize", T_MEMFD}, {"seal", T_MEMFD},
+    {"id", T_ALL},
+    {"size", T_ALL},
+    {"share", T_ALL},
+    {"prealloc", T_ALL},
+    {"prealloc-threads", T_ALL},
+    {"merge", T_ALL},
+    {"dump", T_ALL},
+    {"host-nodes", T_ALL},
+    {"policy", T_ALL},
+    {"reserve", T_ALL},
+    {"mem-path", T_FILE},
+    {"align", T_FILE},
+    {"hugetlb", T_MEMFD},
+    {"hugetlbsize", T_MEMFD},
+    {"seal", T_MEMFD},
 };
 
 static bool key_allowed(const char *key, enum memdev_type type, bool *known)
@@ -236,8 +247,8 @@ static int object_prop(struct config_memdev *md, const struct kv *kv, bool *size
 		if (ret)
 			return bad_size("size", v, ret, err);
 		if (n == 0)
-			return kverr_set(err, EINVAL, "-object: invalid size '%s': must be greater than 0",
-					 v);
+			return kverr_set(err, EINVAL,
+					 "-object: invalid size '%s': must be greater than 0", v);
 		md->size = n;
 		*size_given = true;
 		return 0;
@@ -259,10 +270,11 @@ static int object_prop(struct config_memdev *md, const struct kv *kv, bool *size
 	if (!strcmp(k, "prealloc-threads")) {
 		ret = parse_number(v, &n);
 		if (ret || n == 0 || n > UINT32_MAX)
-			return kverr_set(err, EINVAL,
-					 "-object: invalid prealloc-threads '%s': expected a number "
-					 "of threads, at least 1",
-					 v);
+			return kverr_set(
+			    err, EINVAL,
+			    "-object: invalid prealloc-threads '%s': expected a number "
+			    "of threads, at least 1",
+			    v);
 		md->prealloc_threads = (uint32_t)n;
 		return 0;
 	}
@@ -275,10 +287,11 @@ static int object_prop(struct config_memdev *md, const struct kv *kv, bool *size
 				return 0;
 			}
 		}
-		return kverr_set(err, EINVAL,
-				 "-object: invalid policy '%s': expected default, preferred, bind or "
-				 "interleave",
-				 v);
+		return kverr_set(
+		    err, EINVAL,
+		    "-object: invalid policy '%s': expected default, preferred, bind or "
+		    "interleave",
+		    v);
 	}
 	if (!strcmp(k, "mem-path")) {
 		if (!*v)
@@ -290,8 +303,8 @@ static int object_prop(struct config_memdev *md, const struct kv *kv, bool *size
 		if (ret)
 			return bad_size(k, v, ret, err);
 		if (!is_pow2(n))
-			return kverr_set(err, EINVAL, "-object: invalid %s '%s': must be a power of 2",
-					 k, v);
+			return kverr_set(err, EINVAL,
+					 "-object: invalid %s '%s': must be a power of 2", k, v);
 		if (!strcmp(k, "align"))
 			md->align = n;
 		else
@@ -329,17 +342,17 @@ static int object_check(const struct config_memdev *md, bool size_given, const c
 	 * that would silently not apply (docs/cli.md). */
 	if (md->hugetlbsize && !md->hugetlb)
 		return kverr_set(err, EINVAL,
-				 "-object id=%s: hugetlbsize is only used with hugetlb=on (%s)", md->id,
-				 type);
+				 "-object id=%s: hugetlbsize is only used with hugetlb=on (%s)",
+				 md->id, type);
 	if (md->hugetlb && md->hugetlbsize && md->size % md->hugetlbsize)
-		return kverr_set(err, EINVAL,
-				 "-object id=%s: size 0x%llx is not a multiple of hugetlbsize 0x%llx",
-				 md->id, (unsigned long long)md->size,
-				 (unsigned long long)md->hugetlbsize);
+		return kverr_set(
+		    err, EINVAL,
+		    "-object id=%s: size 0x%llx is not a multiple of hugetlbsize 0x%llx", md->id,
+		    (unsigned long long)md->size, (unsigned long long)md->hugetlbsize);
 	if (md->type == MEMDEV_FILE && md->align && md->size % md->align)
-		return kverr_set(err, EINVAL,
-				 "-object id=%s: size 0x%llx is not a multiple of align 0x%llx", md->id,
-				 (unsigned long long)md->size, (unsigned long long)md->align);
+		return kverr_set(
+		    err, EINVAL, "-object id=%s: size 0x%llx is not a multiple of align 0x%llx",
+		    md->id, (unsigned long long)md->size, (unsigned long long)md->align);
 	return 0;
 }
 
@@ -383,11 +396,12 @@ int config_object_parse(struct config *cfg, const char *arg, struct kverr *err)
 				}
 			}
 			if (ret)
-				ret = kverr_set(err, EINVAL,
-						"-object: unsupported object type '%s' (kvmem supports "
-						"memory-backend-ram, memory-backend-memfd and "
-						"memory-backend-file)",
-						kv.val);
+				ret = kverr_set(
+				    err, EINVAL,
+				    "-object: unsupported object type '%s' (kvmem supports "
+				    "memory-backend-ram, memory-backend-memfd and "
+				    "memory-backend-file)",
+				    kv.val);
 			typed = true;
 			continue;
 		}
@@ -400,8 +414,9 @@ int config_object_parse(struct config *cfg, const char *arg, struct kverr *err)
 		/* QEMU 7.2 takes a bare "share" as share=on with a deprecation
 		 * warning; kvmem asks for the value (docs/cli.md). */
 		if (!kv.val) {
-			ret = kverr_set(err, EINVAL, "-object: parameter '%s' needs a value (%s=on)",
-					kv.key, kv.key);
+			ret =
+			    kverr_set(err, EINVAL, "-object: parameter '%s' needs a value (%s=on)",
+				      kv.key, kv.key);
 			break;
 		}
 		ret = object_prop(&md, &kv, &size_given, err);
@@ -410,7 +425,8 @@ int config_object_parse(struct config *cfg, const char *arg, struct kverr *err)
 	if (!ret)
 		ret = object_check(&md, size_given, arg, err);
 	if (!ret && config_memdev_find(cfg, md.id))
-		ret = kverr_set(err, EINVAL, "-object %s: Duplicate ID '%s' for object", arg, md.id);
+		ret =
+		    kverr_set(err, EINVAL, "-object %s: Duplicate ID '%s' for object", arg, md.id);
 	if (!ret && cfg->nr_memdevs >= CONFIG_MAX_MEMDEVS)
 		ret = kverr_set(err, EINVAL, "-object %s: more than %d memory backends", arg,
 				CONFIG_MAX_MEMDEVS);
@@ -476,7 +492,8 @@ int config_machine_ram_size(const struct config *cfg, uint64_t *size, struct kve
 		return 0;
 	md = config_memdev_find(cfg, cfg->machine_memdev);
 	if (!md)
-		return kverr_set(err, EINVAL, "-machine memory-backend=%s: Memory backend '%s' not found",
+		return kverr_set(err, EINVAL,
+				 "-machine memory-backend=%s: Memory backend '%s' not found",
 				 cfg->machine_memdev, cfg->machine_memdev);
 	*size = md->size;
 	return 0;
@@ -490,11 +507,12 @@ int config_machine_check(const struct config *cfg, struct kverr *err)
 	if (ret || !size)
 		return ret;
 	if (size != cfg->mem.size)
-		return kverr_set(err, EINVAL,
-				 "-machine memory-backend=%s: Machine memory size does not match the "
-				 "size of the memory backend (-m is 0x%llx, the backend 0x%llx)",
-				 cfg->machine_memdev, (unsigned long long)cfg->mem.size,
-				 (unsigned long long)size);
+		return kverr_set(
+		    err, EINVAL,
+		    "-machine memory-backend=%s: Machine memory size does not match the "
+		    "size of the memory backend (-m is 0x%llx, the backend 0x%llx)",
+		    cfg->machine_memdev, (unsigned long long)cfg->mem.size,
+		    (unsigned long long)size);
 	return 0;
 }
 

@@ -24,7 +24,7 @@
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
 
-#define ANON_ALIGN (2ULL << 20) /* THP size on x86-64, as QEMU aligns RAM */
+#define THP_ALIGN (2ULL << 20) /* THP size on x86-64, as QEMU aligns RAM */
 
 static size_t base_page_size(void)
 {
@@ -103,7 +103,8 @@ static int open_memfd(struct backend *b, const struct config_memdev *spec, struc
 
 /* mem-path: a directory gets an unlinked temporary file (QEMU does the
  * same), a file is used as it is and created if missing. */
-static int open_file(struct backend *b, const struct config_memdev *spec, struct kverr *err)
+static int open_file(struct backend *b, const struct config_memdev *spec, bool *created,
+		     struct kverr *err)
 {
 	const char *path = spec->mem_path;
 	struct statfs fs;
@@ -119,7 +120,12 @@ static int open_file(struct backend *b, const struct config_memdev *spec, struct
 			unlink(tmpl);
 		free(tmpl);
 	} else {
-		b->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		b->fd = open(path, O_RDWR | O_CLOEXEC);
+		if (b->fd < 0 && errno == ENOENT) {
+			/* ours, so removed again if the backend fails */
+			b->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			*created = b->fd >= 0;
+		}
 	}
 	if (b->fd < 0)
 		return kverr_sys(err, errno, "memory backend '%s': can't open backing store %s",
@@ -151,8 +157,8 @@ static void *map_aligned(uint64_t size, uint64_t align, int flags, int fd)
 	uint64_t head, tail;
 	void *p;
 
-	area = mmap(NULL, size + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		    -1, 0);
+	area =
+	    mmap(NULL, size + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (area == MAP_FAILED)
 		return MAP_FAILED;
 	start = (uint8_t *)(((uintptr_t)area + align - 1) & ~(uintptr_t)(align - 1));
@@ -184,6 +190,7 @@ static int bind_memory(struct backend *b, const struct config_memdev *spec, stru
 	};
 	unsigned long mask = (unsigned long)spec->host_nodes;
 	unsigned long maxnode;
+	int mpol = mode[spec->policy];
 
 	if (spec->policy == MEMDEV_POLICY_DEFAULT)
 		return 0; /* fresh memory already follows the task's policy */
@@ -192,7 +199,13 @@ static int bind_memory(struct backend *b, const struct config_memdev *spec, stru
 	maxnode = (unsigned long)(64 - __builtin_clzll(spec->host_nodes)) + 1;
 	/* STRICT|MOVE would also move pages already there; there are none
 	 * yet, which is the point of binding before prealloc. */
-	if (syscall(SYS_mbind, b->hva, (unsigned long)b->size, mode[spec->policy], &mask, maxnode,
+	/* MPOL_PREFERRED uses only the first node of a list; since Linux 5.15
+	 * MPOL_PREFERRED_MANY prefers all of them (QEMU 8.0 does the same) */
+	if (mpol == MPOL_PREFERRED && (spec->host_nodes & (spec->host_nodes - 1)) &&
+	    syscall(SYS_mbind, b->hva, (unsigned long)b->size, MPOL_PREFERRED_MANY, &mask, maxnode,
+		    MPOL_MF_STRICT | MPOL_MF_MOVE) == 0)
+		return 0;
+	if (syscall(SYS_mbind, b->hva, (unsigned long)b->size, mpol, &mask, maxnode,
 		    MPOL_MF_STRICT | MPOL_MF_MOVE) < 0) {
 		char nodes[256] = "";
 		size_t o = 0;
@@ -215,7 +228,7 @@ struct prealloc_job {
 	struct backend *b;
 	uint64_t start, len;
 	bool touch;
-	int error;       /* errno, SIGBUS as EFAULT */
+	int error;	 /* errno, SIGBUS as EFAULT */
 	uint64_t failed; /* offset where it failed */
 	pthread_t thread;
 	bool threaded;
@@ -264,24 +277,22 @@ static void *prealloc_worker(void *arg)
 {
 	struct prealloc_job *j = arg;
 
-	if (!j->touch) {
-		if (madvise(j->b->hva + j->start, j->len, MADV_POPULATE_WRITE) == 0)
-			return NULL;
-		if (errno != EINVAL) {
-			j->error = errno;
-			j->failed = j->start;
-			return NULL;
-		}
-		/* EINVAL: a kernel before 5.14; touch instead (the caller
-		 * installed the SIGBUS handler for exactly this case) */
+	/* backend_prealloc() chose: the kernel has MADV_POPULATE_WRITE (and
+	 * then any error is real: EFAULT or ENOMEM when no page can be had),
+	 * or touching, with its SIGBUS handler installed */
+	if (j->touch) {
+		touch_range(j);
+	} else if (madvise(j->b->hva + j->start, j->len, MADV_POPULATE_WRITE) < 0) {
+		j->error = errno;
+		j->failed = j->start;
 	}
-	touch_range(j);
 	return NULL;
 }
 
 static bool kernel_has_populate_write(struct backend *b)
 {
-	/* A zero-length request is checked for the advice and nothing else. */
+	/* A zero-length request is checked for the advice and nothing else:
+	 * EINVAL means a kernel before 5.14. */
 	return madvise(b->hva, 0, MADV_POPULATE_WRITE) == 0;
 }
 
@@ -345,6 +356,7 @@ int backend_prealloc(struct backend *b, unsigned threads, bool touch, struct kve
 
 int backend_create(struct backend *b, const struct config_memdev *spec, struct kverr *err)
 {
+	bool created = false;
 	uint64_t align;
 	int flags, ret;
 	void *p;
@@ -359,7 +371,7 @@ int backend_create(struct backend *b, const struct config_memdev *spec, struct k
 	if (spec->type == MEMDEV_MEMFD)
 		ret = open_memfd(b, spec, err);
 	else if (spec->type == MEMDEV_FILE)
-		ret = open_file(b, spec, err);
+		ret = open_file(b, spec, &created, err);
 	else
 		ret = 0;
 	if (ret)
@@ -390,19 +402,21 @@ int backend_create(struct backend *b, const struct config_memdev *spec, struct k
 		}
 	}
 
-	align = b->page_size;
+	/* 2 MiB at least, so transparent huge pages (anonymous or shmem) can
+	 * back the guest; a huge page size or align= when larger. */
+	align = b->size >= THP_ALIGN && b->page_size < THP_ALIGN ? THP_ALIGN : b->page_size;
 	if (spec->type == MEMDEV_FILE && spec->align) {
 		if (spec->align % b->page_size) {
-			ret = kverr_set(err, EINVAL,
-					"memory backend '%s': align 0x%llx must be a multiple of the "
-					"page size 0x%zx",
-					b->id, (unsigned long long)spec->align, b->page_size);
+			ret =
+			    kverr_set(err, EINVAL,
+				      "memory backend '%s': align 0x%llx must be a multiple of the "
+				      "page size 0x%zx",
+				      b->id, (unsigned long long)spec->align, b->page_size);
 			goto fail;
 		}
-		align = spec->align;
+		if (spec->align > align)
+			align = spec->align;
 	}
-	if (b->kind == BACKEND_ANON && b->size >= ANON_ALIGN)
-		align = ANON_ALIGN;
 	flags = b->shared ? MAP_SHARED : MAP_PRIVATE;
 	if (b->kind == BACKEND_ANON)
 		flags |= MAP_ANONYMOUS;
@@ -425,6 +439,11 @@ int backend_create(struct backend *b, const struct config_memdev *spec, struct k
 	 * QEMU, where merge=on is the default. */
 	if (spec->merge)
 		(void)madvise(b->hva, b->size, MADV_MERGEABLE);
+	/* Anonymous guest RAM asks for transparent huge pages, as QEMU's does
+	 * (fewer TLB and EPT misses for the guest); where THP is off or
+	 * missing the advice changes nothing, so its failure is ignored. */
+	if (b->kind == BACKEND_ANON)
+		(void)madvise(b->hva, b->size, MADV_HUGEPAGE);
 	if (!spec->dump && madvise(b->hva, b->size, MADV_DONTDUMP) < 0) {
 		ret = kverr_sys(err, errno, "memory backend '%s': madvise(MADV_DONTDUMP)", b->id);
 		goto fail;
@@ -437,6 +456,8 @@ int backend_create(struct backend *b, const struct config_memdev *spec, struct k
 	return 0;
 fail:
 	backend_destroy(b);
+	if (created)
+		unlink(spec->mem_path);
 	return ret;
 }
 
@@ -472,13 +493,15 @@ int backend_discard(struct backend *b, uint64_t offset, uint64_t len, struct kve
 	if (b->kind == BACKEND_FD) {
 		if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
 			      (off_t)len) < 0)
-			return kverr_sys(err, errno, "memory backend '%s': punch hole 0x%llx+0x%llx",
-					 b->id, (unsigned long long)offset, (unsigned long long)len);
+			return kverr_sys(err, errno,
+					 "memory backend '%s': punch hole 0x%llx+0x%llx", b->id,
+					 (unsigned long long)offset, (unsigned long long)len);
 		/* A private mapping keeps its written pages as anonymous copies,
 		 * which the hole does not reach. */
 		if (!b->shared && madvise(b->hva + offset, len, MADV_DONTNEED) < 0)
-			return kverr_sys(err, errno, "memory backend '%s': MADV_DONTNEED 0x%llx+0x%llx",
-					 b->id, (unsigned long long)offset, (unsigned long long)len);
+			return kverr_sys(err, errno,
+					 "memory backend '%s': MADV_DONTNEED 0x%llx+0x%llx", b->id,
+					 (unsigned long long)offset, (unsigned long long)len);
 		return 0;
 	}
 	if (madvise(b->hva + offset, len, b->shared ? MADV_REMOVE : MADV_DONTNEED) < 0)

@@ -6,9 +6,10 @@
  *   1. the memory: anonymous (private or shared), memfd (optionally
  *      MFD_HUGETLB, sealed), or a file (a directory gets an unlinked
  *      temporary file; hugetlbfs gives its page size);
- *   2. the mapping, aligned to the page size (2 MiB for anonymous RAM so
- *      that THP can back it), MAP_NORESERVE for reserve=off;
- *   3. madvise MADV_MERGEABLE (merge=on) and MADV_DONTDUMP (dump=off);
+ *   2. the mapping, aligned to align=, the huge page size, or 2 MiB so
+ *      that THP can back it; MAP_NORESERVE for reserve=off;
+ *   3. madvise MADV_MERGEABLE (merge=on), MADV_DONTDUMP (dump=off), and
+ *      MADV_HUGEPAGE for anonymous RAM (as QEMU does);
  *   4. mbind(policy, host-nodes, MPOL_MF_STRICT|MPOL_MF_MOVE) before any
  *      page is touched, so every page is allocated under the policy;
  *   5. prealloc: MADV_POPULATE_WRITE split over prealloc-threads threads,
@@ -48,17 +49,17 @@ enum backend_kind {
 struct backend {
 	char id[64];
 	enum backend_kind kind;
-	bool shared;      /* MAP_SHARED */
-	bool hugetlb;     /* hugetlbfs or MFD_HUGETLB pages */
-	uint64_t size;    /* bytes, a multiple of page_size */
+	bool shared;	  /* MAP_SHARED */
+	bool hugetlb;	  /* hugetlbfs or MFD_HUGETLB pages */
+	uint64_t size;	  /* bytes, a multiple of page_size */
 	size_t page_size; /* host page size backing it */
-	int fd;           /* BACKEND_FD only, else -1 */
-	uint8_t *hva;     /* host mapping of [0, size) */
+	int fd;		  /* BACKEND_FD only, else -1 */
+	uint8_t *hva;	  /* host mapping of [0, size) */
 };
 
 /* Create the backend spec describes (steps 1-5 above).  On failure
- * nothing is left behind (no mapping, no fd, no file) and err names the
- * backend, the step and the reason. */
+ * nothing is left behind (no mapping, no fd, and no mem-path file that
+ * this call created) and err names the backend, the step and the reason. */
 int backend_create(struct backend *b, const struct config_memdev *spec, struct kverr *err);
 
 /* -m's implicit backend: config_memdev_implicit(), private anonymous RAM
@@ -68,7 +69,9 @@ void backend_destroy(struct backend *b);
 
 /* Allocate every page now (step 5), with up to `threads` threads.  touch
  * forces the fallback path (a write to each page) even where the kernel has
- * MADV_POPULATE_WRITE; tests and bench/prealloc use it. */
+ * MADV_POPULATE_WRITE; tests and bench/prealloc use it.  The fallback owns
+ * the process's SIGBUS action while it runs, so two preallocations must not
+ * run at the same time (kvmem creates backends from one thread). */
 int backend_prealloc(struct backend *b, unsigned threads, bool touch, struct kverr *err);
 
 /* Give [offset, offset+len) back to the host.  offset and len must be

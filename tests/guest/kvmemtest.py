@@ -60,12 +60,17 @@ class Job:
     guest_script: str = None  # busybox sh run in the guest as /scenarios/NAME.sh
     # busybox sh run beside the VMM on the machine that runs it (the L1 when
     # nested), started right after the VMM; $VMM_PID is the VMM's pid and
-    # $VMM_CONSOLE a file with the guest console so far; `wait_for PATTERN
+    # $VMM_CONSOLE a file with the VMM's output so far; `wait_for PATTERN
     # [SECS]` waits until it shows PATTERN; the programs given to run_jobs
     # are on $PATH and $KVMEM_SRC is the source tree.  Its lines come back
-    # prefixed "host| " (Result.host_lines()).  When the VMM exits the
-    # script gets HOST_GRACE seconds to finish.
+    # prefixed "host| " after the VMM exits (Result.host_lines()), once the
+    # script has finished or HOST_GRACE seconds have passed.
     host_script: str = None
+    # busybox sh run on that same machine before the VMM starts and after it
+    # ends (e.g. reserving huge pages in the L1, then giving them back);
+    # the job's status stays the VMM's.
+    pre_script: str = None
+    post_script: str = None
 
 
 @dataclasses.dataclass
@@ -83,9 +88,7 @@ class Result:
         return Facts.parse(self.output)
 
     def host_lines(self):
-        # The guest console and the host script share the output, so a
-        # host line can land after a guest line's first bytes.
-        return [l[l.index("host| ") + len("host| "):] for l in self.output if "host| " in l]
+        return [l[len("host| "):] for l in self.output if l.startswith("host| ")]
 
     def scenario_lines(self):
         out, inside = [], False
@@ -319,6 +322,20 @@ def _host_script(job, programs):
 
 def _job_script(job, kernel, initrd, guestclock, host_script_path, console_path):
     """The shell script that runs one job, the same directly and in the L1."""
+    body = _vmm_script(job, kernel, initrd, guestclock, host_script_path, console_path)
+    if not job.pre_script and not job.post_script:
+        return body
+    return f"""{job.pre_script or ''}
+(
+{body}
+)
+rc=$?
+{job.post_script or ''}
+exit $rc
+"""
+
+
+def _vmm_script(job, kernel, initrd, guestclock, host_script_path, console_path):
     argv = [a.format(kernel=kernel, initrd=initrd) for a in job.argv]
     copy = f"-o {shlex.quote(console_path)} " if job.host_script else ""
     cmd = "timeout -s KILL %d %s %s%s" % (job.timeout, guestclock, copy,
@@ -326,24 +343,31 @@ def _job_script(job, kernel, initrd, guestclock, host_script_path, console_path)
     if not job.host_script:
         return cmd + "\n"
     # guestclock forks the VMM, so the VMM is guestclock's only child.
-    done = console_path + ".host-done"
+    done = host_script_path + ".done"
     return f"""rm -f {done}
 {cmd} &
 clock=$!
 VMM_PID=""
-for i in $(seq 100); do
+# up to 30 s: a loaded TCG L1 can take seconds to start guestclock
+for i in $(seq 600); do
 	VMM_PID=$(cat /proc/$clock/task/$clock/children 2>/dev/null | cut -d' ' -f1)
 	[ -n "$VMM_PID" ] && break
 	sleep 0.05
 done
+[ -n "$VMM_PID" ] || echo "=== harness: the VMM's pid was not found; host lines see no VMM_PID"
 export VMM_PID VMM_CONSOLE={shlex.quote(console_path)}
-( sh {host_script_path} 2>&1 | while IFS= read -r l; do echo "host| $l"; done; touch {done} ) &
+# The host lines go to a file and are printed once the VMM has exited:
+# printed live, one could land inside a console line (the VMM writes the
+# guest's serial output a few bytes at a time) and spoil both.
+( sh {host_script_path} >{host_script_path}.out 2>&1; touch {done} ) &
 host=$!
 wait $clock
 rc=$?
+# what the host script does after the VMM (reading an event it waited for)
 i=0
 while [ ! -e {done} ] && [ $i -lt {HOST_GRACE * 10} ]; do sleep 0.1; i=$((i + 1)); done
 kill $host 2>/dev/null
+sed 's/^/host| /' {host_script_path}.out 2>/dev/null
 exit $rc
 """
 

@@ -126,6 +126,14 @@ static long free_2m_hugepages(void)
 	return n;
 }
 
+/* Where file backends go: tmpfs, as memory backends usually are, so that
+ * st_blocks counts pages exactly (a disk file system's delayed allocation
+ * may briefly report fewer blocks than the pages written). */
+static const char *scratch_dir(void)
+{
+	return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+}
+
 /* ---- prealloc ---- */
 
 static void check_prealloc(struct config_memdev md, bool touch)
@@ -140,15 +148,19 @@ static void check_prealloc(struct config_memdev md, bool touch)
 		assert_int_equal(rss_kb(&b), 0); /* nothing allocated until asked */
 		assert_int_equal(backend_prealloc(&b, 3, true, &err), 0);
 	}
-	assert_int_equal(rss_kb(&b), (long)(SIZE / KiB));
-	if (b.fd >= 0)
-		assert_int_equal(allocated_bytes(b.fd), SIZE);
+	if (rss_kb(&b) != (long)(SIZE / KiB))
+		fail_msg("%s (touch=%d): Rss %ld kB after prealloc", md.id, touch, rss_kb(&b));
+	/* the file holds the guest's pages only when mapped shared; a private
+	 * mapping's written pages are anonymous copies (counted in Rss) */
+	if (b.fd >= 0 && b.shared && allocated_bytes(b.fd) != SIZE)
+		fail_msg("%s (touch=%d): %llu bytes allocated in the file after prealloc", md.id,
+			 touch, (unsigned long long)allocated_bytes(b.fd));
 	backend_destroy(&b);
 }
 
 static void test_prealloc_every_kind(void **state)
 {
-	char dir[] = "/tmp/kvmem-backend-XXXXXX";
+	char dir[64];
 	struct config_memdev md;
 
 	(void)state;
@@ -161,6 +173,7 @@ static void test_prealloc_every_kind(void **state)
 		md = spec(MEMDEV_MEMFD, "memfd-private", SIZE);
 		md.share = false;
 		check_prealloc(md, touch);
+		snprintf(dir, sizeof(dir), "%s/kvmem-backend-XXXXXX", scratch_dir());
 		assert_non_null(mkdtemp(dir));
 		md = spec(MEMDEV_FILE, "file", SIZE);
 		md.mem_path = dir;
@@ -168,20 +181,21 @@ static void test_prealloc_every_kind(void **state)
 		check_prealloc(md, touch);
 		/* a directory gets an unlinked temporary file: nothing left */
 		assert_int_equal(rmdir(dir), 0);
-		strcpy(dir, "/tmp/kvmem-backend-XXXXXX");
 	}
 }
 
 /* prealloc of a file that holds data keeps the data */
 static void test_prealloc_keeps_file_data(void **state)
 {
-	char path[] = "/tmp/kvmem-backend-file-XXXXXX";
-	int fd = mkstemp(path);
+	char path[64];
+	int fd;
 	struct config_memdev md = spec(MEMDEV_FILE, "data", SIZE);
 	struct backend b;
 	struct kverr err = {{0}};
 
 	(void)state;
+	snprintf(path, sizeof(path), "%s/kvmem-backend-file-XXXXXX", scratch_dir());
+	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, SIZE), 0);
 	assert_int_equal(pwrite(fd, "kvmem", 5, SIZE - 4096), 5);
@@ -199,6 +213,22 @@ static void test_prealloc_keeps_file_data(void **state)
 	md.size = 2 * SIZE;
 	assert_int_equal(backend_create(&b, &md, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "does not match"));
+	assert_int_equal(access(path, F_OK), 0);
+	unlink(path);
+
+	/* a missing file is created, and removed again when the backend
+	 * fails (here: bound to a node no host has) */
+	md.size = SIZE;
+	md.prealloc = false;
+	md.policy = MEMDEV_POLICY_BIND;
+	md.host_nodes = 1ULL << 63;
+	assert_true(backend_create(&b, &md, &err) < 0);
+	assert_int_equal(access(path, F_OK), -1);
+	md.policy = MEMDEV_POLICY_DEFAULT;
+	md.host_nodes = 0;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	backend_destroy(&b);
+	assert_int_equal(access(path, F_OK), 0); /* a file the user named stays */
 	unlink(path);
 }
 
@@ -303,8 +333,11 @@ static void test_madvise_flags(void **state)
 	assert_false(vmflag(&b, "dd"));
 	assert_false(vmflag(&b, "nr"));
 	assert_false(vmflag(&b, "sh"));
-	/* anonymous RAM is aligned for transparent huge pages */
+	/* anonymous RAM is aligned for transparent huge pages and asks for
+	 * them (VmFlags "hg"), where the kernel has THP */
 	assert_int_equal((uintptr_t)b.hva % (2 * MiB), 0);
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0)
+		assert_true(vmflag(&b, "hg"));
 	backend_destroy(&b);
 
 	md.merge = false;
@@ -333,7 +366,8 @@ static void test_memfd_seals(void **state)
 	assert_int_equal(backend_create(&b, &md, &err), 0);
 	assert_int_equal(fcntl(b.fd, F_GET_SEALS), F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
 	assert_int_equal(ftruncate(b.fd, 2 * SIZE), -1);
-	assert_true(vmflag(&b, "sh")); /* memfd is shared by default */
+	assert_true(vmflag(&b, "sh"));			   /* memfd is shared by default */
+	assert_int_equal((uintptr_t)b.hva % (2 * MiB), 0); /* room for shmem THP */
 	backend_destroy(&b);
 
 	md.seal = false;
@@ -344,12 +378,13 @@ static void test_memfd_seals(void **state)
 
 static void test_file_align(void **state)
 {
-	char dir[] = "/tmp/kvmem-backend-XXXXXX";
+	char dir[64];
 	struct config_memdev md = spec(MEMDEV_FILE, "aligned", SIZE);
 	struct backend b;
 	struct kverr err = {{0}};
 
 	(void)state;
+	snprintf(dir, sizeof(dir), "%s/kvmem-backend-XXXXXX", scratch_dir());
 	assert_non_null(mkdtemp(dir));
 	md.mem_path = dir;
 	md.align = 64 * MiB;
@@ -413,6 +448,11 @@ static void test_mbind_before_prealloc(void **state)
 	assert_true(numa_maps_has(b.hva, "interleave:0"));
 	backend_destroy(&b);
 
+	md.policy = MEMDEV_POLICY_PREFERRED;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_true(numa_maps_has(b.hva, "prefer:0"));
+	backend_destroy(&b);
+
 	/* a node the host does not have: the message names it and the policy */
 	md.policy = MEMDEV_POLICY_BIND;
 	md.host_nodes = 1ULL << 63;
@@ -457,6 +497,44 @@ static void test_hugetlb_exhausted(void **state)
 	backend_destroy(&b);
 }
 
+/* Discard in units of huge pages.  Needs at least 4 free 2 MiB pages, which
+ * a test cannot reserve on a shared machine: skipped unless someone did
+ * (echo 4 > /proc/sys/vm/nr_hugepages). */
+static void test_hugetlb_discard(void **state)
+{
+	struct config_memdev md = spec(MEMDEV_MEMFD, "huge", 8 * MiB);
+	struct backend b;
+	struct kverr err = {{0}};
+
+	(void)state;
+	if (free_2m_hugepages() < 4)
+		skip();
+	md.hugetlb = true;
+	md.hugetlbsize = 2 * MiB;
+	md.prealloc = true;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_int_equal(b.page_size, 2 * MiB);
+	assert_true(vmflag(&b, "ht"));
+	memset(b.hva, 0x33, 8 * MiB);
+	assert_int_equal(allocated_bytes(b.fd), 8 * MiB);
+	assert_int_equal(backend_discard(&b, 4096, 4096, &err), -EINVAL); /* not a huge page */
+	assert_non_null(strstr(err.msg, "0x200000-byte pages"));
+	assert_int_equal(backend_discard(&b, 2 * MiB, 2 * MiB, &err), 0);
+	assert_int_equal(allocated_bytes(b.fd), 6 * MiB);
+	assert_int_equal(b.hva[2 * MiB], 0);
+	assert_int_equal(b.hva[4 * MiB], 0x33);
+	backend_destroy(&b);
+
+	/* private: the guest's copies go as well */
+	md.share = false;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	memset(b.hva, 0x44, 8 * MiB);
+	assert_int_equal(backend_discard(&b, 0, 2 * MiB, &err), 0);
+	assert_int_equal(b.hva[0], 0);
+	assert_int_equal(b.hva[2 * MiB], 0x44);
+	backend_destroy(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +549,7 @@ int main(void)
 	    cmocka_unit_test(test_file_align),
 	    cmocka_unit_test(test_mbind_before_prealloc),
 	    cmocka_unit_test(test_hugetlb_exhausted),
+	    cmocka_unit_test(test_hugetlb_discard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

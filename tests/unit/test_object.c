@@ -180,7 +180,8 @@ static void test_machine_memory_backend(void **state)
 
 	/* with hotplug room */
 	assert_int_equal(PARSE(&cfg, &err, "-m", "1G,slots=2,maxmem=4G", "-machine",
-			       "memory-backend=mem", "-object", "memory-backend-ram,id=mem,size=1G"),
+			       "memory-backend=mem", "-object",
+			       "memory-backend-ram,id=mem,size=1G"),
 			 0);
 	assert_int_equal(cfg.mem.maxmem, 4 * GiB);
 	config_free(&cfg);
