@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
 	# build
-	gcc clang meson ninja-build pkg-config libcmocka-dev
+	gcc clang meson ninja-build pkg-config libcmocka-dev libjansson-dev
 	# clang's sanitizer and libFuzzer runtimes are only "recommended" by clang-14
 	libclang-rt-14-dev
 	# tests: ACPI disassembly, guest images, the nested L1 VM and the QEMU reference

@@ -1,10 +1,15 @@
 /* machine.c - the stages of a kvmem VM in order, and the main loop.
  *
- * The main thread owns the event loop: guest requests from vCPU threads
- * (power off, reset, crash) arrive on the VM's eventfd, console input on
- * stdin, termination signals on a signalfd.  vCPU threads never wait on
- * the main thread, and the main thread never blocks on anything but
- * epoll_wait.
+ * The main thread owns the event loop (util/loop.h): guest requests from
+ * vCPU threads (power off, reset, crash) arrive on the VM's eventfd,
+ * console input on stdin, termination signals on a signalfd, and the
+ * monitors' clients on their sockets.  vCPU threads never wait on the
+ * main thread, and the main thread never blocks on anything but
+ * epoll_wait (and, for 'stop', on the vCPUs leaving KVM_RUN).
+ *
+ * Whatever ends a run of the VM (the guest, a monitor command, a signal)
+ * sets m->end; the loop then stops the vCPUs and either rebuilds the VM
+ * (a reset) or returns, emitting QMP's RESET or SHUTDOWN event.
  */
 #include "machine.h"
 
@@ -22,6 +27,8 @@
 #include "hw/rtc.h"
 #include "hw/serial.h"
 #include "plan/iomap.h"
+#include "qmp/commands.h"
+#include "qmp/server.h"
 
 /* ---- stage 1: plan (pure) ---- */
 
@@ -36,6 +43,7 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	m->vm.vm_fd = m->vm.kvm_fd = m->vm.event_fd = -1;
 	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
 		m->ram[i].fd = -1;
+	m->loop.epfd = -1;
 	m->pio.name = "pio";
 	m->mmio.name = "mmio";
 
@@ -168,7 +176,14 @@ int machine_devices(struct machine *m, struct kverr *err)
 	return 0;
 }
 
-/* ---- stage 4: run ---- */
+/* ---- stage 4: monitors ---- */
+
+int machine_monitors(struct machine *m, struct kverr *err)
+{
+	return monitors_create(&m->mon, m->cfg, &kvmem_qmp_commands, m, err);
+}
+
+/* ---- stage 5: run ---- */
 
 static int vm_build(struct machine *m, struct kverr *err)
 {
@@ -187,7 +202,7 @@ static int vm_build(struct machine *m, struct kverr *err)
 	if (!ret)
 		ret = boot_load(&m->boot, &m->gm, &m->e820, m->acpi.rsdp_gpa, &entry, err);
 	if (!ret)
-		ret = vm_start(&m->vm, &entry, err);
+		ret = vm_start(&m->vm, &entry, m->runstate != MACHINE_RUNNING, err);
 	return ret;
 }
 
@@ -198,10 +213,20 @@ static void vm_teardown(struct machine *m)
 	m->vm_live = false;
 }
 
+/* Ask the loop to end this run of the VM; the first reason wins. */
+static void machine_end(struct machine *m, enum machine_end_kind kind, bool guest,
+			const char *reason)
+{
+	if (m->end.kind == MACHINE_END_NONE)
+		m->end = (struct machine_end){.kind = kind, .guest = guest, .reason = reason};
+}
+
 /* Console input: stdin, raw when it is a terminal, with QEMU's escape
  * prefix Ctrl-a (Ctrl-a x quits, Ctrl-a Ctrl-a sends a Ctrl-a). */
 struct console {
+	struct machine *m;
 	bool active;    /* stdin is read */
+	bool watched;   /* stdin is in the loop */
 	bool is_tty;
 	bool saved;
 	struct termios saved_tio;
@@ -210,10 +235,11 @@ struct console {
 	size_t npending, off;
 };
 
-static void console_init(struct console *c, const struct config *cfg)
+static void console_init(struct console *c, struct machine *m)
 {
 	memset(c, 0, sizeof(*c));
-	c->active = cfg->serial == SERIAL_STDIO;
+	c->m = m;
+	c->active = m->cfg->serial == SERIAL_STDIO;
 	c->is_tty = c->active && isatty(STDIN_FILENO);
 	if (c->is_tty && tcgetattr(STDIN_FILENO, &c->saved_tio) == 0) {
 		struct termios raw = c->saved_tio;
@@ -267,112 +293,137 @@ static bool console_flush(struct console *c, struct serial *s)
 	return c->npending > 0;
 }
 
-enum loop_result { LOOP_POWEROFF, LOOP_RESET, LOOP_CRASH, LOOP_QUIT, LOOP_ERROR };
+static void console_stdin(void *opaque, uint32_t events);
 
-static enum loop_result event_loop(struct machine *m, struct console *con, int sfd,
-				   struct kverr *err)
+static void console_watch(struct console *c, bool on)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev;
-	int rx_fd = serial_rx_space_fd(m->serial);
-	enum loop_result res = LOOP_ERROR;
-
-	if (ep < 0) {
-		kverr_sys(err, errno, "epoll_create1");
-		return LOOP_ERROR;
+	if (on == c->watched || !c->active)
+		return;
+	if (!on) {
+		loop_del(&c->m->loop, STDIN_FILENO);
+	} else if (loop_add(&c->m->loop, STDIN_FILENO, EPOLLIN, console_stdin, c) < 0) {
+		c->active = false; /* e.g. a regular file: nothing to wait for */
+		return;
 	}
-	ev = (struct epoll_event){.events = EPOLLIN, .data.fd = m->vm.event_fd};
-	epoll_ctl(ep, EPOLL_CTL_ADD, m->vm.event_fd, &ev);
-	ev = (struct epoll_event){.events = EPOLLIN, .data.fd = sfd};
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	if (rx_fd >= 0) {
-		ev = (struct epoll_event){.events = EPOLLIN, .data.fd = rx_fd};
-		epoll_ctl(ep, EPOLL_CTL_ADD, rx_fd, &ev);
-	}
-	if (con->active) {
-		ev = (struct epoll_event){.events = EPOLLIN, .data.fd = STDIN_FILENO};
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev) < 0)
-			con->active = false; /* e.g. a regular file: nothing to wait for */
-	}
+	c->watched = on;
+}
 
-	for (;;) {
-		struct epoll_event evs[8];
-		int n = epoll_wait(ep, evs, 8, -1);
+static void console_stdin(void *opaque, uint32_t events)
+{
+	struct console *c = opaque;
+	ssize_t r = read(STDIN_FILENO, c->pending, sizeof(c->pending));
+	size_t len;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			kverr_sys(err, errno, "epoll_wait");
-			break;
+	(void)events;
+	if (r <= 0) {
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		/* EOF: the guest just stops getting input */
+		console_watch(c, false);
+		c->active = false;
+		return;
+	}
+	len = (size_t)r;
+	if (console_filter(c, c->pending, &len)) {
+		kverr_set(&c->m->loop_err, EINTR, "quit from the console (Ctrl-a x)");
+		machine_end(c->m, MACHINE_END_QUIT, false, "host-ui");
+		return;
+	}
+	c->npending = len;
+	c->off = 0;
+	/* Stop reading stdin while the UART's FIFO is full. */
+	if (console_flush(c, c->m->serial))
+		console_watch(c, false);
+}
+
+/* The UART has room again. */
+static void console_rx_space(void *opaque, uint32_t events)
+{
+	struct console *c = opaque;
+	uint64_t v;
+
+	(void)events;
+	if (read(serial_rx_space_fd(c->m->serial), &v, sizeof(v)) < 0) {
+		/* spurious wake-up */
+	}
+	if (!console_flush(c, c->m->serial))
+		console_watch(c, true);
+}
+
+struct signals {
+	struct machine *m;
+	int fd;
+};
+
+static void on_signal(void *opaque, uint32_t events)
+{
+	struct signals *sig = opaque;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(sig->fd, &si, sizeof(si)) == sizeof(si)) {
+		kverr_set(&sig->m->loop_err, EINTR, "terminating on signal %u", si.ssi_signo);
+		machine_end(sig->m, MACHINE_END_QUIT, false, "host-signal");
+	}
+}
+
+/* A vCPU thread asked for something (vm_request). */
+static void on_vm_request(void *opaque, uint32_t events)
+{
+	struct machine *m = opaque;
+
+	(void)events;
+	switch (vm_take_request(&m->vm)) {
+	case VM_REQ_POWEROFF:
+		machine_end(m, MACHINE_END_POWEROFF, true, "guest-shutdown");
+		break;
+	case VM_REQ_RESET:
+		machine_end(m, MACHINE_END_RESET, true, "guest-reset");
+		break;
+	case VM_REQ_CRASH:
+		machine_end(m, MACHINE_END_CRASH, false, "host-error");
+		break;
+	case VM_REQ_NONE:
+		break;
+	}
+}
+
+static json_t *cause(const struct machine_end *end)
+{
+	return json_pack("{s:b, s:s}", "guest", end->guest, "reason", end->reason);
+}
+
+/* Run the VM until something ends this run of it. */
+static int run_until_end(struct machine *m, struct kverr *err)
+{
+	int ret;
+
+	m->end = (struct machine_end){.kind = MACHINE_END_NONE};
+	ret = loop_add(&m->loop, m->vm.event_fd, EPOLLIN, on_vm_request, m);
+	if (ret)
+		return kverr_sys(err, -ret, "epoll");
+	while (m->end.kind == MACHINE_END_NONE) {
+		ret = loop_run_once(&m->loop, -1);
+		if (ret < 0) {
+			kverr_sys(&m->loop_err, -ret, "epoll_wait");
+			machine_end(m, MACHINE_END_ERROR, false, "host-error");
 		}
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-			if (fd == m->vm.event_fd) {
-				switch (vm_take_request(&m->vm)) {
-				case VM_REQ_POWEROFF:
-					res = LOOP_POWEROFF;
-					goto out;
-				case VM_REQ_RESET:
-					res = LOOP_RESET;
-					goto out;
-				case VM_REQ_CRASH:
-					res = LOOP_CRASH;
-					goto out;
-				case VM_REQ_NONE:
-					break;
-				}
-			} else if (fd == sfd) {
-				struct signalfd_siginfo si;
-				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					kverr_set(err, EINTR, "terminating on signal %u", si.ssi_signo);
-					res = LOOP_QUIT;
-					goto out;
-				}
-			} else if (fd == rx_fd) {
-				uint64_t v;
-				if (read(rx_fd, &v, sizeof(v)) < 0) {
-					/* spurious wake-up */
-				}
-				if (!console_flush(con, m->serial) && con->active) {
-					ev = (struct epoll_event){.events = EPOLLIN,
-								  .data.fd = STDIN_FILENO};
-					epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
-				}
-			} else if (fd == STDIN_FILENO) {
-				ssize_t r = read(STDIN_FILENO, con->pending, sizeof(con->pending));
-				size_t len;
-				if (r <= 0) {
-					if (r < 0 && (errno == EINTR || errno == EAGAIN))
-						continue;
-					/* EOF: the guest just stops getting input */
-					epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
-					con->active = false;
-					continue;
-				}
-				len = (size_t)r;
-				if (console_filter(con, con->pending, &len)) {
-					kverr_set(err, EINTR, "quit from the console (Ctrl-a x)");
-					res = LOOP_QUIT;
-					goto out;
-				}
-				con->npending = len;
-				con->off = 0;
-				/* Stop reading stdin while the UART's FIFO is full. */
-				if (console_flush(con, m->serial))
-					epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
-			}
-		}
 	}
-out:
-	close(ep);
-	return res;
+	loop_del(&m->loop, m->vm.event_fd);
+	vm_stop(&m->vm);
+	return 0;
 }
 
 int machine_run(struct machine *m, struct kverr *err, char *report, size_t report_size)
 {
 	struct console con;
+	struct signals sig = {.m = m};
 	sigset_t mask;
-	int sfd, status = MACHINE_EXIT_ERROR;
+	int rx_fd, status = MACHINE_EXIT_ERROR;
+
+	/* Before signals are blocked: Ctrl-C still ends a wait=on wait. */
+	if (monitors_wait_clients(m->mon, err) < 0)
+		return MACHINE_EXIT_ERROR;
 
 	/* Termination signals go to the main loop; vCPU threads inherit the
 	 * mask, so none of them is interrupted by a stray SIGINT. */
@@ -382,44 +433,70 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 	sigaddset(&mask, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0)
+	sig.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig.fd < 0)
 		return kverr_sys(err, errno, "signalfd"), MACHINE_EXIT_ERROR;
+	if (loop_init(&m->loop, err) < 0 ||
+	    loop_add(&m->loop, sig.fd, EPOLLIN, on_signal, &sig) < 0 ||
+	    monitors_attach(m->mon, &m->loop, err) < 0) {
+		if (!err->msg[0])
+			kverr_set(err, ENOMEM, "cannot set up the main loop");
+		close(sig.fd);
+		return MACHINE_EXIT_ERROR;
+	}
+	console_init(&con, m);
+	console_watch(&con, true);
+	rx_fd = serial_rx_space_fd(m->serial);
+	if (rx_fd >= 0)
+		loop_add(&m->loop, rx_fd, EPOLLIN, console_rx_space, &con);
 
-	console_init(&con, m->cfg);
+	m->runstate = m->cfg->start_paused ? MACHINE_PRELAUNCH : MACHINE_RUNNING;
 	for (;;) {
-		enum loop_result r;
+		struct machine_end end;
 
-		if (vm_build(m, err) < 0)
+		if (vm_build(m, err) < 0 || run_until_end(m, err) < 0) {
+			monitors_event(m->mon, "SHUTDOWN",
+				       cause(&(struct machine_end){.reason = "host-error"}));
 			break;
-		r = event_loop(m, &con, sfd, err);
-		vm_stop(&m->vm);
-		if (r == LOOP_RESET && !m->cfg->no_reboot) {
+		}
+		end = m->end;
+		if (end.kind == MACHINE_END_RESET && !m->cfg->no_reboot) {
 			vm_teardown(m);
 			serial_reset(m->serial);
 			pm_reset(m->pm);
+			/* A VM reset while stopped stays stopped (QEMU: prelaunch). */
+			if (m->runstate != MACHINE_RUNNING)
+				m->runstate = MACHINE_PRELAUNCH;
+			monitors_event(m->mon, "RESET", cause(&end));
 			continue;
 		}
-		if (r == LOOP_CRASH) {
+		monitors_event(m->mon, "SHUTDOWN", cause(&end));
+		if (end.kind == MACHINE_END_CRASH) {
 			snprintf(report, report_size, "%s", m->vm.report);
 			status = MACHINE_EXIT_CRASH;
-		} else if (r == LOOP_ERROR) {
+		} else if (end.kind == MACHINE_END_ERROR) {
+			*err = m->loop_err;
 			status = MACHINE_EXIT_ERROR;
 		} else {
 			status = MACHINE_EXIT_OK;
-			if (r == LOOP_QUIT)
-				snprintf(report, report_size, "%s", err->msg);
+			if (end.kind == MACHINE_END_QUIT && m->loop_err.msg[0])
+				snprintf(report, report_size, "%s", m->loop_err.msg);
 		}
 		break;
 	}
+	/* Let the clients have their last answers and the SHUTDOWN event. */
+	monitors_flush(m->mon, 1000);
 	console_restore(&con);
-	close(sfd);
+	close(sig.fd);
 	return status;
 }
 
 void machine_destroy(struct machine *m)
 {
 	vm_teardown(m);
+	monitors_destroy(m->mon);
+	m->mon = NULL;
+	loop_fini(&m->loop);
 	if (m->pm)
 		pm_destroy(m->pm);
 	if (m->rtc)
@@ -431,4 +508,61 @@ void machine_destroy(struct machine *m)
 	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
 		backend_destroy(&m->ram[i]);
 	acpi_blob_free(&m->acpi);
+}
+
+/* ---- run-time control ---- */
+
+const char *machine_runstate_name(enum machine_runstate s)
+{
+	switch (s) {
+	case MACHINE_PRELAUNCH:
+		return "prelaunch";
+	case MACHINE_RUNNING:
+		return "running";
+	case MACHINE_PAUSED:
+		break;
+	}
+	return "paused";
+}
+
+void machine_stop(struct machine *m)
+{
+	/* As QEMU: only a running VM stops (and says so); prelaunch stays. */
+	if (m->runstate != MACHINE_RUNNING)
+		return;
+	vm_pause(&m->vm);
+	m->runstate = MACHINE_PAUSED;
+	monitors_event(m->mon, "STOP", NULL);
+}
+
+void machine_cont(struct machine *m)
+{
+	if (m->runstate == MACHINE_RUNNING)
+		return;
+	m->runstate = MACHINE_RUNNING;
+	vm_resume(&m->vm);
+	monitors_event(m->mon, "RESUME", NULL);
+}
+
+void machine_powerdown(struct machine *m)
+{
+	monitors_event(m->mon, "POWERDOWN", NULL);
+	pm_press_power_button(m->pm);
+}
+
+void machine_system_reset(struct machine *m)
+{
+	machine_end(m, MACHINE_END_RESET, false, "host-qmp-system-reset");
+}
+
+void machine_quit(struct machine *m)
+{
+	machine_end(m, MACHINE_END_QUIT, false, "host-qmp-quit");
+}
+
+pid_t machine_vcpu_tid(const struct machine *m, unsigned idx)
+{
+	if (!m->vm_live || idx >= m->vm.nr_vcpus)
+		return 0;
+	return m->vm.vcpu[idx].tid;
 }

@@ -46,10 +46,16 @@ int main(int argc, char **argv)
 		status = fflush(stdout) ? MACHINE_EXIT_ERROR : MACHINE_EXIT_OK;
 		goto out;
 	}
-	if (machine_memory(&m, &err) < 0 || machine_devices(&m, &err) < 0) {
+	if (machine_memory(&m, &err) < 0 || machine_devices(&m, &err) < 0 ||
+	    machine_monitors(&m, &err) < 0) {
 		status = fail(&err);
 		goto out;
 	}
+	for (unsigned i = 0; i < cfg.nr_monitors; i++)
+		if (cfg.monitor[i].kind != CHARDEV_STDIO && cfg.monitor[i].wait)
+			fprintf(stderr, "kvmem: %s %s: waiting for a client to connect (wait=on)\n",
+				cfg.monitor[i].mode == MONITOR_QMP ? "-qmp" : "-monitor",
+				cfg.monitor[i].spec);
 	status = machine_run(&m, &err, report, sizeof(report));
 	if (status == MACHINE_EXIT_ERROR)
 		fail(&err);

@@ -21,7 +21,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define MiB (1ULL << 20)
@@ -454,6 +456,150 @@ static int opt_no_reboot(struct parser *p, const char *arg, struct kverr *err)
 	return 0;
 }
 
+/* -qmp and -monitor: QEMU's character device spellings for a listening
+ * socket or stdio (qemu_chr_parse_compat), with server=on|off,
+ * wait=on|off and QEMU 7.2's legacy bare "server" and "nowait". */
+static int monitor_opts(struct parser *p, const char *opt, const char *arg, const char *rest,
+			struct config_monitor *mon, struct kverr *err)
+{
+	struct kv_iter it;
+	struct kv kv;
+	bool server = false;
+	int ret;
+
+	mon->wait = true;
+	ret = kv_begin(p, opt, rest, NULL, &it, err);
+	if (ret)
+		return ret;
+	kv_next(&it, &kv); /* the address, already taken apart by the caller */
+	while (kv_next(&it, &kv)) {
+		bool *flag, on;
+
+		if (!kv.val && !strcmp(kv.key, "server")) {
+			server = true;
+			continue;
+		}
+		if (!kv.val && !strcmp(kv.key, "nowait")) {
+			mon->wait = false;
+			continue;
+		}
+		if (!strcmp(kv.key, "server"))
+			flag = &server;
+		else if (!strcmp(kv.key, "wait"))
+			flag = &mon->wait;
+		else
+			return kverr_set(err, EINVAL, "%s: unsupported parameter '%s' in '%s'", opt,
+					 kv.key, arg);
+		if (!kv.val || (strcmp(kv.val, "on") && strcmp(kv.val, "off")))
+			return kverr_set(err, EINVAL,
+					 "%s: parameter '%s' expects 'on' or 'off' in '%s'", opt,
+					 kv.key, arg);
+		on = !strcmp(kv.val, "on");
+		*flag = on;
+	}
+	if (!server)
+		return kverr_set(err, EINVAL,
+				 "%s %s: kvmem only listens for clients; add server=on "
+				 "(and wait=off to start the guest at once)",
+				 opt, arg);
+	return 0;
+}
+
+static int opt_monitor_common(struct parser *p, const char *opt, enum monitor_mode mode,
+			      const char *arg, struct kverr *err)
+{
+	struct config *cfg = p->cfg;
+	struct config_monitor mon = {.mode = mode, .spec = arg};
+	char first[512];
+	size_t n;
+	int ret;
+
+	if (!strcmp(arg, "none"))
+		return 0;
+	if (cfg->nr_monitors == CONFIG_MAX_MONITORS)
+		return kverr_set(err, EINVAL, "%s %s: more than %d monitors", opt, arg,
+				 CONFIG_MAX_MONITORS);
+	if (!strcmp(arg, "stdio")) {
+		mon.kind = CHARDEV_STDIO;
+		cfg->monitor[cfg->nr_monitors++] = mon;
+		return 0;
+	}
+	/* The address is the first comma-separated element, ",," escaped. */
+	n = 0;
+	for (const char *q = arg; *q; q++) {
+		if (*q == ',') {
+			if (q[1] != ',')
+				break;
+			q++;
+		}
+		if (n == sizeof(first) - 1)
+			return kverr_set(err, EINVAL, "%s: address '%.40s...' is too long", opt,
+					 arg);
+		first[n++] = *q;
+	}
+	first[n] = '\0';
+	if (!strncmp(first, "unix:", 5)) {
+		mon.kind = CHARDEV_UNIX;
+		if (!first[5])
+			return kverr_set(err, EINVAL, "%s %s: 'unix:' needs a path", opt, arg);
+		if (strlen(first + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return kverr_set(err, EINVAL,
+					 "%s: socket path '%s' is longer than the %zu bytes a "
+					 "unix socket address holds",
+					 opt, first + 5,
+					 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		mon.path = strdup(first + 5);
+		if (!mon.path)
+			return kverr_set(err, ENOMEM, "%s: out of memory", opt);
+	} else if (!strncmp(first, "tcp:", 4)) {
+		char *colon = strrchr(first + 4, ':');
+		uint64_t port;
+
+		mon.kind = CHARDEV_TCP;
+		if (!colon)
+			return kverr_set(err, EINVAL, "%s %s: expected tcp:HOST:PORT", opt, arg);
+		*colon = '\0';
+		if (parse_number(colon + 1, &port) || port == 0 || port > 65535)
+			return kverr_set(err, EINVAL,
+					 "%s %s: port '%s' is not a number from 1 to 65535", opt,
+					 arg, colon + 1);
+		mon.host = strdup(first + 4);
+		mon.port = strdup(colon + 1);
+		if (!mon.host || !mon.port) {
+			free(mon.host);
+			free(mon.port);
+			return kverr_set(err, ENOMEM, "%s: out of memory", opt);
+		}
+	} else {
+		return kverr_set(err, EINVAL,
+				 "%s: unsupported character device '%s' (kvmem supports stdio, "
+				 "unix:PATH,server=on and tcp:HOST:PORT,server=on)",
+				 opt, arg);
+	}
+	/* Stored first, so that config_free releases it if the options fail. */
+	cfg->monitor[cfg->nr_monitors++] = mon;
+	ret = monitor_opts(p, opt, arg, arg, &cfg->monitor[cfg->nr_monitors - 1], err);
+	return ret;
+}
+
+static int opt_qmp(struct parser *p, const char *arg, struct kverr *err)
+{
+	return opt_monitor_common(p, "-qmp", MONITOR_QMP, arg, err);
+}
+
+static int opt_monitor(struct parser *p, const char *arg, struct kverr *err)
+{
+	return opt_monitor_common(p, "-monitor", MONITOR_HMP, arg, err);
+}
+
+static int opt_start_paused(struct parser *p, const char *arg, struct kverr *err)
+{
+	(void)arg;
+	(void)err;
+	p->cfg->start_paused = true;
+	return 0;
+}
+
 static int opt_numa(struct parser *p, const char *arg, struct kverr *err)
 {
 	return config_numa_parse(&p->cfg->numa, arg, err);
@@ -529,6 +675,11 @@ static const struct option options[] = {
     {"machine", true, opt_machine, "-machine [type=]pc[,memory-backend=ID][,hmat=on|off]",
      "machine options; memory-backend backs guest RAM with -object ID, hmat=on adds an ACPI HMAT"},
     {"M", true, opt_machine, NULL, NULL},
+    {"S", false, opt_start_paused, "-S", "do not start the vCPUs until 'cont' (QMP or monitor)"},
+    {"qmp", true, opt_qmp, "-qmp dev",
+     "QMP on dev: unix:PATH,server=on[,wait=off], tcp:HOST:PORT,server=on[,wait=off] or stdio"},
+    {"monitor", true, opt_monitor, "-monitor dev",
+     "human monitor on dev (same forms as -qmp, or none)"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -731,6 +882,31 @@ static int check_readable(const char *opt, const char *path, struct kverr *err)
 	return 0;
 }
 
+/* stdio carries one thing: the serial console or one monitor (QEMU's
+ * "cannot use stdio by multiple character devices"). */
+static int finish_stdio(struct parser *p, struct kverr *err)
+{
+	const struct config *cfg = p->cfg;
+	const char *user =
+	    cfg->serial == SERIAL_STDIO ? "the serial port (-serial stdio, the default)" : NULL;
+
+	for (unsigned i = 0; i < cfg->nr_monitors; i++) {
+		const struct config_monitor *mon = &cfg->monitor[i];
+		const char *opt = mon->mode == MONITOR_QMP ? "-qmp" : "-monitor";
+
+		if (mon->kind != CHARDEV_STDIO)
+			continue;
+		if (user)
+			return kverr_set(
+			    err, EINVAL,
+			    "%s stdio: cannot use stdio by multiple character devices: "
+			    "%s already uses it (give -serial none or -serial file:PATH)",
+			    opt, user);
+		user = mon->mode == MONITOR_QMP ? "-qmp stdio" : "-monitor stdio";
+	}
+	return 0;
+}
+
 static int finish(struct parser *p, struct kverr *err)
 {
 	struct config *cfg = p->cfg;
@@ -747,6 +923,9 @@ static int finish(struct parser *p, struct kverr *err)
 		ret = config_machine_check(cfg, err);
 	if (!ret)
 		ret = finish_smp(p, err);
+	if (ret)
+		return ret;
+	ret = finish_stdio(p, err);
 	if (ret)
 		return ret;
 	/* -print-layout shows the plan, which does not depend on the kernel */
@@ -817,6 +996,12 @@ int config_parse(struct config *cfg, int argc, char **argv, struct kverr *err)
 
 void config_free(struct config *cfg)
 {
+	for (unsigned i = 0; i < cfg->nr_monitors; i++) {
+		free(cfg->monitor[i].path);
+		free(cfg->monitor[i].host);
+		free(cfg->monitor[i].port);
+	}
+	cfg->nr_monitors = 0;
 	config_numa_free(&cfg->numa);
 	config_objects_free(cfg);
 	free(cfg->name_buf);

@@ -191,6 +191,33 @@ enum serial_mode {
 	SERIAL_NONE,  /* -serial none */
 };
 
+/* -qmp DEV and -monitor DEV: a QMP or human monitor on a character device
+ * given in QEMU's spellings: stdio, unix:PATH,server=on,wait=off or
+ * tcp:HOST:PORT,server=on,wait=off.  kvmem only listens (server=on). */
+enum monitor_mode {
+	MONITOR_QMP, /* -qmp: QMP, JSON */
+	MONITOR_HMP, /* -monitor: the human monitor */
+};
+
+enum chardev_kind {
+	CHARDEV_STDIO,
+	CHARDEV_UNIX,
+	CHARDEV_TCP,
+};
+
+#define CONFIG_MAX_MONITORS 16
+
+struct config_monitor {
+	enum monitor_mode mode;
+	enum chardev_kind kind;
+	const char *spec; /* the value as given (points into argv), for messages */
+	char *path;       /* CHARDEV_UNIX: the socket's path */
+	char *host;       /* CHARDEV_TCP: address to listen on; "" = every interface */
+	char *port;       /* CHARDEV_TCP: decimal port */
+	bool wait;        /* wait=on (QEMU's default): start the guest only once a
+			   * client has connected */
+};
+
 enum config_action {
 	CONFIG_RUN,
 	CONFIG_HELP,	/* -h / --help: print help, exit 0 */
@@ -214,6 +241,9 @@ struct config {
 	const char *machine_memdev; /* -machine memory-backend=ID, NULL when absent */
 	struct config_numa numa;    /* -numa, -machine hmat= */
 	bool print_layout;	    /* -print-layout: print the plan, exit 0 */
+	struct config_monitor monitor[CONFIG_MAX_MONITORS]; /* -qmp and -monitor, in order */
+	unsigned nr_monitors;
+	bool start_paused; /* -S: build the VM but leave its vCPUs stopped until 'cont' */
 
 	char *name_buf; /* private: storage behind name, freed by config_free */
 };

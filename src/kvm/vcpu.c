@@ -293,16 +293,26 @@ static bool handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/* Leaving a pause: the kick that parked the thread must not end its next
+ * KVM_RUN (a stop that comes later sets immediate_exit again). */
+static void clear_kick(struct vcpu *vcpu)
+{
+	vcpu->run->immediate_exit = 0;
+}
+
 void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
-	struct vm *vm = vcpu->vm;
 	char name[16];
 
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->idx);
 	pthread_setname_np(pthread_self(), name);
+	vcpu_thread_begin(vcpu);
 
-	while (!atomic_load(&vm->stopping)) {
+	/* A kick (immediate_exit + SIGUSR1) that lands between the check and
+	 * KVM_RUN makes KVM_RUN return at once, so the thread comes back to
+	 * the check: no pause or stop can be missed. */
+	while (vcpu_thread_runnable(vcpu, clear_kick)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -314,5 +324,6 @@ void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
+	vcpu_thread_end(vcpu);
 	return NULL;
 }

@@ -38,6 +38,7 @@ int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struc
 	vm->pio = pio;
 	vm->mmio = mmio;
 	pthread_mutex_init(&vm->report_lock, NULL);
+	vm_threads_init(vm);
 
 	vm->kvm_fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
@@ -140,33 +141,43 @@ int vm_create_vcpus(struct vm *vm, struct kverr *err)
 	return 0;
 }
 
-int vm_start(struct vm *vm, const struct boot_entry *entry, struct kverr *err)
+int vm_start(struct vm *vm, const struct boot_entry *entry, bool paused, struct kverr *err)
 {
 	int ret = vcpu_set_boot_state(&vm->vcpu[0], entry, err);
 
 	if (ret)
 		return ret;
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		ret = pthread_create(&vm->vcpu[i].thread, NULL, vcpu_thread, &vm->vcpu[i]);
-		if (ret)
-			return kverr_sys(err, ret, "starting vCPU %u thread", i);
-		vm->vcpu[i].thread_started = true;
+	return vm_threads_start(vm, vcpu_thread, paused, err);
+}
+
+void vm_pause(struct vm *vm)
+{
+	struct kvm_clock_data clock = {0};
+
+	if (!vm_threads_pause(vm, vcpu_kick))
+		return;
+	/* Freeze the guest's clock, as QEMU's kvmclock device does on stop. */
+	if (ioctl(vm->vm_fd, KVM_GET_CLOCK, &clock) == 0) {
+		vm->clock = clock.clock;
+		vm->clock_saved = true;
 	}
-	return 0;
+}
+
+void vm_resume(struct vm *vm)
+{
+	if (vm->clock_saved) {
+		struct kvm_clock_data clock = {.clock = vm->clock};
+
+		/* Failure leaves the clock running on; the guest sees a jump. */
+		(void)ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock);
+		vm->clock_saved = false;
+	}
+	vm_threads_resume(vm);
 }
 
 void vm_stop(struct vm *vm)
 {
-	atomic_store(&vm->stopping, true);
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		if (vm->vcpu[i].thread_started)
-			vcpu_kick(&vm->vcpu[i]);
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		if (vm->vcpu[i].thread_started) {
-			pthread_join(vm->vcpu[i].thread, NULL);
-			vm->vcpu[i].thread_started = false;
-		}
-	}
+	vm_threads_stop(vm, vcpu_kick);
 }
 
 void vm_destroy(struct vm *vm)
@@ -187,28 +198,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->event_fd);
 	vm->vm_fd = vm->kvm_fd = vm->event_fd = -1;
 	pthread_mutex_destroy(&vm->report_lock);
-}
-
-void vm_request(struct vm *vm, enum vm_request req)
-{
-	int cur = atomic_load(&vm->request);
-	uint64_t one = 1;
-
-	while ((int)req > cur && !atomic_compare_exchange_weak(&vm->request, &cur, (int)req))
-		;
-	if (write(vm->event_fd, &one, sizeof(one)) < 0) {
-		/* counter saturated: the main loop is already woken */
-	}
-}
-
-enum vm_request vm_take_request(struct vm *vm)
-{
-	uint64_t v;
-
-	if (read(vm->event_fd, &v, sizeof(v)) < 0) {
-		/* nothing pending (EAGAIN) */
-	}
-	return (enum vm_request)atomic_exchange(&vm->request, VM_REQ_NONE);
+	vm_threads_fini(vm);
 }
 
 void vm_set_irq(void *ctx, unsigned gsi, int level)

@@ -10,11 +10,17 @@
  * Lifecycle: vm_create -> vm_map_memory -> vm_create_vcpus ->
  * vm_start(entry) ... vm_stop -> vm_destroy.  A guest reset destroys the
  * VM and builds a new one over the same host memory.
+ *
+ * Pausing (QMP stop/cont): vm_pause parks every vCPU thread outside
+ * KVM_RUN and freezes the guest's kvmclock, vm_resume restores the clock
+ * and lets them run, as QEMU does, so the guest does not see time jump by
+ * the time it spent stopped.
  */
 #ifndef KVMEM_KVM_VM_H
 #define KVMEM_KVM_VM_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,6 +42,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+	pid_t tid; /* the vCPU thread's id, known once vm_start returned */
 };
 
 enum vm_request {
@@ -59,6 +66,14 @@ struct vm {
 	unsigned nr_slots;
 	atomic_bool stopping;
 	atomic_int request;
+	/* vCPU run control (pause, stop), all under run_lock */
+	pthread_mutex_t run_lock;
+	pthread_cond_t run_cond;  /* broadcast on every change below */
+	atomic_bool pause;        /* vCPUs are to park; written under run_lock */
+	unsigned parked;          /* vCPU threads waiting in their park */
+	unsigned live_threads;    /* started and not yet left their run loop */
+	bool clock_saved;         /* clock holds the kvmclock from vm_pause */
+	uint64_t clock;
 	pthread_mutex_t report_lock;
 	char report[4096]; /* crash report, set with VM_REQ_CRASH */
 };
@@ -71,8 +86,14 @@ int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struc
 /* Register every guest_mem region as a KVM memory slot. */
 int vm_map_memory(struct vm *vm, const struct guest_mem *gm, struct kverr *err);
 int vm_create_vcpus(struct vm *vm, struct kverr *err);
-/* Put the BSP at the kernel's 64-bit entry and start all vCPU threads. */
-int vm_start(struct vm *vm, const struct boot_entry *entry, struct kverr *err);
+/* Put the BSP at the kernel's 64-bit entry and start all vCPU threads;
+ * with paused they wait, parked, for vm_resume. */
+int vm_start(struct vm *vm, const struct boot_entry *entry, bool paused, struct kverr *err);
+/* Park every vCPU (returns once all are outside KVM_RUN) and save the
+ * kvmclock.  Idempotent. */
+void vm_pause(struct vm *vm);
+/* Give the guest its kvmclock back and let the vCPUs run. */
+void vm_resume(struct vm *vm);
 /* Stop and join all vCPU threads (idempotent). */
 void vm_stop(struct vm *vm);
 void vm_destroy(struct vm *vm);
@@ -85,6 +106,24 @@ enum vm_request vm_take_request(struct vm *vm);
 
 /* irq_line callback: ctx is the struct vm. */
 void vm_set_irq(void *ctx, unsigned gsi, int level);
+
+/* threads.c: the vCPU threads' life, shared with tests/qmp/sim_vm.c.
+ * kick (may be NULL) gets a thread out of whatever it waits in. */
+void vm_threads_init(struct vm *vm);
+void vm_threads_fini(struct vm *vm);
+/* Start one thread per vCPU running fn; returns once each has called
+ * vcpu_thread_begin().  With paused they park at once. */
+int vm_threads_start(struct vm *vm, void *(*fn)(void *), bool paused, struct kverr *err);
+/* Returns false if the VM was paused already; else once all have parked. */
+bool vm_threads_pause(struct vm *vm, void (*kick)(struct vcpu *));
+void vm_threads_resume(struct vm *vm);
+/* Tell every thread to end, kick them and join them. */
+void vm_threads_stop(struct vm *vm, void (*kick)(struct vcpu *));
+/* In the vCPU thread: first thing, each round of its loop (false: end the
+ * loop; on_wake runs, under the lock, when it leaves a pause), last thing. */
+void vcpu_thread_begin(struct vcpu *vcpu);
+bool vcpu_thread_runnable(struct vcpu *vcpu, void (*on_wake)(struct vcpu *));
+void vcpu_thread_end(struct vcpu *vcpu);
 
 /* vcpu.c */
 int vcpu_init(struct vcpu *vcpu, struct vm *vm, uint32_t idx, struct kverr *err);

@@ -99,6 +99,24 @@ bad "-serial pty" "-serial|pty" \
 	-kernel "$kernel" -serial pty
 bad "bad -m with two dashes" "-m|12X" \
 	--kernel "$kernel" --m 12X
+bad "-qmp without server=on" "-qmp|unix:$work/q|server=on" \
+	-kernel "$kernel" -qmp "unix:$work/q"
+bad "-qmp unknown backend" "-qmp|pty" \
+	-kernel "$kernel" -qmp pty
+bad "-qmp unknown key" "-qmp|nodelay" \
+	-kernel "$kernel" -qmp "tcp:127.0.0.1:4444,server=on,nodelay=on"
+bad "-qmp bad wait value" "-qmp|wait|on' or 'off" \
+	-kernel "$kernel" -qmp "unix:$work/q,server=on,wait=maybe"
+bad "-qmp tcp without port" "-qmp|tcp:localhost" \
+	-kernel "$kernel" -qmp "tcp:localhost,server=on"
+bad "-qmp tcp port 0" "-qmp|port '0'" \
+	-kernel "$kernel" -qmp "tcp:127.0.0.1:0,server=on"
+bad "-qmp unix path too long" "-qmp|longer than" \
+	-kernel "$kernel" -qmp "unix:$work/$(printf 'x%.0s' $(seq 120)),server=on"
+bad "-monitor stdio with the serial on stdio" "-monitor stdio|multiple character devices" \
+	-kernel "$kernel" -monitor stdio
+bad "-qmp stdio and -monitor stdio" "-monitor stdio|multiple character devices|-qmp stdio" \
+	-kernel "$kernel" -serial none -qmp stdio -monitor stdio
 
 # -numa: every rule of the plan (src/plan/numa.c), QEMU's wording
 bad "-numa duplicate node id" "-numa node,nodeid=0,mem=64M|Duplicate NUMA nodeid: 0" \
@@ -267,7 +285,8 @@ elif [ -n "$err" ]; then
 	problem="stderr not empty: $err"
 else
 	for needle in "usage:" "-m [size=]" "-smp " "-kernel " "-initrd " "-append " \
-		"-serial " "-nographic" "-name " "-no-reboot" "-version" "-object " "-machine "; do
+		"-serial " "-nographic" "-name " "-no-reboot" "-version" "-object " "-machine " \
+		"-qmp " "-monitor " "-S "; do
 		if [[ "$out" != *"$needle"* ]]; then
 			problem="help lacks '$needle'"
 			break

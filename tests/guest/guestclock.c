@@ -1,12 +1,13 @@
 /* guestclock - run a VMM, pass its output through, and measure it.
  *
- *   guestclock [-m MARKER] PROGRAM [ARGS...]
+ *   guestclock [-m MARKER] [-o COPY] PROGRAM [ARGS...]
  *
  * Runs PROGRAM with its stdout and stderr on a pipe, copies every byte to
- * our stdout, and notes the time (CLOCK_MONOTONIC, from just before the
- * fork) at which a line starting with MARKER (default "KVMEM-GUEST-INIT",
- * printed by the guest's /init) first appears.  When PROGRAM exits it
- * prints one line on stdout:
+ * our stdout (and, with -o, to the file COPY as well, so that a script
+ * running beside the guest can wait for what it prints), and notes the
+ * time (CLOCK_MONOTONIC, from just before the fork) at which a line
+ * starting with MARKER (default "KVMEM-GUEST-INIT", printed by the guest's
+ * /init) first appears.  When PROGRAM exits it prints one line on stdout:
  *
  *   guestclock: init_ms=N exit=S maxrss_kb=K
  *
@@ -16,6 +17,7 @@
  * for QEMU, so both are measured by the same clock.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,17 +53,28 @@ int main(int argc, char **argv)
 	const char *marker = "KVMEM-GUEST-INIT";
 	char line[512];
 	size_t line_len = 0;
-	int argi = 1, pipefd[2], status;
+	int argi = 1, pipefd[2], status, copy_fd = -1;
 	double start, init_ms = -1;
 	struct rusage ru;
 	pid_t pid;
 
-	if (argc > 2 && strcmp(argv[1], "-m") == 0) {
-		marker = argv[2];
-		argi = 3;
+	while (argi + 1 < argc && argv[argi][0] == '-') {
+		if (strcmp(argv[argi], "-m") == 0) {
+			marker = argv[argi + 1];
+		} else if (strcmp(argv[argi], "-o") == 0) {
+			copy_fd =
+			    open(argv[argi + 1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (copy_fd < 0) {
+				perror("guestclock: -o");
+				return 2;
+			}
+		} else {
+			break;
+		}
+		argi += 2;
 	}
 	if (argi >= argc) {
-		fprintf(stderr, "usage: guestclock [-m MARKER] PROGRAM [ARGS...]\n");
+		fprintf(stderr, "usage: guestclock [-m MARKER] [-o COPY] PROGRAM [ARGS...]\n");
 		return 2;
 	}
 	if (pipe(pipefd) < 0) {
@@ -93,6 +106,8 @@ int main(int argc, char **argv)
 		if (n <= 0)
 			break;
 		write_all(STDOUT_FILENO, buf, (size_t)n);
+		if (copy_fd >= 0)
+			write_all(copy_fd, buf, (size_t)n);
 		if (init_ms >= 0)
 			continue;
 		/* Look for the marker at the start of a line; keep only the

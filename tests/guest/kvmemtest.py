@@ -38,6 +38,13 @@ KVM_MODULES = [
 ]
 
 L2_APPEND = "console=ttyS0 panic=-1 quiet"
+
+# The guest loads these (l2-init.sh) so it honours the ACPI power button,
+# as a distribution's kernel and acpid would: QMP system_powerdown.
+GUEST_MODULES = [
+    "drivers/input/evdev.ko",
+    "drivers/acpi/button.ko",
+]
 L1_MEM = "8G"
 
 
@@ -52,8 +59,12 @@ class Job:
     timeout: int = 240    # seconds, for this one guest
     guest_script: str = None  # busybox sh run in the guest as /scenarios/NAME.sh
     # busybox sh run beside the VMM on the machine that runs it (the L1 when
-    # nested), started right after the VMM; $VMM_PID is the VMM's pid.  Its
-    # lines come back prefixed "host| " after the VMM exits (Result.host_lines()).
+    # nested), started right after the VMM; $VMM_PID is the VMM's pid and
+    # $VMM_CONSOLE a file with the VMM's output so far; `wait_for PATTERN
+    # [SECS]` waits until it shows PATTERN; the programs given to run_jobs
+    # are on $PATH and $KVMEM_SRC is the source tree.  Its lines come back
+    # prefixed "host| " after the VMM exits (Result.host_lines()), once the
+    # script has finished or HOST_GRACE seconds have passed.
     host_script: str = None
     # busybox sh run on that same machine before the VMM starts and after it
     # ends (e.g. reserving huge pages in the L1, then giving them back);
@@ -247,11 +258,18 @@ class Tree:
 
 
 def build_guest_initramfs(out_path, scenario_scripts=None):
-    """The L2 initramfs: busybox and l2-init.sh, plus /scenarios/NAME.sh."""
+    """The L2 initramfs: busybox, l2-init.sh and the power button's kernel
+    modules, plus /scenarios/NAME.sh."""
+    _, mods = find_kernel()
     with tempfile.TemporaryDirectory(prefix="kvmem-l2-") as d:
         t = Tree(d)
         t.add_busybox(find_busybox())
         t.add_file(os.path.join(HERE, "l2-init.sh"), "/init", 0o755)
+        for m in GUEST_MODULES:
+            src = os.path.join(mods, "kernel", m)
+            if not os.path.exists(src):
+                raise HarnessError(f"kernel module {src} is missing")
+            t.add_file(src, "/modules/" + os.path.basename(m))
         for name, text in (scenario_scripts or {}).items():
             t.add_text(f"/scenarios/{name}.sh", text, 0o755)
         t.pack(out_path)
@@ -278,9 +296,33 @@ poweroff -f
 """
 
 
-def _job_script(job, kernel, initrd, guestclock, host_script_path):
+HOST_GRACE = 10  # seconds a host script may run on once the VMM has exited
+
+# Run before every host script (see Job.host_script).
+HOST_PRELUDE = r"""
+wait_for() {
+	i=0
+	while ! grep -q -- "$1" "$VMM_CONSOLE" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt $((${2:-180} * 10)) ]; then
+			echo "wait_for: the console never showed '$1'"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+"""
+
+
+def _host_script(job, programs):
+    dirs = ":".join(sorted({os.path.dirname(os.path.abspath(p)) for p in programs}))
+    return (f'export PATH="{dirs}:$PATH"\nexport KVMEM_SRC="{source_root()}"\n' +
+            HOST_PRELUDE + job.host_script)
+
+
+def _job_script(job, kernel, initrd, guestclock, host_script_path, console_path):
     """The shell script that runs one job, the same directly and in the L1."""
-    body = _vmm_script(job, kernel, initrd, guestclock, host_script_path)
+    body = _vmm_script(job, kernel, initrd, guestclock, host_script_path, console_path)
     if not job.pre_script and not job.post_script:
         return body
     return f"""{job.pre_script or ''}
@@ -293,14 +335,17 @@ exit $rc
 """
 
 
-def _vmm_script(job, kernel, initrd, guestclock, host_script_path):
+def _vmm_script(job, kernel, initrd, guestclock, host_script_path, console_path):
     argv = [a.format(kernel=kernel, initrd=initrd) for a in job.argv]
-    cmd = "timeout -s KILL %d %s %s" % (job.timeout, guestclock,
-                                        " ".join(shlex.quote(a) for a in argv))
+    copy = f"-o {shlex.quote(console_path)} " if job.host_script else ""
+    cmd = "timeout -s KILL %d %s %s%s" % (job.timeout, guestclock, copy,
+                                          " ".join(shlex.quote(a) for a in argv))
     if not job.host_script:
         return cmd + "\n"
     # guestclock forks the VMM, so the VMM is guestclock's only child.
-    return f"""{cmd} &
+    done = host_script_path + ".done"
+    return f"""rm -f {done}
+{cmd} &
 clock=$!
 VMM_PID=""
 # up to 30 s: a loaded TCG L1 can take seconds to start guestclock
@@ -310,21 +355,24 @@ for i in $(seq 600); do
 	sleep 0.05
 done
 [ -n "$VMM_PID" ] || echo "=== harness: the VMM's pid was not found; host lines see no VMM_PID"
-export VMM_PID
+export VMM_PID VMM_CONSOLE={shlex.quote(console_path)}
 # The host lines go to a file and are printed once the VMM has exited:
 # printed live, one could land inside a console line (the VMM writes the
 # guest's serial output a few bytes at a time) and spoil both.
-( sh {host_script_path} >{host_script_path}.out 2>&1 ) &
+( sh {host_script_path} >{host_script_path}.out 2>&1; touch {done} ) &
 host=$!
 wait $clock
 rc=$?
+# what the host script does after the VMM (reading an event it waited for)
+i=0
+while [ ! -e {done} ] && [ $i -lt {HOST_GRACE * 10} ]; do sleep 0.1; i=$((i + 1)); done
 kill $host 2>/dev/null
 sed 's/^/host| /' {host_script_path}.out 2>/dev/null
 exit $rc
 """
 
 
-def build_l1_initramfs(out_path, jobs, programs, guestclock, l2_initrd):
+def build_l1_initramfs(out_path, jobs, programs, guestclock, l2_initrd, data=()):
     kernel, mods = find_kernel()
     with tempfile.TemporaryDirectory(prefix="kvmem-l1-") as d:
         t = Tree(d)
@@ -340,6 +388,8 @@ def build_l1_initramfs(out_path, jobs, programs, guestclock, l2_initrd):
         t.add_text("/modules/order", "\n".join(order) + "\n")
         for p in programs:
             t.add_program(p)
+        for f in data:
+            t.add_file(f, os.path.abspath(f))
         t.add_program(guestclock, "/bin/guestclock")
         t.add_file(kernel, "/l2/vmlinuz")
         t.add_file(l2_initrd, "/l2/initrd.gz")
@@ -355,9 +405,9 @@ def build_l1_initramfs(out_path, jobs, programs, guestclock, l2_initrd):
             names.append(name)
             t.add_text(f"/jobs/{name}.sh",
                        _job_script(job, "/l2/vmlinuz", "/l2/initrd.gz", "/bin/guestclock",
-                                   f"/jobs/{name}.host.sh"))
+                                   f"/jobs/{name}.host.sh", f"/tmp/{name}.console"))
             if job.host_script:
-                t.add_text(f"/jobs/{name}.host.sh", job.host_script, 0o755)
+                t.add_text(f"/jobs/{name}.host.sh", _host_script(job, programs), 0o755)
         t.add_text("/jobs/order", "\n".join(names) + "\n")
         t.pack(out_path)
     return kernel
@@ -405,7 +455,7 @@ def _parse_clock(line, res):
     return True
 
 
-def _run_direct(jobs, guestclock, l2_initrd, echo, workdir):
+def _run_direct(jobs, programs, guestclock, l2_initrd, echo, workdir):
     kernel, _ = find_kernel()
     results = []
     for job in jobs:
@@ -413,8 +463,9 @@ def _run_direct(jobs, guestclock, l2_initrd, echo, workdir):
         host_path = os.path.join(workdir, f"{job.name}.host.sh")
         if job.host_script:
             with open(host_path, "w") as f:
-                f.write(job.host_script)
-        script = _job_script(job, kernel, l2_initrd, guestclock, host_path)
+                f.write(_host_script(job, programs))
+        script = _job_script(job, kernel, l2_initrd, guestclock, host_path,
+                             os.path.join(workdir, f"{job.name}.console"))
         proc = subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         for line in LineReader(proc, echo).lines(job.timeout, job.timeout):
@@ -431,9 +482,9 @@ def _run_direct(jobs, guestclock, l2_initrd, echo, workdir):
     return results
 
 
-def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir):
+def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir, data):
     l1_initrd = os.path.join(workdir, "l1.cpio.gz")
-    kernel = build_l1_initramfs(l1_initrd, jobs, programs, guestclock, l2_initrd)
+    kernel = build_l1_initramfs(l1_initrd, jobs, programs, guestclock, l2_initrd, data)
     argv = ["qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max",
             "-m", L1_MEM, "-smp", "2", "-display", "none", "-nodefaults",
             "-serial", "stdio", "-no-reboot", "-kernel", kernel, "-initrd", l1_initrd,
@@ -484,11 +535,12 @@ def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir):
     return [results[n] for n in names], stalled, l1_log
 
 
-def run_jobs(jobs, programs, echo=None):
+def run_jobs(jobs, programs, echo=None, data=()):
     """Runs jobs; returns one Result per job, in order.
 
-    programs: host binaries the jobs run (kvmem, maybe qemu), copied into the
-    L1 with their libraries when nested."""
+    programs: host binaries the jobs run (kvmem, maybe qemu, kvmemctl), copied
+    into the L1 with their libraries when nested, and on a host script's PATH.
+    data: files the host scripts read, copied into the L1 at the same path."""
     build = os.environ.get("KVMEM_BUILD", os.path.join(source_root(), "build"))
     guestclock = os.path.join(build, "tests", "guest", "guestclock")
     if not os.path.exists(guestclock):
@@ -498,16 +550,16 @@ def run_jobs(jobs, programs, echo=None):
         build_guest_initramfs(l2_initrd, {j.name: j.guest_script for j in jobs
                                           if j.guest_script})
         if kvm_kind() == "direct":
-            return _run_direct(jobs, guestclock, l2_initrd, echo, work)
+            return _run_direct(jobs, programs, guestclock, l2_initrd, echo, work)
         results, stalled, l1_log = _run_nested_once(jobs, programs, guestclock, l2_initrd,
-                                                    echo, work)
+                                                    echo, work, data)
         if stalled:
             todo = [j for j, r in zip(jobs, results) if not r.finished]
             sys.stderr.write("kvmemtest: the L1 VM stopped making progress (NESTED.md's "
                              f"flake); running {len(todo)} unfinished job(s) again in a "
                              "fresh L1\n")
             again, stalled2, _ = _run_nested_once(todo, programs, guestclock, l2_initrd,
-                                                  echo, work)
+                                                  echo, work, data)
             by_name = {r.name: r for r in again}
             for i, r in enumerate(results):
                 if r.name in by_name:

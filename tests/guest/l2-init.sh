@@ -2,7 +2,8 @@
 # /init of the guest (L2) initramfs: busybox only.  It prints what the guest
 # sees about its memory and CPUs between "=== facts" markers, runs the
 # scenario's own guest script if the kernel command line names one
-# (kvmem.scenario=NAME runs /scenarios/NAME.sh), then powers off.
+# (kvmem.scenario=NAME runs /scenarios/NAME.sh), then powers off; or
+# earlier, when the ACPI power button is pressed.
 # The harness (tests/guest/kvmemtest.py) parses these lines; the demo shows
 # them to a person.
 export PATH=/bin
@@ -10,6 +11,15 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 echo "KVMEM-GUEST-INIT"
+
+# The ACPI power button (QMP system_powerdown): load its driver and power
+# off when it is pressed, as a distribution's acpid does.
+for m in /modules/*.ko; do insmod "$m" 2>/dev/null; done
+for ev in /sys/class/input/event*; do
+	[ "$(cat "$ev/device/name" 2>/dev/null)" = "Power Button" ] || continue
+	(dd if="/dev/input/${ev##*/}" bs=24 count=1 of=/dev/null 2>/dev/null &&
+		echo "KVMEM-GUEST-POWER-BUTTON" && poweroff -f) &
+done
 
 echo "=== facts"
 for d in /sys/firmware/memmap/*; do

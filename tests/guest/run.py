@@ -14,8 +14,11 @@ facts the guest must report.  The format, one key per line:
     expect: ram_above_4g
     guest: cat /sys/devices/system/node/online    optional busybox sh line(s)
     host: kvmemctl ... | grep x      optional busybox sh line(s) run beside kvmem (in the
-                                     L1 when nested) once it started; $VMM_PID is kvmem's;
-                                     its output is collected after kvmem exits
+                                     L1 when nested) once it started; $VMM_PID is kvmem's,
+                                     `wait_for TEXT` waits for TEXT in kvmem's output so
+                                     far ($VMM_CONSOLE), kvmemctl and qmpcheck are on $PATH,
+                                     $KVMEM_SRC is the source tree; its output is collected
+                                     after kvmem exits (kvmemtest.Job.host_script)
     pre: echo 300 > /proc/sys/vm/nr_hugepages   optional busybox sh line(s) run on
                                      the same machine before kvmem starts (in the L1 when
                                      nested; on this host, as root, when direct)
@@ -176,7 +179,7 @@ def evaluate(sc, res, by_name):
         "other": other, "size": size, "KiB": KiB, "MiB": MiB, "GiB": GiB,
         "LOW_CARVEOUT": LOW_CARVEOUT, "maxrss_kb": res.maxrss_kb,
         "abs": abs, "sum": sum, "any": any, "all": all, "len": len, "int": int,
-        "sorted": sorted, "min": min, "max": max, "zip": zip,
+        "float": float, "sorted": sorted, "min": min, "max": max, "zip": zip,
     }
     for e in sc.expects:
         try:
@@ -222,8 +225,13 @@ def main():
     print(f"# {len(scenarios)} guest scenarios, {kind}" + (f" ({why})" if why else ""),
           flush=True)
     echo = (lambda line: print("  | " + line, flush=True)) if opts.verbose else None
+    # the monitors' client and checker, for host: lines
+    tools = [os.path.join(build, "tools", "kvmemctl"), os.path.join(build, "tests", "qmp",
+                                                                   "qmpcheck")]
+    data = [os.path.join(kvmemtest.source_root(), "tests", "qmp", "transcript-qemu-7.2.txt")]
     try:
-        results = kvmemtest.run_jobs([job_for(s, kvmem) for s in scenarios], [kvmem], echo)
+        results = kvmemtest.run_jobs([job_for(s, kvmem) for s in scenarios], [kvmem] + tools,
+                                     echo, data)
     except kvmemtest.HarnessError as e:
         print(f"not ok - harness: {e}")
         print(f"0 passed, {len(scenarios)} failed")

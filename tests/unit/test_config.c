@@ -360,6 +360,21 @@ static void test_errors(void **state)
 	    {1, {"-serial", "stdio", "-serial", "none"}, {"-serial none", "-serial stdio"}},
 	    {1, {"-name", "guest=a,process=b"}, {"-name", "'process'"}},
 	    {1, {"-name", ""}, {"-name", "empty"}},
+	    /* -qmp, -monitor */
+	    {1, {"-qmp", "unix:/tmp/q"}, {"-qmp unix:/tmp/q", "server=on"}},
+	    {1, {"-qmp", "unix:/tmp/q,server=off"}, {"-qmp", "server=on"}},
+	    {1, {"-qmp", "pty"}, {"-qmp", "'pty'"}},
+	    {1, {"-qmp", "unix:"}, {"-qmp", "needs a path"}},
+	    {1, {"-qmp", "unix:/q,server=on,wait=maybe"}, {"-qmp", "'wait'", "'on' or 'off'"}},
+	    {1, {"-qmp", "unix:/q,server=on,wait"}, {"-qmp", "'wait'", "'on' or 'off'"}},
+	    {1, {"-qmp", "unix:/q,server=on,nodelay=on"}, {"-qmp", "'nodelay'"}},
+	    {1, {"-qmp", "tcp:localhost,server=on"}, {"-qmp", "tcp:HOST:PORT"}},
+	    {1, {"-qmp", "tcp::99999,server=on"}, {"-qmp", "'99999'", "65535"}},
+	    {1, {"-qmp", "tcp::x,server=on"}, {"-qmp", "'x'"}},
+	    {1, {"-monitor", "stdio"}, {"-monitor stdio", "multiple character devices", "-serial"}},
+	    {1,
+	     {"-serial", "none", "-qmp", "stdio", "-qmp", "stdio"},
+	     {"-qmp stdio", "multiple character devices"}},
 	    /* options */
 	    {1, {"-foo"}, {"-foo: unsupported option"}},
 	    {1, {"--foo", "1"}, {"--foo: unsupported option"}},
@@ -478,6 +493,51 @@ static void test_strings_and_flags(void **state)
 	config_free(&cfg);
 }
 
+static void test_monitors(void **state)
+{
+	struct config cfg;
+	struct kverr err;
+	(void)state;
+
+	assert_int_equal(PARSE(&cfg, &err, NULL), 0);
+	assert_int_equal(cfg.nr_monitors, 0);
+	assert_false(cfg.start_paused);
+	config_free(&cfg);
+
+	assert_int_equal(PARSE(&cfg, &err, "-S", "-qmp", "unix:/tmp/a.sock,server=on,wait=off",
+			       "-monitor", "tcp:127.0.0.1:4444,server=on", "-qmp",
+			       "tcp::5555,server,nowait", "-monitor", "none", "--qmp",
+			       "unix:/tmp/a,,b,server=on"),
+			 0);
+	assert_true(cfg.start_paused);
+	assert_int_equal(cfg.nr_monitors, 4); /* "none" adds nothing */
+	assert_int_equal(cfg.monitor[0].mode, MONITOR_QMP);
+	assert_int_equal(cfg.monitor[0].kind, CHARDEV_UNIX);
+	assert_string_equal(cfg.monitor[0].path, "/tmp/a.sock");
+	assert_false(cfg.monitor[0].wait);
+	assert_string_equal(cfg.monitor[0].spec, "unix:/tmp/a.sock,server=on,wait=off");
+	assert_int_equal(cfg.monitor[1].mode, MONITOR_HMP);
+	assert_int_equal(cfg.monitor[1].kind, CHARDEV_TCP);
+	assert_string_equal(cfg.monitor[1].host, "127.0.0.1");
+	assert_string_equal(cfg.monitor[1].port, "4444");
+	assert_true(cfg.monitor[1].wait); /* QEMU's default for a server */
+	/* QEMU 7.2's legacy bare flags, and an empty host (every interface) */
+	assert_string_equal(cfg.monitor[2].host, "");
+	assert_string_equal(cfg.monitor[2].port, "5555");
+	assert_false(cfg.monitor[2].wait);
+	assert_string_equal(cfg.monitor[3].path, "/tmp/a,b"); /* ",," is a comma */
+	config_free(&cfg);
+	assert_int_equal(cfg.nr_monitors, 0);
+
+	/* stdio: fine once the serial port is elsewhere */
+	assert_int_equal(PARSE(&cfg, &err, "-serial", "none", "-monitor", "stdio"), 0);
+	assert_int_equal(cfg.monitor[0].kind, CHARDEV_STDIO);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, &err, "-serial", "file:/tmp/x", "-qmp", "stdio"), 0);
+	assert_int_equal(cfg.monitor[0].mode, MONITOR_QMP);
+	config_free(&cfg);
+}
+
 static void test_help_and_version(void **state)
 {
 	static const char *const help[] = {"-h", "-help", "--help", "--h"};
@@ -515,7 +575,10 @@ static void test_help_text(void **state)
 					     "-numa node",
 					     "-print-layout",
 					     "-object memory-backend-",
-					     "-machine [type=]pc"};
+					     "-machine [type=]pc",
+					     "-S",
+					     "-qmp dev",
+					     "-monitor dev"};
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -547,6 +610,7 @@ int main(void)
 	    cmocka_unit_test(test_smp_matrix),	      cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_unreadable_kernel), cmocka_unit_test(test_strings_and_flags),
 	    cmocka_unit_test(test_help_and_version),  cmocka_unit_test(test_help_text),
+	    cmocka_unit_test(test_monitors),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

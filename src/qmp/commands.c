@@ -1,0 +1,331 @@
+/* commands.c - kvmem's QMP commands; see commands.h.
+ *
+ * Results carry QEMU 7.2's field names and types (the qapi schema files);
+ * where kvmem has a fact QEMU models differently the value is kvmem's truth
+ * (query-memdev says reserve=false for -m's pc.ram because kvmem maps it
+ * with MAP_NORESERVE).  docs/qmp.md lists every command and its
+ * differences.
+ */
+#include "qmp/commands.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "machine.h"
+#include "qmp/hmp.h"
+#include "util/buf.h"
+
+static struct machine *machine_of(const struct qmp_request *req)
+{
+	return req->ctx;
+}
+
+/* ---- run state ---- */
+
+static int cmd_query_status(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+
+	(void)err;
+	/* singlestep: QEMU 7.2 still reports it (always false with KVM) */
+	*ret = json_pack("{s:b, s:b, s:s}", "running", m->runstate == MACHINE_RUNNING, "singlestep",
+			 0, "status", machine_runstate_name(m->runstate));
+	return 0;
+}
+
+static int cmd_stop(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)ret;
+	(void)err;
+	machine_stop(machine_of(req));
+	return 0;
+}
+
+static int cmd_cont(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)ret;
+	(void)err;
+	machine_cont(machine_of(req));
+	return 0;
+}
+
+static int cmd_system_powerdown(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)ret;
+	(void)err;
+	machine_powerdown(machine_of(req));
+	return 0;
+}
+
+static int cmd_system_reset(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)ret;
+	(void)err;
+	machine_system_reset(machine_of(req));
+	return 0;
+}
+
+static int cmd_quit(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)ret;
+	(void)err;
+	machine_quit(machine_of(req));
+	return 0;
+}
+
+/* ---- CPUs and memory ---- */
+
+static int cmd_query_cpus_fast(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+	json_t *list = json_array();
+
+	(void)err;
+	for (uint32_t i = 0; i < m->topo.cpus; i++) {
+		struct topology_ids pos;
+		json_t *props;
+		char path[64];
+
+		topology_ids(&m->topo, i, &pos);
+		props = json_pack("{s:i, s:i, s:i}", "core-id", pos.core, "thread-id", pos.thread,
+				  "socket-id", pos.socket);
+		if (m->topo.dies > 1) /* QEMU names dies only when there are several */
+			json_object_set_new(props, "die-id", json_integer(pos.die));
+		if (m->numa.nr_nodes)
+			json_object_set_new(props, "node-id", json_integer(m->numa.cpu_node[i]));
+		/* QEMU's pc machine creates the CPUs first, as unattached
+		 * devices 0, 2, 4... (each CPU's APIC takes the odd number). */
+		snprintf(path, sizeof(path), "/machine/unattached/device[%u]", 2 * i);
+		json_array_append_new(list, json_pack("{s:I, s:o, s:s, s:i, s:s}", "thread-id",
+						      (json_int_t)machine_vcpu_tid(m, i), "props",
+						      props, "qom-path", path, "cpu-index", i,
+						      "target", "x86_64"));
+	}
+	*ret = list;
+	return 0;
+}
+
+static int cmd_query_memory_size_summary(const struct qmp_request *req, json_t **ret,
+					 struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+
+	(void)err;
+	/* Nothing can be plugged yet; QEMU reports 0 too until a DIMM is. */
+	*ret = json_pack("{s:I, s:I}", "base-memory", (json_int_t)m->layout.ram_size,
+			 "plugged-memory", (json_int_t)0);
+	return 0;
+}
+
+/* One backend as QEMU's Memdev, from the configuration it was (or will
+ * be) created from. */
+static json_t *memdev_json(const struct config_memdev *md)
+{
+	json_t *nodes = json_array();
+
+	for (unsigned n = 0; n < CONFIG_MAX_HOST_NODES; n++)
+		if (md->host_nodes >> n & 1)
+			json_array_append_new(nodes, json_integer(n));
+	return json_pack("{s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:o, s:s}", "id", md->id, "size",
+			 (json_int_t)md->size, "merge", md->merge, "dump", md->dump, "prealloc",
+			 md->prealloc, "share", md->share, "reserve", md->reserve, "host-nodes",
+			 nodes, "policy", config_memdev_policy_name(md->policy));
+}
+
+/* Every -object memory-backend-* (QEMU lists each backend object, used or
+ * not), then the backends kvmem made itself: -m's pc.ram, or one
+ * anonymous ram-nodeN per NUMA node that has no memdev. */
+static int cmd_query_memdev(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+	json_t *list = json_array();
+
+	(void)err;
+	for (unsigned i = 0; i < m->cfg->nr_memdevs; i++)
+		json_array_append_new(list, memdev_json(&m->cfg->memdev[i]));
+	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++) {
+		const struct backend *b = &m->ram[i];
+		struct config_memdev implicit;
+
+		if (!b->hva || config_memdev_find(m->cfg, b->id))
+			continue;
+		config_memdev_implicit(&implicit, b->id, b->size);
+		json_array_append_new(list, memdev_json(&implicit));
+	}
+	*ret = list;
+	return 0;
+}
+
+/* QEMU's HumanReadableText, for x-query-* commands behind "info" ones. */
+static int human_readable(struct buf *b, json_t **ret, struct qmp_error *err)
+{
+	if (b->failed) {
+		buf_free(b);
+		return qmp_error_set(err, QMP_ERR_GENERIC, "out of memory");
+	}
+	*ret = json_pack("{s:s}", "human-readable-text", b->data ? b->data : "");
+	buf_free(b);
+	return 0;
+}
+
+/* "info numa" in QEMU's words: the nodes, each one's CPUs (those present,
+ * as query-cpus-fast lists them), boot RAM and plugged memory. */
+static int cmd_x_query_numa(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+	const struct numa *numa = &m->numa;
+	struct buf b = {0};
+
+	buf_printf(&b, "%u nodes\n", numa->nr_nodes);
+	for (uint32_t id = numa_first(numa); numa->nr_nodes && id < numa->max_nodeid;
+	     id = numa_next(numa, id)) {
+		buf_printf(&b, "node %u cpus:", id);
+		for (uint32_t cpu = 0; cpu < m->topo.cpus; cpu++)
+			if (numa->cpu_node[cpu] == id)
+				buf_printf(&b, " %u", cpu);
+		buf_printf(&b, "\nnode %u size: %llu MB\n", id,
+			   (unsigned long long)(numa->node[id].mem >> 20));
+		buf_printf(&b, "node %u plugged: 0 MB\n", id);
+	}
+	return human_readable(&b, ret, err);
+}
+
+struct mtree_entry {
+	uint64_t start, size;
+	const char *kind;
+	char what[160];
+};
+
+struct mtree {
+	struct mtree_entry e[GUEST_MEM_MAX_REGIONS + 2 * BUS_MAX_RANGES + 4];
+	unsigned n;
+};
+
+static void mtree_add(struct mtree *t, uint64_t start, uint64_t size, const char *kind,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void mtree_add(struct mtree *t, uint64_t start, uint64_t size, const char *kind,
+		      const char *fmt, ...)
+{
+	struct mtree_entry *e;
+	va_list ap;
+
+	if (t->n == sizeof(t->e) / sizeof(t->e[0]) || !size)
+		return;
+	e = &t->e[t->n++];
+	*e = (struct mtree_entry){.start = start, .size = size, .kind = kind};
+	va_start(ap, fmt);
+	vsnprintf(e->what, sizeof(e->what), fmt, ap);
+	va_end(ap);
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct mtree_entry *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* One address space, in address order, in QEMU's "info mtree" line format. */
+static void mtree_print(struct buf *b, const char *name, struct mtree *t)
+{
+	qsort(t->e, t->n, sizeof(t->e[0]), by_start);
+	buf_printf(b, "address-space: %s\n", name);
+	for (unsigned i = 0; i < t->n; i++)
+		buf_printf(b, "  %016llx-%016llx (%s): %s\n", (unsigned long long)t->e[i].start,
+			   (unsigned long long)(t->e[i].start + t->e[i].size - 1), t->e[i].kind,
+			   t->e[i].what);
+}
+
+/* "info mtree": kvmem's guest physical memory map, from the objects that
+ * define it (layout, guest_mem, the buses). */
+static int cmd_x_query_mtree(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+	struct mtree *t = calloc(1, sizeof(*t));
+	struct buf b = {0};
+
+	if (!t)
+		return qmp_error_set(err, QMP_ERR_GENERIC, "out of memory");
+	for (unsigned i = 0; i < m->gm.nr; i++) {
+		const struct guest_region *r = &m->gm.region[i];
+
+		/* vm_map_memory registers guest_mem region i as KVM slot i. */
+		mtree_add(t, r->gpa, r->size, "ram", "%s @%s %016llx-%016llx, KVM slot %u", r->name,
+			  r->backend->id, (unsigned long long)r->backend_offset,
+			  (unsigned long long)(r->backend_offset + r->size - 1), i);
+	}
+	mtree_add(t, m->layout.device_mem_base, m->layout.device_mem_size, "device-memory",
+		  "device-memory, %u hotplug slots, nothing plugged", m->layout.slots);
+	mtree_add(t, LAYOUT_IOAPIC, 0x1000, "i/o", "ioapic (in KVM)");
+	mtree_add(t, LAYOUT_LAPIC, 0x1000, "i/o", "lapic (in KVM)");
+	for (unsigned i = 0; i < m->mmio.nr; i++)
+		mtree_add(t, m->mmio.range[i].base, m->mmio.range[i].len, "i/o", "%s",
+			  m->mmio.range[i].name);
+	mtree_print(&b, "memory", t);
+	t->n = 0;
+	for (unsigned i = 0; i < m->pio.nr; i++)
+		mtree_add(t, m->pio.range[i].base, m->pio.range[i].len, "i/o", "%s",
+			  m->pio.range[i].name);
+	buf_puts(&b, "\n");
+	mtree_print(&b, "I/O", t);
+	free(t);
+	return human_readable(&b, ret, err);
+}
+
+/* ---- the human monitor ---- */
+
+static const struct qmp_arg hmp_args[] = {
+    {.name = "command-line", .type = QMP_TYPE_STR},
+    {.name = "cpu-index", .type = QMP_TYPE_INT, .optional = true},
+    {.name = NULL},
+};
+
+static int cmd_human_monitor_command(const struct qmp_request *req, json_t **ret,
+				     struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+	json_t *cpu = json_object_get(req->args, "cpu-index");
+	struct buf out = {0}, crlf = {0};
+
+	if (cpu && (json_integer_value(cpu) < 0 || json_integer_value(cpu) >= m->topo.cpus))
+		return qmp_error_set(err, QMP_ERR_GENERIC,
+				     "Parameter 'cpu-index' expects a CPU number");
+	hmp_execute(req->table, req->ctx,
+		    json_string_value(json_object_get(req->args, "command-line")), &out);
+	hmp_crlf(&crlf, out.data ? out.data : "", out.len);
+	buf_free(&out);
+	if (crlf.failed) {
+		buf_free(&crlf);
+		return qmp_error_set(err, QMP_ERR_GENERIC, "out of memory");
+	}
+	*ret = json_string(crlf.data ? crlf.data : "");
+	buf_free(&crlf);
+	return 0;
+}
+
+/* ---- the table ---- */
+
+static const struct qmp_command commands[] = {
+    {.name = "qmp_capabilities",
+     .fn = qmp_cmd_capabilities,
+     .args = qmp_capabilities_args,
+     .flags = QMP_CMD_NEGOTIATION},
+    {.name = "query-version", .fn = qmp_cmd_query_version},
+    {.name = "query-commands", .fn = qmp_cmd_query_commands},
+    {.name = "query-status", .fn = cmd_query_status},
+    {.name = "stop", .fn = cmd_stop},
+    {.name = "cont", .fn = cmd_cont},
+    {.name = "system_powerdown", .fn = cmd_system_powerdown},
+    {.name = "system_reset", .fn = cmd_system_reset},
+    {.name = "quit", .fn = cmd_quit},
+    {.name = "query-cpus-fast", .fn = cmd_query_cpus_fast},
+    {.name = "query-memory-size-summary", .fn = cmd_query_memory_size_summary},
+    {.name = "query-memdev", .fn = cmd_query_memdev},
+    {.name = "human-monitor-command", .fn = cmd_human_monitor_command, .args = hmp_args},
+    {.name = "x-query-numa", .fn = cmd_x_query_numa},
+    {.name = "x-kvmem-query-mtree", .fn = cmd_x_query_mtree},
+};
+
+const struct qmp_commands kvmem_qmp_commands = {commands, sizeof(commands) / sizeof(commands[0])};

@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""The monitors end to end, without KVM: kvmem-sim, kvmemctl and qmpcheck.
+
+    tests/qmp/sim_test.py --build BUILD_DIR
+
+kvmem-sim is kvmem with tests/qmp/sim_vm.c in place of the KVM VM: the
+command line, plan, guest memory, devices, main loop, monitors and their
+commands are kvmem's own.  Its "guest" prints "sim: tick N uptime U" on the
+serial port every 50 ms and powers off on the ACPI power button, so these
+checks see the guest make progress, stop, resume and power off.
+
+Prints one TAP line per check and exits non-zero if any failed.  The
+guest scenarios (tests/guest/scenarios/qmp-*.scn) run the same qmpcheck
+modes beside a real Linux guest.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+results = []
+
+
+def check(name, ok, why=""):
+    results.append(ok)
+    n = len(results)
+    print(f"ok {n} - {name}" if ok else f"not ok {n} - {name}: {why}", flush=True)
+    return ok
+
+
+def fake_bzimage(path):
+    """The least kvmem's boot_probe accepts: a 64-bit boot protocol header."""
+    img = bytearray(4096)
+    img[0x1f1] = 1                              # setup_sects: 2 sectors of setup
+    img[0x1fe:0x200] = b"\x55\xaa"
+    img[0x202:0x206] = b"HdrS"
+    img[0x206:0x208] = (0x020f).to_bytes(2, "little")
+    img[0x211] = 0x01                           # LOADED_HIGH
+    img[0x236] = 0x01                           # XLF_KERNEL_64
+    img[0x238:0x23c] = (2048).to_bytes(4, "little")
+    img[0x260:0x264] = (1 << 20).to_bytes(4, "little")
+    with open(path, "wb") as f:
+        f.write(img)
+
+
+class Sim:
+    """One kvmem-sim process; its serial console goes to a file."""
+
+    def __init__(self, build, work, args, stdin=None, name="sim"):
+        self.console = os.path.join(work, f"{name}.console")
+        self.stderr = os.path.join(work, f"{name}.stderr")
+        serial = [] if "-serial" in args else ["-serial", "file:" + self.console]
+        argv = [os.path.join(build, "tests", "qmp", "kvmem-sim"), "-kernel",
+                os.path.join(work, "bzImage")] + serial + args
+        self.proc = subprocess.Popen(argv, stdin=stdin or subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=open(self.stderr, "w"))
+
+    def ticks(self):
+        try:
+            with open(self.console) as f:
+                return [l for l in f.read().splitlines() if l.startswith("sim: tick")]
+        except FileNotFoundError:
+            return []
+
+    def wait_ticks(self, n, timeout=10):
+        end = time.time() + timeout
+        while time.time() < end and len(self.ticks()) < n:
+            time.sleep(0.05)
+        return len(self.ticks()) >= n
+
+    def wait(self, timeout=20):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
+    def err(self):
+        with open(self.stderr) as f:
+            return f.read()
+
+
+def wait_socket(path, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end and not os.path.exists(path):
+        time.sleep(0.02)
+    return os.path.exists(path)
+
+
+def run(argv, timeout=60, **kw):
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    build = os.path.abspath(ap.parse_args().build)
+    ctl = os.path.join(build, "tools", "kvmemctl")
+    qmpcheck = os.path.join(build, "tests", "qmp", "qmpcheck")
+    transcript = os.path.join(HERE, "transcript-qemu-7.2.txt")
+
+    with tempfile.TemporaryDirectory(prefix="kvmem-qmp-") as work:
+        fake_bzimage(os.path.join(work, "bzImage"))
+        a, b, h = (os.path.join(work, n) for n in ("a.sock", "b.sock", "h.sock"))
+        port = free_port()
+        sim = Sim(build, work, ["-m", "512M,slots=2,maxmem=1G", "-smp", "2",
+                                "-qmp", f"unix:{a},server=on,wait=off",
+                                "-qmp", f"unix:{b},server=on,wait=off",
+                                "-monitor", f"unix:{h},server=on,wait=off",
+                                "-qmp", f"tcp:127.0.0.1:{port},server=on,wait=off"])
+        up = wait_socket(a) and wait_socket(h) and sim.wait_ticks(2)
+        if not check("kvmem-sim starts and its guest ticks", up, sim.err()):
+            sim.proc.kill()
+            return 1
+
+        def qc(*args, sock=a, timeout=120):
+            r = run([qmpcheck, "-s", sock] + list(args), timeout=timeout)
+            for line in r.stdout.splitlines():
+                print("#   " + line)
+            return r.returncode == 0, r.stdout[-2000:]
+
+        # robustness: every case answered as QEMU would, the guest goes on
+        n0 = len(sim.ticks())
+        ok, out = qc("robust")
+        check("robustness list (qmpcheck robust)", ok, out)
+        ok, out = qc("clients", "100")
+        check("100 clients at once", ok, out)
+        ok, out = qc("hmp", sock=h)
+        check("human monitor on a unix socket", ok, out)
+        n1 = len(sim.ticks())
+        ok, out = qc("silent", "2")
+        n2 = len(sim.ticks())
+        check("a silent client stalls neither the server nor the guest",
+              ok and n2 - n1 >= 20, f"{out} ticks {n2 - n1}")
+        ok, out = qc("noread", "2")
+        n3 = len(sim.ticks())
+        check("a client that stops reading stalls neither the server nor the guest",
+              ok and n3 - n2 >= 20, f"{out} ticks {n3 - n2}")
+        check("the guest kept running through all of it", n3 > n0 + 40, f"{n0} -> {n3}")
+
+        # kvmemctl: readable output, --json, hmp, raw, errors, exit codes
+        r = run([ctl, "-s", a, "query-status"])
+        check("kvmemctl query-status for people", r.returncode == 0 and
+              "status: running" in r.stdout and "running: true" in r.stdout, r.stdout + r.stderr)
+        r = run([ctl, "-s", a, "--json", "query-status"])
+        check("kvmemctl --json query-status", r.returncode == 0 and
+              json.loads(r.stdout) == {"running": True, "singlestep": False,
+                                       "status": "running"}, r.stdout + r.stderr)
+        r = run([ctl, "-s", a, "query-memdev"])
+        check("kvmemctl query-memdev lists pc.ram",
+              r.returncode == 0 and "- id: pc.ram" in r.stdout and
+              f"size: {512 << 20}" in r.stdout, r.stdout)
+        r = run([ctl, "-s", a, "--json", "query-cpus-fast"])
+        cpus = json.loads(r.stdout) if r.returncode == 0 else []
+        check("query-cpus-fast: two vCPUs with their thread ids",
+              len(cpus) == 2 and all(c["thread-id"] > 0 for c in cpus) and
+              [c["cpu-index"] for c in cpus] == [0, 1] and
+              [c["props"]["core-id"] for c in cpus] == [0, 1], r.stdout)
+        r = run([ctl, "-s", a, "--json", "query-memory-size-summary"])
+        check("query-memory-size-summary", r.returncode == 0 and json.loads(r.stdout) ==
+              {"base-memory": 512 << 20, "plugged-memory": 0}, r.stdout)
+        r = run([ctl, "-s", a, "hmp", "info status"])
+        check("kvmemctl hmp 'info status'", r.stdout == "VM status: running\n", repr(r.stdout))
+        r = run([ctl, "-s", a, "--json", "hmp", "info status"])
+        check("kvmemctl --json hmp keeps QEMU's CRLF", json.loads(r.stdout) ==
+              "VM status: running\r\n", repr(r.stdout))
+        r = run([ctl, "-s", a, "hmp", "info numa"])
+        # QEMU's pc gives a VM with memory hotplug one NUMA node; so does kvmem
+        check("kvmemctl hmp 'info numa' (hotplug makes node 0, as in QEMU)", r.stdout ==
+              "1 nodes\nnode 0 cpus: 0 1\nnode 0 size: 512 MB\nnode 0 plugged: 0 MB\n",
+              repr(r.stdout))
+        r = run([ctl, "-s", a, "hmp", "info memdev"])
+        check("hmp 'info memdev' in QEMU's format",
+              "memory backend: pc.ram\n  size:  536870912\n  merge: true\n" in r.stdout
+              and "  reserve: false\n" in r.stdout
+              and "  host nodes: \n" in r.stdout, repr(r.stdout))
+        r = run([ctl, "-s", a, "hmp", "info mtree"])
+        check("hmp 'info mtree' shows the regions, their backend and KVM slots",
+              re.search(r"0000000000000000-000000001fffffff \(ram\): [\w-]+ @pc\.ram "
+                        r"0000000000000000-000000001fffffff, KVM slot 0", r.stdout) and
+              "device-memory" in r.stdout and "acpi-pm" in r.stdout, r.stdout)
+        r = run([ctl, "-s", a, "hmp", "info cpus"])
+        check("hmp 'info cpus'", re.fullmatch(r"\* CPU #0: thread_id=\d+\n  CPU #1: "
+                                              r"thread_id=\d+\n", r.stdout), repr(r.stdout))
+        r = run([ctl, "-s", a, "raw", '{"execute": "query-status", "id": 42}'])
+        check("kvmemctl raw passes JSON through", r.returncode == 0 and
+              json.loads(r.stdout).get("id") == 42, r.stdout)
+        r = run([ctl, "-s", a, "raw", "{]"])
+        check("kvmemctl raw: a QMP error exits 1", r.returncode == 1 and "GenericError" in
+              r.stdout, r.stdout)
+        r = run([ctl, "-s", a, "no-such-command"])
+        check("kvmemctl: an unknown command exits 1 with the QMP error",
+              r.returncode == 1 and "CommandNotFound" in r.stderr, r.stderr)
+        r = run([ctl, "-s", a, "query-status", "a=1"])
+        check("kvmemctl: an extra argument exits 1", r.returncode == 1 and
+              "Parameter 'a' is unexpected" in r.stderr, r.stderr)
+        r = run([ctl, "-s", os.path.join(work, "nothing.sock"), "query-status"])
+        check("kvmemctl: no socket exits 2", r.returncode == 2, r.stderr)
+        r = run([ctl, "-s", a, "--timeout", "0.5", "wait-event", "NEVER"])
+        check("kvmemctl wait-event times out with status 3", r.returncode == 3, r.stderr)
+        r = run([ctl, "-s", f"tcp:127.0.0.1:{port}", "query-status"])
+        check("QMP over TCP", r.returncode == 0 and "status: running" in r.stdout, r.stderr)
+
+        # stop / cont: the guest stops ticking and its clock stands still
+        watcher = subprocess.Popen([ctl, "-s", b, "--json", "--timeout", "30", "wait-event",
+                                    "RESUME"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)
+        r = run([ctl, "-s", a, "stop"])
+        t_stop = sim.ticks()
+        time.sleep(1)
+        t_paused = sim.ticks()
+        st = run([ctl, "-s", a, "--json", "query-status"]).stdout
+        check("stop: the guest makes no progress and query-status says paused",
+              r.returncode == 0 and len(t_paused) <= len(t_stop) + 1 and
+              json.loads(st)["status"] == "paused", f"{len(t_stop)} -> {len(t_paused)} {st}")
+        r = run([ctl, "-s", a, "hmp", "info status"])
+        check("hmp 'info status' while stopped", r.stdout == "VM status: paused\n",
+              repr(r.stdout))
+        run([ctl, "-s", a, "cont"])
+        sim.wait_ticks(len(t_paused) + 3)
+        t_after = sim.ticks()
+
+        def uptime(line):
+            return float(line.split()[-1])
+        jump = uptime(t_after[len(t_paused)]) - uptime(t_paused[-1]) if \
+            len(t_after) > len(t_paused) else 99
+        check("cont: the guest ticks again and its clock did not jump",
+              len(t_after) >= len(t_paused) + 3 and jump < 0.5, f"jump {jump:.2f} s")
+        out, _ = watcher.communicate(timeout=30)
+        check("RESUME reaches a second client", watcher.returncode == 0 and
+              json.loads(out)["event"] == "RESUME", out)
+
+        # the transcript of QEMU's documentation, on the second QMP socket,
+        # while a third client waits for SHUTDOWN
+        watcher = subprocess.Popen([ctl, "-s", a, "--json", "--timeout", "60", "wait-event",
+                                    "SHUTDOWN"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)
+        ok, out = qc("transcript", transcript, sock=b)
+        check("QEMU 7.2's documented exchanges have kvmem's shapes", ok, out)
+        out, _ = watcher.communicate(timeout=60)
+        ev = json.loads(out) if out.strip() else {}
+        check("system_powerdown: the guest powers off, SHUTDOWN reaches another client",
+              ev.get("event") == "SHUTDOWN" and ev.get("data") ==
+              {"guest": True, "reason": "guest-shutdown"}, out)
+        rc = sim.wait()
+        check("kvmem exits 0 after the guest powered off", rc == 0, f"rc {rc}: {sim.err()}")
+        check("the unix socket files are removed", not any(os.path.exists(p) for p in (a, b, h)))
+        check("a RESET came with system_reset (the guest booted twice)",
+              open(sim.console).read().count("sim: guest up") == 2, sim.console)
+
+        # NUMA nodes backed by -object memory backends: what QMP and HMP show
+        sim = Sim(build, work, ["-m", "512M", "-smp", "2",
+                                "-object", "memory-backend-ram,id=m0,size=256M",
+                                "-object", "memory-backend-ram,id=m1,size=256M,host-nodes=0,"
+                                           "policy=bind,merge=off,dump=off",
+                                "-numa", "node,nodeid=0,cpus=0,memdev=m0",
+                                "-numa", "node,nodeid=1,cpus=1,memdev=m1",
+                                "-qmp", f"unix:{a},server=on,wait=off"], name="numa")
+        wait_socket(a)
+        r = run([ctl, "-s", a, "--retry", "5", "hmp", "info numa"])
+        check("info numa with two nodes, in QEMU's format", r.stdout ==
+              "2 nodes\nnode 0 cpus: 0\nnode 0 size: 256 MB\nnode 0 plugged: 0 MB\n"
+              "node 1 cpus: 1\nnode 1 size: 256 MB\nnode 1 plugged: 0 MB\n", repr(r.stdout))
+        r = run([ctl, "-s", a, "--json", "query-memdev"])
+        mds = json.loads(r.stdout) if r.returncode == 0 else []
+        check("query-memdev shows each -object backend as configured", mds == [
+            {"id": "m0", "size": 256 << 20, "merge": True, "dump": True, "prealloc": False,
+             "share": False, "reserve": True, "host-nodes": [], "policy": "default"},
+            {"id": "m1", "size": 256 << 20, "merge": False, "dump": False, "prealloc": False,
+             "share": False, "reserve": True, "host-nodes": [0], "policy": "bind"}], r.stdout)
+        r = run([ctl, "-s", a, "--json", "query-cpus-fast"])
+        cpus = json.loads(r.stdout) if r.returncode == 0 else []
+        check("query-cpus-fast gives each CPU its node-id",
+              [c["props"].get("node-id") for c in cpus] == [0, 1], r.stdout)
+        r = run([ctl, "-s", a, "hmp", "info mtree"])
+        check("info mtree shows each node's RAM on its own backend and KVM slot",
+              re.search(r"\(ram\): [\w-]+ @m0 0+-0*fffffff, KVM slot 0", r.stdout) and
+              re.search(r"\(ram\): [\w-]+ @m1 0+-0*fffffff, KVM slot 1", r.stdout), r.stdout)
+        run([ctl, "-s", a, "quit"])
+        sim.wait()
+
+        # quit, with a client waiting for SHUTDOWN
+        sim = Sim(build, work, ["-qmp", f"unix:{a},server=on,wait=off"], name="quit")
+        wait_socket(a)
+        watcher = subprocess.Popen([ctl, "-s", a, "--json", "--timeout", "30", "wait-event",
+                                    "SHUTDOWN"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)
+        r = run([ctl, "-s", a, "quit"])
+        out, _ = watcher.communicate(timeout=30)
+        rc = sim.wait()
+        check("quit: kvmem exits 0, SHUTDOWN says host-qmp-quit",
+              r.returncode == 0 and rc == 0 and json.loads(out)["data"] ==
+              {"guest": False, "reason": "host-qmp-quit"}, f"{r.stderr} {rc} {out}")
+
+        # system_reset with -no-reboot ends kvmem, as in QEMU
+        sim = Sim(build, work, ["-no-reboot", "-qmp", f"unix:{a},server=on,wait=off"],
+                  name="noreboot")
+        wait_socket(a)
+        watcher = subprocess.Popen([ctl, "-s", a, "--json", "--timeout", "30", "wait-event",
+                                    "SHUTDOWN"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)
+        run([ctl, "-s", a, "system_reset"])
+        out, _ = watcher.communicate(timeout=30)
+        rc = sim.wait()
+        check("system_reset with -no-reboot: SHUTDOWN host-qmp-system-reset, exit 0",
+              rc == 0 and json.loads(out)["data"] ==
+              {"guest": False, "reason": "host-qmp-system-reset"}, f"{rc} {out}")
+
+        # a signal
+        sim = Sim(build, work, ["-qmp", f"unix:{a},server=on,wait=off"], name="signal")
+        wait_socket(a)
+        watcher = subprocess.Popen([ctl, "-s", a, "--json", "--timeout", "30", "wait-event",
+                                    "SHUTDOWN"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)
+        sim.proc.send_signal(signal.SIGTERM)
+        out, _ = watcher.communicate(timeout=30)
+        rc = sim.wait()
+        check("SIGTERM: SHUTDOWN host-signal, exit 0", rc == 0 and json.loads(out)["data"] ==
+              {"guest": False, "reason": "host-signal"}, f"{rc} {out}")
+
+        # -S and wait=on: nothing runs before a client connects and says cont
+        sim = Sim(build, work, ["-S", "-qmp", f"unix:{a},server=on"], name="prelaunch")
+        wait_socket(a)
+        time.sleep(0.5)
+        waiting = "waiting for a client" in sim.err() and not sim.ticks()
+        r = run([ctl, "-s", a, "--json", "query-status"])
+        status = json.loads(r.stdout) if r.returncode == 0 else {}
+        time.sleep(0.3)
+        check("-S with wait=on: kvmem waits for a client, then stays in prelaunch",
+              waiting and status.get("status") == "prelaunch" and not sim.ticks(),
+              f"{sim.err()} {r.stdout}")
+        run([ctl, "-s", a, "cont"])
+        check("cont after -S starts the guest", sim.wait_ticks(2), sim.err())
+        run([ctl, "-s", a, "quit"])
+        sim.wait()
+
+        # a stale socket file is replaced; a file that is not a socket is not
+        stale = socket.socket(socket.AF_UNIX)
+        stale.bind(a)
+        stale.close()
+        sim = Sim(build, work, ["-qmp", f"unix:{a},server=on,wait=off"], name="stale")
+        r = run([ctl, "-s", a, "--retry", "5", "query-status"])
+        check("a stale socket file is replaced", r.returncode == 0, r.stderr + sim.err())
+        run([ctl, "-s", a, "quit"])
+        sim.wait()
+        notsock = os.path.join(work, "file")
+        open(notsock, "w").close()
+        sim = Sim(build, work, ["-qmp", f"unix:{notsock},server=on,wait=off"], name="notsock")
+        rc = sim.wait()
+        check("a file that is not a socket is left alone and refused",
+              rc == 1 and "not a socket" in sim.err() and os.path.isfile(notsock), sim.err())
+
+        # QMP on stdio
+        sim = Sim(build, work, ["-serial", "none", "-qmp", "stdio"], stdin=subprocess.PIPE,
+                  name="qmpstdio")
+        out, _ = sim.proc.communicate(b'{"execute": "qmp_capabilities"}\n'
+                                      b'{"execute": "query-status", "id": 1}\n'
+                                      b'{"execute": "quit"}\n', timeout=20)
+        lines = [json.loads(l) for l in out.decode().splitlines() if l.strip()]
+        check("-qmp stdio: greeting, answers, SHUTDOWN, exit 0",
+              sim.proc.returncode == 0 and "QMP" in lines[0] and
+              lines[2] == {"return": {"running": True, "singlestep": False,
+                                      "status": "running"}, "id": 1} and
+              lines[-1].get("event") == "SHUTDOWN" and out.endswith(b"\r\n"), repr(out))
+
+        # the human monitor on stdio
+        sim = Sim(build, work, ["-serial", "none", "-monitor", "stdio"], stdin=subprocess.PIPE,
+                  name="hmpstdio")
+        out, _ = sim.proc.communicate(b"info status\nstop\ninfo status\nfoo\nquit\n", timeout=20)
+        text = out.decode()
+        check("-monitor stdio: banner, prompt, commands, quit",
+              sim.proc.returncode == 0 and text.startswith("kvmem ") and "(qemu) " in text and
+              "VM status: running\r\n" in text and "VM status: paused\r\n" in text and
+              "unknown command: 'foo'" in text, repr(text))
+
+    failed = results.count(False)
+    print(f"1..{len(results)}")
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

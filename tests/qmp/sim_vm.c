@@ -1,0 +1,167 @@
+/* sim_vm.c - kvm/vm.h without KVM, for testing the monitors where there is
+ * no /dev/kvm (CI).
+ *
+ * Linked into kvmem-sim in place of src/kvm/vm.c and vcpu.c, everything
+ * else being kvmem's own code: the command line, the plan, guest memory,
+ * the devices, the main loop, the monitors and their commands.  Each
+ * "vCPU" is a thread that parks while the VM is paused, exactly as a real
+ * one does; instead of running a guest, vCPU 0 plays a tiny one through
+ * the real device models on the I/O bus:
+ *
+ *   - it prints "sim: tick N" on the serial port every SIM_TICK_MS, so a
+ *     test sees the guest make progress (and stop while paused);
+ *   - it enables the ACPI power button and, when the SCI shows a press,
+ *     writes S5 to PM1_CNT as Linux does, so system_powerdown ends in a
+ *     guest power-off;
+ *   - the guest's uptime it prints stands still while the VM is paused,
+ *     as kvmclock does on real KVM (vm_pause saves it, vm_resume restores).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm/vm.h"
+#include "plan/iomap.h"
+
+#define SIM_TICK_MS 50
+
+static atomic_int sci_level;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struct bus *mmio,
+	      struct kverr *err)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->topo = topo;
+	vm->pio = pio;
+	vm->mmio = mmio;
+	pthread_mutex_init(&vm->report_lock, NULL);
+	vm_threads_init(vm);
+	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->event_fd < 0)
+		return kverr_sys(err, errno, "eventfd");
+	atomic_store(&sci_level, 0);
+	return 0;
+}
+
+int vm_map_memory(struct vm *vm, const struct guest_mem *gm, struct kverr *err)
+{
+	(void)err;
+	vm->nr_slots = gm->nr;
+	return 0;
+}
+
+int vm_create_vcpus(struct vm *vm, struct kverr *err)
+{
+	vm->vcpu = calloc(vm->topo->cpus, sizeof(*vm->vcpu));
+	if (!vm->vcpu)
+		return kverr_set(err, ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < vm->topo->cpus; i++) {
+		vm->vcpu[i] = (struct vcpu){.vm = vm, .idx = i, .fd = -1};
+		vm->nr_vcpus++;
+	}
+	return 0;
+}
+
+static void pio(struct vm *vm, uint16_t port, uint16_t val, unsigned len, bool write)
+{
+	uint8_t data[2] = {(uint8_t)val, (uint8_t)(val >> 8)};
+
+	bus_access(vm->pio, port, data, len, write);
+}
+
+static void serial_print(struct vm *vm, const char *s)
+{
+	for (; *s; s++)
+		pio(vm, IOMAP_COM1_BASE, (uint8_t)*s, 1, true);
+}
+
+static void *sim_vcpu(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+	uint64_t guest_ns = 0, last = mono_ns();
+	unsigned tick = 0;
+
+	vcpu_thread_begin(vcpu);
+	if (vcpu->idx == 0) {
+		pio(vm, IOMAP_PM1A_EVT + 2, 0x0100, 2, true); /* PM1_EN: PWRBTN_EN */
+		serial_print(vm, "sim: guest up\n");
+	}
+	while (vcpu_thread_runnable(vcpu, NULL)) {
+		uint64_t now = mono_ns();
+		char line[96];
+
+		/* guest time advances only while running (kvmclock) */
+		guest_ns += now - last > 2 * SIM_TICK_MS * 1000000ull ? SIM_TICK_MS * 1000000ull
+								      : now - last;
+		last = now;
+		usleep(SIM_TICK_MS * 1000);
+		if (vcpu->idx != 0)
+			continue;
+		snprintf(line, sizeof(line), "sim: tick %u uptime %.2f\n", tick++, guest_ns / 1e9);
+		serial_print(vm, line);
+		if (atomic_load(&sci_level)) {
+			pio(vm, IOMAP_PM1A_EVT, 0x0100, 2, true); /* clear PWRBTN_STS */
+			serial_print(vm, "sim: power button, powering off\n");
+			pio(vm, IOMAP_PM1A_CNT, (IOMAP_SLP_TYP_S5 << 10) | 0x2000, 2, true);
+		}
+	}
+	vcpu_thread_end(vcpu);
+	return NULL;
+}
+
+int vm_start(struct vm *vm, const struct boot_entry *entry, bool paused, struct kverr *err)
+{
+	(void)entry;
+	return vm_threads_start(vm, sim_vcpu, paused, err);
+}
+
+/* The sim's vCPUs never block for long: no kick needed. */
+void vm_pause(struct vm *vm)
+{
+	vm_threads_pause(vm, NULL);
+}
+
+void vm_resume(struct vm *vm)
+{
+	vm_threads_resume(vm);
+}
+
+void vm_stop(struct vm *vm)
+{
+	vm_threads_stop(vm, NULL);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	vm_stop(vm);
+	free(vm->vcpu);
+	vm->vcpu = NULL;
+	vm->nr_vcpus = 0;
+	if (vm->event_fd >= 0)
+		close(vm->event_fd);
+	vm->event_fd = -1;
+	pthread_mutex_destroy(&vm->report_lock);
+	vm_threads_fini(vm);
+}
+
+void vm_set_irq(void *ctx, unsigned gsi, int level)
+{
+	(void)ctx;
+	/* Called with the device's lock held: only note it for vCPU 0. */
+	if (gsi == IOMAP_SCI_IRQ)
+		atomic_store(&sci_level, level);
+}
