@@ -1,6 +1,6 @@
 /* guestclock - run a VMM, pass its output through, and measure it.
  *
- *   guestclock [-m MARKER] [-o COPY] PROGRAM [ARGS...]
+ *   guestclock [-m MARKER] [-o COPY] [-t SECONDS] PROGRAM [ARGS...]
  *
  * Runs PROGRAM with its stdout and stderr on a pipe, copies every byte to
  * our stdout (and, with -o, to the file COPY as well, so that a script
@@ -9,15 +9,19 @@
  * starting with MARKER (default "KVMEM-GUEST-INIT", printed by the guest's
  * /init) first appears.  When PROGRAM exits it prints one line on stdout:
  *
- *   guestclock: init_ms=N exit=S maxrss_kb=K
+ *   guestclock: init_ms=N exit=S maxrss_kb=K timed_out=T
  *
  * init_ms is -1 if the marker never appeared; exit is the exit status, or
  * 128+signal; maxrss_kb is the child's peak resident set (wait4's rusage).
+ * With -t, PROGRAM is killed (SIGKILL) once it has run SECONDS, and
+ * timed_out is 1: the VMM itself dies, instead of being orphaned as it
+ * would be if an outer `timeout` killed guestclock.
  * The guest harness and bench/boot use it in the same way for kvmem and
  * for QEMU, so both are measured by the same clock.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,12 +52,24 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+static volatile pid_t child;
+static volatile sig_atomic_t timed_out;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+	if (child > 0)
+		kill(child, SIGKILL);
+}
+
 int main(int argc, char **argv)
 {
 	const char *marker = "KVMEM-GUEST-INIT";
 	char line[512];
 	size_t line_len = 0;
 	int argi = 1, pipefd[2], status, copy_fd = -1;
+	unsigned limit_s = 0;
 	double start, init_ms = -1;
 	struct rusage ru;
 	pid_t pid;
@@ -61,6 +77,8 @@ int main(int argc, char **argv)
 	while (argi + 1 < argc && argv[argi][0] == '-') {
 		if (strcmp(argv[argi], "-m") == 0) {
 			marker = argv[argi + 1];
+		} else if (strcmp(argv[argi], "-t") == 0) {
+			limit_s = (unsigned)strtoul(argv[argi + 1], NULL, 10);
 		} else if (strcmp(argv[argi], "-o") == 0) {
 			copy_fd =
 			    open(argv[argi + 1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -74,7 +92,8 @@ int main(int argc, char **argv)
 		argi += 2;
 	}
 	if (argi >= argc) {
-		fprintf(stderr, "usage: guestclock [-m MARKER] [-o COPY] PROGRAM [ARGS...]\n");
+		fprintf(stderr,
+			"usage: guestclock [-m MARKER] [-o COPY] [-t SECONDS] PROGRAM [ARGS...]\n");
 		return 2;
 	}
 	if (pipe(pipefd) < 0) {
@@ -97,6 +116,12 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	close(pipefd[1]);
+	child = pid;
+	if (limit_s) {
+		struct sigaction sa = {.sa_handler = on_alarm};
+		sigaction(SIGALRM, &sa, NULL);
+		alarm(limit_s);
+	}
 
 	for (;;) {
 		char buf[4096];
@@ -131,7 +156,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	printf("\nguestclock: init_ms=%.0f exit=%d maxrss_kb=%ld\n", init_ms,
-	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), ru.ru_maxrss);
+	alarm(0);
+	if (timed_out)
+		printf("\nguestclock: %s ran for %u s and was killed\n", argv[argi], limit_s);
+	printf("\nguestclock: init_ms=%.0f exit=%d maxrss_kb=%ld timed_out=%d\n", init_ms,
+	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), ru.ru_maxrss,
+	       (int)timed_out);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

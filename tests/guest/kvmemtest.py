@@ -81,7 +81,9 @@ class Result:
     init_ms: float = -1.0
     maxrss_kb: int = -1
     finished: bool = False
+    timed_out: bool = False  # guestclock killed the VMM at the job's timeout
     retried: bool = False
+    first_try: list = dataclasses.field(default_factory=list)  # output before a retry
 
     def facts(self):
         """Parse the lines between '=== facts' and '=== end facts'."""
@@ -338,8 +340,8 @@ exit $rc
 def _vmm_script(job, kernel, initrd, guestclock, host_script_path, console_path):
     argv = [a.format(kernel=kernel, initrd=initrd) for a in job.argv]
     copy = f"-o {shlex.quote(console_path)} " if job.host_script else ""
-    cmd = "timeout -s KILL %d %s %s%s" % (job.timeout, guestclock, copy,
-                                          " ".join(shlex.quote(a) for a in argv))
+    cmd = "%s -t %d %s%s" % (guestclock, job.timeout, copy,
+                             " ".join(shlex.quote(a) for a in argv))
     if not job.host_script:
         return cmd + "\n"
     # guestclock forks the VMM, so the VMM is guestclock's only child.
@@ -448,10 +450,12 @@ class LineReader:
 
 
 def _parse_clock(line, res):
-    m = re.match(r"guestclock: init_ms=(-?[\d.]+) exit=(\d+) maxrss_kb=(\d+)", line)
+    m = re.match(r"guestclock: init_ms=(-?[\d.]+) exit=(\d+) maxrss_kb=(\d+) timed_out=(\d)",
+                 line)
     if not m:
         return False
     res.init_ms, res.rc, res.maxrss_kb = float(m[1]), int(m[2]), int(m[3])
+    res.timed_out = m[4] == "1"
     return True
 
 
@@ -553,16 +557,23 @@ def run_jobs(jobs, programs, echo=None, data=()):
             return _run_direct(jobs, programs, guestclock, l2_initrd, echo, work)
         results, stalled, l1_log = _run_nested_once(jobs, programs, guestclock, l2_initrd,
                                                     echo, work, data)
-        if stalled:
-            todo = [j for j, r in zip(jobs, results) if not r.finished]
-            sys.stderr.write("kvmemtest: the L1 VM stopped making progress (NESTED.md's "
-                             f"flake); running {len(todo)} unfinished job(s) again in a "
-                             "fresh L1\n")
+        # NESTED.md's flake: the L1 stops making progress, either for good
+        # (the outer watchdog fires) or for minutes (a guest then reaches its
+        # timeout while the L1 logs a soft lockup).  Either way the guests it
+        # did not finish get one more chance in a fresh L1, and the result
+        # says so; a guest that hangs by kvmem's fault fails both times.
+        todo = [j for j, r in zip(jobs, results) if not r.finished or r.timed_out]
+        if todo:
+            why = ("the L1 VM stopped making progress" if stalled else
+                   f"{len(todo)} guest(s) ran into their timeout")
+            sys.stderr.write(f"kvmemtest: {why} (NESTED.md's flake?); running "
+                             f"{len(todo)} job(s) again in a fresh L1\n")
             again, stalled2, _ = _run_nested_once(todo, programs, guestclock, l2_initrd,
                                                   echo, work, data)
             by_name = {r.name: r for r in again}
             for i, r in enumerate(results):
                 if r.name in by_name:
+                    by_name[r.name].first_try = r.output
                     results[i] = by_name[r.name]
                     results[i].retried = True
             if stalled2:

@@ -153,6 +153,8 @@ def evaluate(sc, res, by_name):
     problems = []
     if not res.finished:
         return ["kvmem did not finish (watchdog or L1 stall)"]
+    if res.timed_out:
+        return ["kvmem was killed at the guest's timeout"]
     if res.rc != sc.exit_status:
         problems.append(f"kvmem exited {res.rc}, expected {sc.exit_status}")
     facts = res.facts()
