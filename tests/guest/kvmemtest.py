@@ -66,6 +66,9 @@ class Job:
     # prefixed "host| " after the VMM exits (Result.host_lines()), once the
     # script has finished or HOST_GRACE seconds have passed.
     host_script: str = None
+    # a line typed on the VMM's stdin every 2 s while it runs (the serial
+    # console's input with -serial stdio)
+    stdin_line: str = None
     # busybox sh run on that same machine before the VMM starts and after it
     # ends (e.g. reserving huge pages in the L1, then giving them back);
     # the job's status stays the VMM's.
@@ -342,6 +345,9 @@ def _vmm_script(job, kernel, initrd, guestclock, host_script_path, console_path)
     copy = f"-o {shlex.quote(console_path)} " if job.host_script else ""
     cmd = "%s -t %d %s%s" % (guestclock, job.timeout, copy,
                              " ".join(shlex.quote(a) for a in argv))
+    if job.stdin_line:
+        # The writer ends on SIGPIPE once the VMM has exited.
+        cmd = f"(while :; do echo {shlex.quote(job.stdin_line)}; sleep 2; done) | {cmd}"
     if not job.host_script:
         return cmd + "\n"
     # guestclock forks the VMM, so the VMM is guestclock's only child.

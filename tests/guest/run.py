@@ -24,6 +24,7 @@ facts the guest must report.  The format, one key per line:
                                      nested; on this host, as root, when direct)
     post: echo 0 > /proc/sys/vm/nr_hugepages    optional: run after kvmem ended
     append: reboot=t                 optional: added to the guest kernel's command line
+    stdin: hello                     optional: a line typed on kvmem's stdin every 2 s
     reset: on                        optional: leave out -no-reboot, so a guest reboot
                                      resets the VM (the default is -no-reboot)
     exit: 1                          optional: kvmem's expected exit status (default 0);
@@ -86,6 +87,7 @@ class Scenario:
         self.exit_status = int(opts.get("exit", "0"))
         self.append = opts.get("append", "")
         self.reset = opts.get("reset", "off") == "on"
+        self.stdin = opts.get("stdin")
 
 
 def load(path):
@@ -116,7 +118,7 @@ def load(path):
             elif key == "each":
                 w = val.split()
                 each = (w[0], w[1:])
-            elif key in ("exit", "append", "reset"):
+            elif key in ("exit", "append", "reset", "stdin"):
                 opts[key] = val
             else:
                 raise SystemExit(f"{path}:{n}: unknown key '{key}'")
@@ -145,7 +147,8 @@ def job_for(sc, kvmem):
     host = "\n".join(sc.host) + "\n" if sc.host else None
     return kvmemtest.Job(sc.name, argv, guest_script=script, host_script=host,
                          pre_script="\n".join(sc.pre) + "\n" if sc.pre else None,
-                         post_script="\n".join(sc.post) + "\n" if sc.post else None)
+                         post_script="\n".join(sc.post) + "\n" if sc.post else None,
+                         stdin_line=sc.stdin)
 
 
 def evaluate(sc, res, by_name):
