@@ -570,7 +570,9 @@ def run_jobs(jobs, programs, echo=None, data=()):
         # says so; a guest that hangs by kvmem's fault fails both times.
         todo = [j for j, r in zip(jobs, results) if not r.finished or r.timed_out]
         if todo:
+            lost = sum(not r.finished for r in results)
             why = ("the L1 VM stopped making progress" if stalled else
+                   f"the L1 VM ended with {lost} guest(s) unfinished" if lost else
                    f"{len(todo)} guest(s) ran into their timeout")
             sys.stderr.write(f"kvmemtest: {why} (NESTED.md's flake?); running "
                              f"{len(todo)} job(s) again in a fresh L1\n")
