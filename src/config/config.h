@@ -185,6 +185,22 @@ const char *config_memdev_policy_name(enum memdev_policy p);
  * copied. */
 void config_memdev_implicit(struct config_memdev *md, const char *id, uint64_t size);
 
+/* Who gives a backend's text: it decides how errors are worded. */
+enum memdev_source {
+	MEMDEV_FROM_CMDLINE, /* -object: the message names the option and value */
+	MEMDEV_FROM_MONITOR, /* object-add / object_add: QEMU 7.2's run-time text */
+};
+/* One backend in -object syntax ("memory-backend-ram,id=m1,size=1G"),
+ * with every check -object makes except those against other options
+ * (duplicate ids are the caller's).  *md owns its strings:
+ * config_memdev_free() releases them.  Nothing is left to free on error. */
+int config_memdev_parse(struct config_memdev *md, const char *arg, enum memdev_source src,
+			struct kverr *err);
+/* A deep copy (id and mem-path duplicated); -ENOMEM with err filled. */
+int config_memdev_copy(struct config_memdev *dst, const struct config_memdev *src,
+		       struct kverr *err);
+void config_memdev_free(struct config_memdev *md);
+
 enum serial_mode {
 	SERIAL_STDIO, /* default, and what -nographic implies */
 	SERIAL_FILE,  /* -serial file:PATH */

@@ -15,6 +15,12 @@
  * object's list ends; checks that need the whole command line (duplicate
  * ids, -machine memory-backend naming a backend, its size against -m) run
  * from config.c's finish().
+ *
+ * The monitors' object-add and object_add go through the same parser
+ * (config_memdev_parse with MEMDEV_FROM_MONITOR), so a backend is accepted
+ * or refused at run time exactly as on the command line; only the wording
+ * differs: -object names the option and value, the monitors answer with
+ * QEMU 7.2's run-time messages ("Parameter 'size' is missing").
  */
 #include "config/config.h"
 #include "config/kv.h"
@@ -129,8 +135,14 @@ static bool is_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
+/* Where a backend's text comes from, and so how its errors are worded. */
+struct oparse {
+	bool monitor; /* MEMDEV_FROM_MONITOR: QEMU's run-time messages */
+};
+
 /* host-nodes element: "N" or "A-B" (A <= B), added to the bitmap. */
-static int parse_host_nodes(const char *val, uint64_t *bitmap, struct kverr *err)
+static int parse_host_nodes(const struct oparse *p, const char *val, uint64_t *bitmap,
+			    struct kverr *err)
 {
 	char buf[64];
 	char *dash;
@@ -146,35 +158,54 @@ static int parse_host_nodes(const char *val, uint64_t *bitmap, struct kverr *err
 		goto bad;
 	if (lo > hi)
 		goto bad;
-	if (hi >= CONFIG_MAX_HOST_NODES)
+	if (hi >= CONFIG_MAX_HOST_NODES) {
+		if (p->monitor)
+			return kverr_set(err, EINVAL, "Invalid host-nodes value: %llu",
+					 (unsigned long long)hi);
 		return kverr_set(
 		    err, EINVAL,
 		    "-object: invalid host-nodes value '%s': kvmem supports host nodes "
 		    "0 to %d",
 		    val, CONFIG_MAX_HOST_NODES - 1);
+	}
 	for (uint64_t n = lo; n <= hi; n++)
 		*bitmap |= 1ULL << n;
 	return 0;
 bad:
+	if (p->monitor)
+		return kverr_set(err, EINVAL, "Parameter 'host-nodes' expects uint16");
 	return kverr_set(err, EINVAL,
 			 "-object: invalid host-nodes value '%s': expected a node number or a "
 			 "range A-B",
 			 val);
 }
 
-static int bad_bool(const char *key, const char *val, struct kverr *err)
+static int bad_bool(const struct oparse *p, const char *key, const char *val, struct kverr *err)
 {
+	if (p->monitor)
+		return kverr_set(err, EINVAL, "Parameter '%s' expects 'on' or 'off'", key);
 	return kverr_set(err, EINVAL, "-object: parameter '%s' expects 'on' or 'off', not '%s'",
 			 key, val);
 }
 
-static int bad_size(const char *key, const char *val, int ret, struct kverr *err)
+static int bad_size(const struct oparse *p, const char *key, const char *val, int ret,
+		    struct kverr *err)
 {
+	if (p->monitor)
+		return kverr_set(err, EINVAL, "Parameter '%s' expects size", key);
 	if (ret == -ERANGE)
 		return kverr_set(err, EINVAL, "-object: %s '%s' is too large", key, val);
 	return kverr_set(err, EINVAL,
 			 "-object: invalid %s '%s': expected a size such as 4096, 512M or 2G", key,
 			 val);
+}
+
+/* QEMU's words for a value its property setter refuses. */
+static int bad_value(const struct config_memdev *md, const char *key, const char *val,
+		     struct kverr *err)
+{
+	return kverr_set(err, EINVAL, "property '%s' of %s doesn't take value '%s'", key,
+			 config_memdev_type_name(md->type), val);
 }
 
 /* Keys and the backend types that have them in QEMU 7.2. */
@@ -226,49 +257,66 @@ static int set_string(char **dst, const char *val, struct kverr *err)
 	return 0;
 }
 
+static int set_bool(const struct oparse *p, bool *dst, const struct kv *kv, struct kverr *err)
+{
+	return parse_bool(kv->val, dst) ? bad_bool(p, kv->key, kv->val, err) : 0;
+}
+
 /* One property of a backend being parsed. */
-static int object_prop(struct config_memdev *md, const struct kv *kv, bool *size_given,
-		       struct kverr *err)
+static int object_prop(const struct oparse *p, struct config_memdev *md, const struct kv *kv,
+		       bool *size_given, struct kverr *err)
 {
 	const char *k = kv->key, *v = kv->val;
 	uint64_t n;
 	int ret;
 
 	if (!strcmp(k, "id")) {
-		if (!id_wellformed(v))
+		if (!id_wellformed(v)) {
+			if (p->monitor)
+				return kverr_set(err, EINVAL,
+						 "Parameter 'id' expects an identifier");
 			return kverr_set(err, EINVAL,
 					 "-object: invalid id '%s': an id starts with a letter and "
 					 "has only letters, digits, '-', '.' and '_'",
 					 v);
+		}
 		return set_string(&md->id, v, err);
 	}
 	if (!strcmp(k, "size")) {
 		ret = config_parse_size(v, 1, &n);
 		if (ret)
-			return bad_size("size", v, ret, err);
-		if (n == 0)
+			return bad_size(p, "size", v, ret, err);
+		if (n == 0) {
+			if (p->monitor)
+				return bad_value(md, "size", "0", err);
 			return kverr_set(err, EINVAL,
 					 "-object: invalid size '%s': must be greater than 0", v);
+		}
 		md->size = n;
 		*size_given = true;
 		return 0;
 	}
 	if (!strcmp(k, "share"))
-		return parse_bool(v, &md->share) ? bad_bool(k, v, err) : 0;
+		return set_bool(p, &md->share, kv, err);
 	if (!strcmp(k, "prealloc"))
-		return parse_bool(v, &md->prealloc) ? bad_bool(k, v, err) : 0;
+		return set_bool(p, &md->prealloc, kv, err);
 	if (!strcmp(k, "merge"))
-		return parse_bool(v, &md->merge) ? bad_bool(k, v, err) : 0;
+		return set_bool(p, &md->merge, kv, err);
 	if (!strcmp(k, "dump"))
-		return parse_bool(v, &md->dump) ? bad_bool(k, v, err) : 0;
+		return set_bool(p, &md->dump, kv, err);
 	if (!strcmp(k, "reserve"))
-		return parse_bool(v, &md->reserve) ? bad_bool(k, v, err) : 0;
+		return set_bool(p, &md->reserve, kv, err);
 	if (!strcmp(k, "hugetlb"))
-		return parse_bool(v, &md->hugetlb) ? bad_bool(k, v, err) : 0;
+		return set_bool(p, &md->hugetlb, kv, err);
 	if (!strcmp(k, "seal"))
-		return parse_bool(v, &md->seal) ? bad_bool(k, v, err) : 0;
+		return set_bool(p, &md->seal, kv, err);
 	if (!strcmp(k, "prealloc-threads")) {
 		ret = parse_number(v, &n);
+		if (p->monitor && (ret || n > UINT32_MAX))
+			return kverr_set(err, EINVAL, "Parameter 'prealloc-threads' expects %s",
+					 ret == -EINVAL ? "integer" : "uint32");
+		if (p->monitor && n == 0)
+			return bad_value(md, "prealloc-threads", "0", err);
 		if (ret || n == 0 || n > UINT32_MAX)
 			return kverr_set(
 			    err, EINVAL,
@@ -279,7 +327,7 @@ static int object_prop(struct config_memdev *md, const struct kv *kv, bool *size
 		return 0;
 	}
 	if (!strcmp(k, "host-nodes"))
-		return parse_host_nodes(v, &md->host_nodes, err);
+		return parse_host_nodes(p, v, &md->host_nodes, err);
 	if (!strcmp(k, "policy")) {
 		for (size_t i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++) {
 			if (!strcmp(v, policy_names[i])) {
@@ -287,6 +335,9 @@ static int object_prop(struct config_memdev *md, const struct kv *kv, bool *size
 				return 0;
 			}
 		}
+		if (p->monitor)
+			return kverr_set(err, EINVAL,
+					 "Parameter 'policy' does not accept value '%s'", v);
 		return kverr_set(
 		    err, EINVAL,
 		    "-object: invalid policy '%s': expected default, preferred, bind or "
@@ -294,17 +345,23 @@ static int object_prop(struct config_memdev *md, const struct kv *kv, bool *size
 		    v);
 	}
 	if (!strcmp(k, "mem-path")) {
-		if (!*v)
+		if (!*v) {
+			/* QEMU fails to open "" when it creates the backend */
+			if (p->monitor)
+				return kverr_set(err, EINVAL,
+						 "can't open backing store  for guest RAM: No "
+						 "such file or directory");
 			return kverr_set(err, EINVAL, "-object: mem-path is empty");
+		}
 		return set_string(&md->mem_path, v, err);
 	}
 	if (!strcmp(k, "align") || !strcmp(k, "hugetlbsize")) {
 		ret = config_parse_size(v, 1, &n);
 		if (ret)
-			return bad_size(k, v, ret, err);
+			return bad_size(p, k, v, ret, err);
 		if (!is_pow2(n))
-			return kverr_set(err, EINVAL,
-					 "-object: invalid %s '%s': must be a power of 2", k, v);
+			return kverr_set(err, EINVAL, "%sinvalid %s '%s': must be a power of 2",
+					 p->monitor ? "" : "-object: ", k, v);
 		if (!strcmp(k, "align"))
 			md->align = n;
 		else
@@ -314,129 +371,183 @@ static int object_prop(struct config_memdev *md, const struct kv *kv, bool *size
 	return kverr_set(err, EINVAL, "-object: unsupported parameter '%s'", k); /* not reached */
 }
 
-/* Whole-object checks, with QEMU's rules and kvmem's few stricter ones. */
-static int object_check(const struct config_memdev *md, bool size_given, const char *arg,
-			struct kverr *err)
+/* Whole-object checks, with QEMU's rules and kvmem's few stricter ones.
+ * The command line's messages say which -object they are about; the
+ * monitors' are QEMU's alone. */
+static int object_check(const struct oparse *p, const struct config_memdev *md, bool size_given,
+			const char *arg, struct kverr *err)
 {
 	const char *type = config_memdev_type_name(md->type);
+	char pre[96] = "";
 
-	if (!md->id)
-		return kverr_set(err, EINVAL, "-object %s: parameter 'id' is missing", arg);
-	if (!size_given)
-		return kverr_set(err, EINVAL, "-object %s: parameter 'size' is missing", arg);
-	if (md->type == MEMDEV_FILE && !md->mem_path)
-		return kverr_set(err, EINVAL, "-object %s: parameter 'mem-path' is missing", arg);
+	if (!md->id || !size_given || (md->type == MEMDEV_FILE && !md->mem_path)) {
+		const char *missing = !md->id ? "id" : !size_given ? "size" : "mem-path";
+
+		if (p->monitor)
+			return kverr_set(err, EINVAL, "Parameter '%s' is missing", missing);
+		return kverr_set(err, EINVAL, "-object %s: parameter '%s' is missing", arg,
+				 missing);
+	}
+	if (!p->monitor)
+		snprintf(pre, sizeof(pre), "-object id=%s: ", md->id);
 	if (md->policy == MEMDEV_POLICY_DEFAULT && md->host_nodes)
 		return kverr_set(err, EINVAL,
-				 "-object id=%s: host-nodes must be empty for policy default, or "
-				 "you should explicitly specify a policy other than default",
-				 md->id);
+				 "%shost-nodes must be empty for policy default, or you should "
+				 "explicitly specify a policy other than default",
+				 pre);
 	if (md->policy != MEMDEV_POLICY_DEFAULT && !md->host_nodes)
-		return kverr_set(err, EINVAL, "-object id=%s: host-nodes must be set for policy %s",
-				 md->id, config_memdev_policy_name(md->policy));
+		return kverr_set(err, EINVAL, "%shost-nodes must be set for policy %s", pre,
+				 config_memdev_policy_name(md->policy));
 	if (md->prealloc && !md->reserve)
-		return kverr_set(err, EINVAL,
-				 "-object id=%s: 'prealloc=on' and 'reserve=off' are incompatible",
-				 md->id);
+		return kverr_set(err, EINVAL, "%s'prealloc=on' and 'reserve=off' are incompatible",
+				 pre);
 	/* QEMU ignores hugetlbsize without hugetlb=on; kvmem refuses a size
 	 * that would silently not apply (docs/cli.md). */
 	if (md->hugetlbsize && !md->hugetlb)
-		return kverr_set(err, EINVAL,
-				 "-object id=%s: hugetlbsize is only used with hugetlb=on (%s)",
-				 md->id, type);
+		return kverr_set(err, EINVAL, "%shugetlbsize is only used with hugetlb=on (%s)",
+				 pre, type);
 	if (md->hugetlb && md->hugetlbsize && md->size % md->hugetlbsize)
-		return kverr_set(
-		    err, EINVAL,
-		    "-object id=%s: size 0x%llx is not a multiple of hugetlbsize 0x%llx", md->id,
-		    (unsigned long long)md->size, (unsigned long long)md->hugetlbsize);
+		return kverr_set(err, EINVAL,
+				 "%ssize 0x%llx is not a multiple of hugetlbsize 0x%llx", pre,
+				 (unsigned long long)md->size, (unsigned long long)md->hugetlbsize);
 	if (md->type == MEMDEV_FILE && md->align && md->size % md->align)
-		return kverr_set(
-		    err, EINVAL, "-object id=%s: size 0x%llx is not a multiple of align 0x%llx",
-		    md->id, (unsigned long long)md->size, (unsigned long long)md->align);
+		return kverr_set(err, EINVAL, "%ssize 0x%llx is not a multiple of align 0x%llx",
+				 pre, (unsigned long long)md->size, (unsigned long long)md->align);
 	return 0;
 }
 
-int config_object_parse(struct config *cfg, const char *arg, struct kverr *err)
+/* The first element: qom-type, implied or spelled out. */
+static int object_type(const struct oparse *p, struct config_memdev *md, const struct kv *kv,
+		       const char *arg, struct kverr *err)
 {
-	struct config_memdev md;
+	if (strcmp(kv->key, "qom-type") || !kv->val) {
+		if (p->monitor)
+			return kverr_set(err, EINVAL, "Parameter 'qom-type' is missing");
+		return kverr_set(err, EINVAL, "-object %s: the object type must come first", arg);
+	}
+	for (size_t i = 0; i < sizeof(backend_types) / sizeof(backend_types[0]); i++) {
+		if (!strcmp(kv->val, backend_types[i].name)) {
+			memdev_defaults(md, backend_types[i].type);
+			return 0;
+		}
+	}
+	if (p->monitor)
+		return kverr_set(err, EINVAL, "Parameter 'qom-type' does not accept value '%s'",
+				 kv->val);
+	return kverr_set(err, EINVAL,
+			 "-object: unsupported object type '%s' (kvmem supports "
+			 "memory-backend-ram, memory-backend-memfd and "
+			 "memory-backend-file)",
+			 kv->val);
+}
+
+int config_memdev_parse(struct config_memdev *md, const char *arg, enum memdev_source src,
+			struct kverr *err)
+{
+	const struct oparse p = {.monitor = src == MEMDEV_FROM_MONITOR};
 	struct kv_iter it;
 	struct kv kv;
 	bool size_given = false, typed = false;
 	char *buf;
 	int ret = 0;
 
-	if (!*arg)
+	memset(md, 0, sizeof(*md));
+	if (!*arg) {
+		if (p.monitor)
+			return kverr_set(err, EINVAL, "Parameter 'qom-type' is missing");
 		return kverr_set(err, EINVAL, "-object: empty value");
+	}
 	if (arg[0] == '{')
 		return kverr_set(err, EINVAL,
-				 "-object %s: the JSON form is not supported; use "
+				 "%s%s: the JSON form is not supported; use "
 				 "memory-backend-TYPE,id=ID,size=SIZE,...",
-				 arg);
+				 p.monitor ? "" : "-object ", p.monitor ? "object" : arg);
 	buf = malloc(strlen(arg) + 1);
 	if (!buf)
 		return kverr_set(err, ENOMEM, "-object: out of memory");
-	memset(&md, 0, sizeof(md));
 	it = (struct kv_iter){.p = arg, .out = buf, .implied = "qom-type", .first = true};
 	while (!ret && kv_next(&it, &kv)) {
 		bool known;
 
 		if (!typed) {
-			/* qom-type comes first, implied or spelled out */
-			if (strcmp(kv.key, "qom-type") || !kv.val) {
-				ret = kverr_set(err, EINVAL,
-						"-object %s: the object type must come first", arg);
-				break;
-			}
-			ret = -EINVAL;
-			for (size_t i = 0; i < sizeof(backend_types) / sizeof(backend_types[0]);
-			     i++) {
-				if (!strcmp(kv.val, backend_types[i].name)) {
-					memdev_defaults(&md, backend_types[i].type);
-					ret = 0;
-				}
-			}
-			if (ret)
-				ret = kverr_set(
-				    err, EINVAL,
-				    "-object: unsupported object type '%s' (kvmem supports "
-				    "memory-backend-ram, memory-backend-memfd and "
-				    "memory-backend-file)",
-				    kv.val);
+			ret = object_type(&p, md, &kv, arg, err);
 			typed = true;
 			continue;
 		}
-		if (!key_allowed(kv.key, md.type, &known)) {
-			ret = kverr_set(err, EINVAL, "-object: %s has no parameter '%s'%s",
-					config_memdev_type_name(md.type), kv.key,
-					known ? "" : " (unknown parameter)");
+		if (!key_allowed(kv.key, md->type, &known)) {
+			if (p.monitor)
+				ret =
+				    kverr_set(err, EINVAL, "Parameter '%s' is unexpected", kv.key);
+			else
+				ret = kverr_set(err, EINVAL, "-object: %s has no parameter '%s'%s",
+						config_memdev_type_name(md->type), kv.key,
+						known ? "" : " (unknown parameter)");
 			break;
 		}
 		/* QEMU 7.2 takes a bare "share" as share=on with a deprecation
-		 * warning; kvmem asks for the value (docs/cli.md). */
+		 * warning on the command line; kvmem asks for the value
+		 * (docs/cli.md), as QEMU's monitor does. */
 		if (!kv.val) {
-			ret =
-			    kverr_set(err, EINVAL, "-object: parameter '%s' needs a value (%s=on)",
-				      kv.key, kv.key);
+			if (p.monitor)
+				ret = kverr_set(err, EINVAL, "Expected '=' after parameter '%s'",
+						kv.key);
+			else
+				ret = kverr_set(err, EINVAL,
+						"-object: parameter '%s' needs a value (%s=on)",
+						kv.key, kv.key);
 			break;
 		}
-		ret = object_prop(&md, &kv, &size_given, err);
+		ret = object_prop(&p, md, &kv, &size_given, err);
 	}
 	free(buf);
+	if (!ret && !typed)
+		ret = object_type(&p, md, &(struct kv){.key = ""}, arg, err);
 	if (!ret)
-		ret = object_check(&md, size_given, arg, err);
-	if (!ret && config_memdev_find(cfg, md.id))
+		ret = object_check(&p, md, size_given, arg, err);
+	if (ret)
+		config_memdev_free(md);
+	return ret;
+}
+
+int config_object_parse(struct config *cfg, const char *arg, struct kverr *err)
+{
+	struct config_memdev md;
+	int ret = config_memdev_parse(&md, arg, MEMDEV_FROM_CMDLINE, err);
+
+	if (ret)
+		return ret;
+	if (config_memdev_find(cfg, md.id))
 		ret =
 		    kverr_set(err, EINVAL, "-object %s: Duplicate ID '%s' for object", arg, md.id);
-	if (!ret && cfg->nr_memdevs >= CONFIG_MAX_MEMDEVS)
+	else if (cfg->nr_memdevs >= CONFIG_MAX_MEMDEVS)
 		ret = kverr_set(err, EINVAL, "-object %s: more than %d memory backends", arg,
 				CONFIG_MAX_MEMDEVS);
 	if (ret) {
-		free(md.id);
-		free(md.mem_path);
+		config_memdev_free(&md);
 		return ret;
 	}
 	cfg->memdev[cfg->nr_memdevs++] = md;
 	return 0;
+}
+
+int config_memdev_copy(struct config_memdev *dst, const struct config_memdev *src,
+		       struct kverr *err)
+{
+	*dst = *src;
+	dst->id = src->id ? strdup(src->id) : NULL;
+	dst->mem_path = src->mem_path ? strdup(src->mem_path) : NULL;
+	if ((src->id && !dst->id) || (src->mem_path && !dst->mem_path)) {
+		config_memdev_free(dst);
+		return kverr_set(err, ENOMEM, "out of memory copying backend '%s'", src->id);
+	}
+	return 0;
+}
+
+void config_memdev_free(struct config_memdev *md)
+{
+	free(md->id);
+	free(md->mem_path);
+	md->id = md->mem_path = NULL;
 }
 
 int config_machine_parse(struct config *cfg, const char *arg, struct kverr *err)
@@ -518,10 +629,8 @@ int config_machine_check(const struct config *cfg, struct kverr *err)
 
 void config_objects_free(struct config *cfg)
 {
-	for (unsigned i = 0; i < cfg->nr_memdevs; i++) {
-		free(cfg->memdev[i].id);
-		free(cfg->memdev[i].mem_path);
-	}
+	for (unsigned i = 0; i < cfg->nr_memdevs; i++)
+		config_memdev_free(&cfg->memdev[i]);
 	cfg->nr_memdevs = 0;
 	free((char *)cfg->machine_memdev);
 	cfg->machine_memdev = NULL;

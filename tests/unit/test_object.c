@@ -302,6 +302,118 @@ static void test_implicit(void **state)
 	assert_string_equal(config_memdev_type_name(MEMDEV_MEMFD), "memory-backend-memfd");
 }
 
+/* The monitors' object-add / object_add: the same parser, QEMU 7.2's
+ * run-time messages (each one as qemu-system-x86_64 7.2 answers
+ * object_add or object-add with the same input). */
+static void test_monitor_errors(void **state)
+{
+	static const struct {
+		const char *arg, *msg;
+	} cases[] = {
+	    {"", "Parameter 'qom-type' is missing"},
+	    {"id=a,size=1M", "Parameter 'qom-type' is missing"},
+	    {"memory-backend-xx,id=a,size=1M",
+	     "Parameter 'qom-type' does not accept value 'memory-backend-xx'"},
+	    {"memory-backend-ram,size=1M", "Parameter 'id' is missing"},
+	    {"memory-backend-ram,id=a", "Parameter 'size' is missing"},
+	    {"memory-backend-file,id=a,size=1M", "Parameter 'mem-path' is missing"},
+	    {"memory-backend-ram,id=a,size=1M,foo=1", "Parameter 'foo' is unexpected"},
+	    {"memory-backend-ram,id=a,size=1M,mem-path=/tmp", "Parameter 'mem-path' is unexpected"},
+	    {"memory-backend-memfd,id=a,size=1M,align=4096", "Parameter 'align' is unexpected"},
+	    {"memory-backend-ram,id=1a,size=1M", "Parameter 'id' expects an identifier"},
+	    {"memory-backend-ram,id=a,size=0",
+	     "property 'size' of memory-backend-ram doesn't take value '0'"},
+	    {"memory-backend-ram,id=a,size=xx", "Parameter 'size' expects size"},
+	    {"memory-backend-ram,id=a,size=-5", "Parameter 'size' expects size"},
+	    {"memory-backend-ram,id=a,size=1M,prealloc=maybe",
+	     "Parameter 'prealloc' expects 'on' or 'off'"},
+	    {"memory-backend-ram,id=a,size=1M,share", "Expected '=' after parameter 'share'"},
+	    {"memory-backend-ram,id=a,size=1M,prealloc-threads=0",
+	     "property 'prealloc-threads' of memory-backend-ram doesn't take value '0'"},
+	    {"memory-backend-ram,id=a,size=1M,prealloc-threads=x",
+	     "Parameter 'prealloc-threads' expects integer"},
+	    {"memory-backend-ram,id=a,size=1M,policy=foo",
+	     "Parameter 'policy' does not accept value 'foo'"},
+	    {"memory-backend-ram,id=a,size=1M,policy=bind",
+	     "host-nodes must be set for policy bind"},
+	    {"memory-backend-ram,id=a,size=1M,host-nodes=0",
+	     "host-nodes must be empty for policy default, or you should explicitly specify a "
+	     "policy other than default"},
+	    {"memory-backend-ram,id=a,size=1M,host-nodes=200,policy=bind",
+	     "Invalid host-nodes value: 200"},
+	    {"memory-backend-ram,id=a,size=1M,prealloc=on,reserve=off",
+	     "'prealloc=on' and 'reserve=off' are incompatible"},
+	};
+	struct config_memdev md;
+	struct kverr err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		if (config_memdev_parse(&md, cases[i].arg, MEMDEV_FROM_MONITOR, &err) != -EINVAL)
+			fail_msg("'%s' was accepted", cases[i].arg);
+		if (strcmp(err.msg, cases[i].msg))
+			fail_msg("'%s': got \"%s\", want \"%s\"", cases[i].arg, err.msg,
+				 cases[i].msg);
+	}
+	/* the command line words the same refusal its own way */
+	assert_int_equal(
+	    config_memdev_parse(&md, "memory-backend-ram,size=1M", MEMDEV_FROM_CMDLINE, &err),
+	    -EINVAL);
+	assert_string_equal(err.msg,
+			    "-object memory-backend-ram,size=1M: parameter 'id' is missing");
+}
+
+/* What the monitor accepts is what -object accepts, property by property. */
+static void test_monitor_same_result(void **state)
+{
+	static const char arg[] =
+	    "memory-backend-memfd,id=m1,size=2G,share=off,prealloc=on,"
+	    "prealloc-threads=4,merge=off,dump=off,host-nodes=0-1,"
+	    "host-nodes=3,policy=interleave,hugetlb=on,hugetlbsize=2M,seal=off";
+	struct config_memdev a, b, c;
+	struct kverr err;
+
+	(void)state;
+	assert_int_equal(config_memdev_parse(&a, arg, MEMDEV_FROM_MONITOR, &err), 0);
+	assert_int_equal(config_memdev_parse(&b, arg, MEMDEV_FROM_CMDLINE, &err), 0);
+	assert_string_equal(a.id, "m1");
+	assert_int_equal(a.type, MEMDEV_MEMFD);
+	assert_int_equal(a.size, 2 * GiB);
+	assert_int_equal(a.host_nodes, 0xb);
+	assert_int_equal(a.policy, MEMDEV_POLICY_INTERLEAVE);
+	assert_int_equal(a.prealloc_threads, 4);
+	assert_true(a.prealloc && a.hugetlb && !a.share && !a.merge && !a.dump && !a.seal);
+	assert_int_equal(a.hugetlbsize, 2 * MiB);
+	assert_string_equal(a.id, b.id);
+	assert_int_equal(a.type, b.type);
+	assert_int_equal(a.size, b.size);
+	assert_int_equal(a.host_nodes, b.host_nodes);
+	assert_int_equal(a.policy, b.policy);
+	assert_int_equal(a.prealloc_threads, b.prealloc_threads);
+	assert_int_equal(a.hugetlbsize, b.hugetlbsize);
+	assert_true(a.share == b.share && a.prealloc == b.prealloc && a.merge == b.merge &&
+		    a.dump == b.dump && a.reserve == b.reserve && a.hugetlb == b.hugetlb &&
+		    a.seal == b.seal);
+	config_memdev_free(&b);
+	assert_int_equal(config_memdev_copy(&c, &a, &err), 0);
+	assert_ptr_not_equal(c.id, a.id);
+	assert_string_equal(c.id, "m1");
+	assert_null(c.mem_path);
+	config_memdev_free(&a);
+	config_memdev_free(&c);
+	assert_null(c.id);
+
+	assert_int_equal(config_memdev_parse(&a, "memory-backend-file,id=f,size=4M,mem-path=/a,,b",
+					     MEMDEV_FROM_MONITOR, &err),
+			 0);
+	assert_string_equal(a.mem_path, "/a,b");
+	assert_int_equal(config_memdev_copy(&c, &a, &err), 0);
+	assert_string_equal(c.mem_path, "/a,b");
+	config_memdev_free(&a);
+	config_memdev_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +422,8 @@ int main(void)
 	    cmocka_unit_test(test_machine_memory_backend),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_implicit),
+	    cmocka_unit_test(test_monitor_errors),
+	    cmocka_unit_test(test_monitor_same_result),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
