@@ -72,44 +72,64 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 
 /* ---- stage 2: host memory and the guest memory map ---- */
 
+/* A -object backend that becomes guest RAM: mapped, so that object-del
+ * and a DIMM leave it alone. */
+static struct backend *memdev_for_ram(struct machine *m, const char *id)
+{
+	struct memdev *md = memdevs_find(&m->memdevs, id);
+
+	md->mapped = true;
+	return &md->host;
+}
+
 /* The host memory of node id, when each node has its own (so that a
  * memdev's host-nodes/policy applies to exactly that node's RAM): its
  * memdev, or anonymous memory for mem= and the default split. */
-static int create_node_backend(struct machine *m, uint32_t id, struct kverr *err)
+static int node_backend(struct machine *m, uint32_t id, struct backend **b, struct kverr *err)
 {
 	const struct numa_node *node = &m->numa.node[id];
 	char name[32];
 
-	if (node->memdev != NUMA_NO_MEMDEV)
-		return backend_create(&m->ram[id], &m->cfg->memdev[node->memdev], err);
+	if (node->memdev != NUMA_NO_MEMDEV) {
+		*b = memdev_for_ram(m, m->cfg->memdev[node->memdev].id);
+		return 0;
+	}
+	*b = &m->ram[id];
+	if ((*b)->hva)
+		return 0;
 	snprintf(name, sizeof(name), "ram-node%u", id);
-	return backend_create_anon(&m->ram[id], name, node->mem, err);
+	return backend_create_anon(*b, name, node->mem, err);
 }
 
 int machine_memory(struct machine *m, struct kverr *err)
 {
-	const struct config_memdev *md = config_memdev_find(m->cfg, m->cfg->machine_memdev);
 	bool one_backend = m->numa.shared_backend;
+	struct backend *all = &m->ram[0];
 	int ret = 0;
 
+	/* Every -object backend exists from the start, used or not, as in
+	 * QEMU, in command-line order. */
+	for (unsigned i = 0; i < m->cfg->nr_memdevs; i++)
+		if ((ret = memdevs_create(&m->memdevs, &m->cfg->memdev[i], err)))
+			return ret;
 	/* Without NUMA, or with -machine memory-backend=ID (which QEMU allows
 	 * beside -numa mem=, never beside -numa memdev=), one backend holds all
 	 * RAM, like QEMU's pc.ram, and each part is a window onto it at its
 	 * place in RAM order.  Otherwise each node has its own backend. */
 	if (one_backend) {
-		if (md)
-			ret = backend_create(&m->ram[0], md, err);
+		if (m->cfg->machine_memdev)
+			all = memdev_for_ram(m, m->cfg->machine_memdev);
 		else
-			ret = backend_create_anon(&m->ram[0], "pc.ram", m->layout.ram_size, err);
+			ret = backend_create_anon(all, "pc.ram", m->layout.ram_size, err);
 		if (ret)
 			return ret;
 	}
 	/* The device-memory region stays empty until memory is plugged. */
 	for (unsigned i = 0; i < m->layout.nr_parts; i++) {
 		const struct layout_ram_part *p = &m->layout.part[i];
-		struct backend *b = &m->ram[one_backend ? 0 : p->node];
+		struct backend *b = all;
 
-		if (!b->hva && (ret = create_node_backend(m, p->node, err)))
+		if (!one_backend && (ret = node_backend(m, p->node, &b, err)))
 			return ret;
 		ret = guest_mem_add(&m->gm, p->name, p->gpa, p->size, b,
 				    one_backend ? p->ram_offset : p->node_offset, err);
@@ -507,6 +527,7 @@ void machine_destroy(struct machine *m)
 		close(m->serial_out_fd);
 	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
 		backend_destroy(&m->ram[i]);
+	memdevs_free(&m->memdevs);
 	acpi_blob_free(&m->acpi);
 }
 

@@ -25,6 +25,7 @@
 #include "kvm/vm.h"
 #include "mem/backend.h"
 #include "mem/guest_mem.h"
+#include "mem/memdevs.h"
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
@@ -70,7 +71,10 @@ struct machine {
 	struct acpi_blob acpi;
 	struct boot_plan boot;
 	/* host memory */
-	struct backend ram[CONFIG_MAX_NUMA_NODES]; /* by node id; [0] without NUMA */
+	struct memdevs memdevs; /* -object and object-add backends */
+	/* kvmem's own backends (pc.ram, ram-nodeN), by node id; [0] without
+	 * NUMA; a node with a memdev uses that object's instead */
+	struct backend ram[CONFIG_MAX_NUMA_NODES];
 	struct guest_mem gm;
 	/* devices */
 	struct bus pio, mmio;

@@ -14,6 +14,7 @@
 
 #include "machine.h"
 #include "qmp/hmp.h"
+#include "qmp/memory_commands.h"
 #include "util/buf.h"
 
 static struct machine *machine_of(const struct qmp_request *req)
@@ -133,8 +134,8 @@ static json_t *memdev_json(const struct config_memdev *md)
 			 nodes, "policy", config_memdev_policy_name(md->policy));
 }
 
-/* Every -object memory-backend-* (QEMU lists each backend object, used or
- * not), then the backends kvmem made itself: -m's pc.ram, or one
+/* Every backend object, from -object or object-add (QEMU lists each one,
+ * used or not), then the backends kvmem made itself: -m's pc.ram, or one
  * anonymous ram-nodeN per NUMA node that has no memdev. */
 static int cmd_query_memdev(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
@@ -142,13 +143,13 @@ static int cmd_query_memdev(const struct qmp_request *req, json_t **ret, struct 
 	json_t *list = json_array();
 
 	(void)err;
-	for (unsigned i = 0; i < m->cfg->nr_memdevs; i++)
-		json_array_append_new(list, memdev_json(&m->cfg->memdev[i]));
+	for (unsigned i = 0; i < m->memdevs.n; i++)
+		json_array_append_new(list, memdev_json(&m->memdevs.obj[i]->spec));
 	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++) {
 		const struct backend *b = &m->ram[i];
 		struct config_memdev implicit;
 
-		if (!b->hva || config_memdev_find(m->cfg, b->id))
+		if (!b->hva)
 			continue;
 		config_memdev_implicit(&implicit, b->id, b->size);
 		json_array_append_new(list, memdev_json(&implicit));
@@ -323,6 +324,9 @@ static const struct qmp_command commands[] = {
     {.name = "query-cpus-fast", .fn = cmd_query_cpus_fast},
     {.name = "query-memory-size-summary", .fn = cmd_query_memory_size_summary},
     {.name = "query-memdev", .fn = cmd_query_memdev},
+    {.name = "object-add", .fn = qmp_cmd_object_add, .args = qmp_object_add_args},
+    {.name = "object-del", .fn = qmp_cmd_object_del, .args = qmp_object_del_args},
+    {.name = "x-kvmem-object-add", .fn = qmp_cmd_x_object_add, .args = qmp_x_object_add_args},
     {.name = "human-monitor-command", .fn = cmd_human_monitor_command, .args = hmp_args},
     {.name = "x-query-numa", .fn = cmd_x_query_numa},
     {.name = "x-kvmem-query-mtree", .fn = cmd_x_query_mtree},

@@ -245,6 +245,52 @@ static const struct hmp_command info_table[] = {
 
 /* ---- top-level commands ---- */
 
+/* QEMU's answer to a command whose one argument is missing. */
+static void string_expected(struct hmp *h, const struct hmp_command *c)
+{
+	buf_printf(h->out, "%s: string expected\n", c->name);
+	buf_printf(h->out, "Try \"help %s\" for more information\n", c->name);
+}
+
+/* object_add TYPE,id=ID,...: -object's syntax, or QEMU's JSON form (an
+ * object-add argument object). */
+static void cmd_object_add(struct hmp *h, const struct hmp_command *c, const char *args)
+{
+	json_t *a;
+
+	if (!*args) {
+		string_expected(h, c);
+		return;
+	}
+	if (args[0] == '{') {
+		json_error_t jerr;
+
+		a = json_loads(args, 0, &jerr);
+		if (!json_is_object(a)) {
+			json_decref(a);
+			buf_printf(h->out, "Error: JSON parse error, %s\n", jerr.text);
+			return;
+		}
+	} else {
+		a = json_pack("{s:s}", "options", args);
+	}
+	json_decref(qmp(h, args[0] == '{' ? "object-add" : "x-kvmem-object-add", a));
+	json_decref(a);
+}
+
+static void cmd_object_del(struct hmp *h, const struct hmp_command *c, const char *args)
+{
+	json_t *a;
+
+	if (!*args) {
+		string_expected(h, c);
+		return;
+	}
+	a = json_pack("{s:s}", "id", args);
+	json_decref(qmp(h, "object-del", a));
+	json_decref(a);
+}
+
 static void cmd_help(struct hmp *h, const struct hmp_command *c, const char *args);
 static void cmd_info(struct hmp *h, const struct hmp_command *c, const char *args);
 
@@ -259,6 +305,16 @@ static const struct hmp_command table[] = {
      .params = "[subcommand]",
      .help = "show various information about the system state",
      .fn = cmd_info,
+     .takes_args = true},
+    {.name = "object_add",
+     .params = "[qom-type=]type,id=str[,prop=value][,...]",
+     .help = "create QOM object",
+     .fn = cmd_object_add,
+     .takes_args = true},
+    {.name = "object_del",
+     .params = "id",
+     .help = "destroy QOM object",
+     .fn = cmd_object_del,
      .takes_args = true},
     {.name = "quit|q", .help = "quit the emulator", .fn = qmp_simple, .qmp = "quit"},
     {.name = "stop|s", .help = "stop emulation", .fn = qmp_simple, .qmp = "stop"},

@@ -1,0 +1,23 @@
+/* memory_commands.h - the QMP commands of run-time memory: backend objects
+ * (object-add, object-del) and what the guest's memory devices report.
+ * commands.c lists them in its table; they follow its rules (commands.h):
+ * the dispatcher has checked the declared arguments, answers carry QEMU
+ * 7.2's field names and messages.
+ */
+#ifndef KVMEM_QMP_MEMORY_COMMANDS_H
+#define KVMEM_QMP_MEMORY_COMMANDS_H
+
+#include "qmp/dispatch.h"
+
+/* object-add: QEMU's flat ObjectOptions for memory-backend-ram|memfd|file. */
+extern const struct qmp_arg qmp_object_add_args[];
+int qmp_cmd_object_add(const struct qmp_request *req, json_t **ret, struct qmp_error *err);
+/* x-kvmem-object-add {"options": "memory-backend-ram,id=m1,size=1G"}: the
+ * human monitor's object_add, -object syntax. */
+extern const struct qmp_arg qmp_x_object_add_args[];
+int qmp_cmd_x_object_add(const struct qmp_request *req, json_t **ret, struct qmp_error *err);
+/* object-del {"id": ...} */
+extern const struct qmp_arg qmp_object_del_args[];
+int qmp_cmd_object_del(const struct qmp_request *req, json_t **ret, struct qmp_error *err);
+
+#endif

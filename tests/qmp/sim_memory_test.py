@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Run-time memory over the monitors, without KVM: kvmem-sim with
+object-add / object-del (QMP) and object_add / object_del (HMP).
+
+    tests/qmp/sim_memory_test.py --build BUILD_DIR
+
+What a user would check: the backend exists in the process (its mapping in
+/proc/PID/smaps, preallocated pages in VmRSS), object-del gives it back
+(RSS falls, the mapping and fd are gone), a backend -object names but
+nothing uses is created at start, and every refusal is QEMU 7.2's answer
+to the same command (recorded from qemu-system-x86_64 7.2 -machine
+pc,accel=tcg).  Prints one TAP line per check; exits non-zero on failure.
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sim_test import Sim, check, fake_bzimage, results, wait_socket  # noqa: E402
+
+MiB = 1 << 20
+
+
+class QMP:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(path)
+        self.f = self.sock.makefile("rw")
+        self.events = []
+        json.loads(self.f.readline())  # greeting
+        self.cmd("qmp_capabilities")
+
+    def raw(self, msg):
+        self.f.write(json.dumps(msg) + "\n")
+        self.f.flush()
+        while True:
+            r = json.loads(self.f.readline())
+            if "event" in r:
+                self.events.append(r)
+                continue
+            return r
+
+    def cmd(self, name, **args):
+        return self.raw({"execute": name, "arguments": args} if args else {"execute": name})
+
+    def hmp(self, line):
+        return self.cmd("human-monitor-command", **{"command-line": line})["return"]
+
+    def close(self):
+        self.sock.close()
+
+
+def error(r):
+    return r.get("error", {}).get("desc") if "error" in r else None
+
+
+def status(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return -1
+
+
+def mapping_kb(pid, size_kb):
+    """Rss in kB of each mapping of exactly size_kb in /proc/PID/smaps."""
+    out, cur = [], None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            w = line.split()
+            if "-" in w[0] and len(w) >= 5:
+                cur = w[0]
+            elif w[0] == "Size:":
+                cur = cur if int(w[1]) == size_kb else None
+            elif w[0] == "Rss:" and cur:
+                out.append(int(w[1]))
+    return out
+
+
+def counts(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        maps = len(f.readlines())
+    return maps, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def ram(id_, size, **props):
+    return dict({"qom-type": "memory-backend-ram", "id": id_, "size": size}, **props)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    build = os.path.abspath(ap.parse_args().build)
+
+    with tempfile.TemporaryDirectory(prefix="kvmem-qmpmem-") as work:
+        fake_bzimage(os.path.join(work, "bzImage"))
+        a = os.path.join(work, "a.sock")
+        sim = Sim(build, work, ["-m", "1G,slots=4,maxmem=4G",
+                                "-object", "memory-backend-ram,id=unused,size=48M,prealloc=on",
+                                "-qmp", f"unix:{a},server=on,wait=off"], name="objects")
+        if not check("kvmem-sim starts with an unused -object backend",
+                     wait_socket(a) and sim.wait_ticks(2), sim.err()):
+            sim.proc.kill()
+            return 1
+        pid = sim.proc.pid
+        q = QMP(a)
+
+        # -object used by nothing: created (and preallocated) at start, as in QEMU
+        check("an -object backend nothing uses exists from the start (48 MiB resident)",
+              mapping_kb(pid, 48 * 1024) == [48 * 1024], mapping_kb(pid, 48 * 1024))
+
+        # object-add: the memory appears in the process, query-memdev lists it
+        rss0 = status(pid, "VmRSS")
+        r = q.cmd("object-add", **ram("m1", 64 * MiB, prealloc=True, merge=False))
+        rss1 = status(pid, "VmRSS")
+        check("object-add memory-backend-ram prealloc=on: +64 MiB resident", r == {"return": {}}
+              and rss1 - rss0 >= 60 * 1024, f"{r} {rss0} -> {rss1}")
+        r = q.cmd("object-add", **{"qom-type": "memory-backend-memfd", "id": "fd1",
+                                   "size": 2 * MiB, "seal": False, "share": True})
+        check("object-add memory-backend-memfd", r == {"return": {}}, r)
+        r = q.cmd("object-add", **{"qom-type": "memory-backend-file", "id": "file1",
+                                   "size": 4 * MiB, "mem-path": work, "align": 2 * MiB})
+        check("object-add memory-backend-file in a directory", r == {"return": {}}, r)
+        md = {m["id"]: m for m in q.cmd("query-memdev")["return"]}
+        check("query-memdev lists the -object and the object-add backends",
+              sorted(md) == ["fd1", "file1", "m1", "pc.ram", "unused"] and
+              md["m1"] == {"id": "m1", "size": 64 * MiB, "merge": False, "dump": True,
+                           "prealloc": True, "share": False, "reserve": True,
+                           "host-nodes": [], "policy": "default"} and md["fd1"]["share"], md)
+        text = q.hmp("info memdev")
+        check("info memdev shows them", "memory backend: m1\r\n  size:  67108864\r\n"
+              "  merge: false\r\n" in text and "memory backend: fd1\r\n" in text, repr(text))
+
+        # every refusal as QEMU 7.2 words it
+        cases = [
+            ({"qom-type": "memory-backend-ram", "size": 1}, "Parameter 'id' is missing"),
+            ({"id": "x", "size": 1}, "Parameter 'qom-type' is missing"),
+            (ram("m1", MiB), "attempt to add duplicate property 'm1' to object (type "
+                             "'container')"),
+            (ram("pc.ram", MiB), "attempt to add duplicate property 'pc.ram' to object "
+                                 "(type 'container')"),
+            (dict(ram("x", MiB), **{"qom-type": "memory-backend-xx"}),
+             "Parameter 'qom-type' does not accept value 'memory-backend-xx'"),
+            (ram("x", MiB, foo=1), "Parameter 'foo' is unexpected"),
+            (ram("x", MiB, **{"mem-path": "/tmp"}), "Parameter 'mem-path' is unexpected"),
+            (ram("x", "1G"), "Parameter 'size' expects uint64"),
+            (ram("x", True), "Parameter 'size' expects uint64"),
+            (ram("x", 0), "property 'size' of memory-backend-ram doesn't take value '0'"),
+            ({"qom-type": "memory-backend-ram", "id": "x"}, "Parameter 'size' is missing"),
+            (ram("x", MiB, policy="bind"), "host-nodes must be set for policy bind"),
+            (ram("x", MiB, **{"host-nodes": [0]}),
+             "host-nodes must be empty for policy default, or you should explicitly "
+             "specify a policy other than default"),
+            (ram("x", MiB, prealloc=True, reserve=False),
+             "'prealloc=on' and 'reserve=off' are incompatible"),
+            (ram("x", MiB, prealloc="on"),
+             "Invalid parameter type for 'prealloc', expected: boolean"),
+            (ram("1m", MiB), "Parameter 'id' expects an identifier"),
+            ({"qom-type": "memory-backend-file", "id": "x", "size": MiB},
+             "Parameter 'mem-path' is missing"),
+            (ram("x", MiB, policy="foo", **{"host-nodes": [0]}),
+             "Parameter 'policy' does not accept value 'foo'"),
+            (ram("x", MiB, policy="bind", **{"host-nodes": [200]}),
+             "Invalid host-nodes value: 200"),
+            (ram("x", MiB, **{"prealloc-threads": 0}),
+             "property 'prealloc-threads' of memory-backend-ram doesn't take value '0'"),
+            (ram("x", MiB, **{"prealloc-threads": "x"}),
+             "Parameter 'prealloc-threads' expects uint64"),
+            (ram("x", MiB, **{"prealloc-threads": 5000000000}),
+             "Parameter 'prealloc-threads' expects uint32_t"),
+            (ram("x", MiB, policy="bind", **{"host-nodes": ["a"]}),
+             "Parameter 'host-nodes[0]' expects uint64"),
+            (ram("x", MiB, policy="bind", **{"host-nodes": [70000]}),
+             "Parameter 'null' expects uint16_t"),
+            (ram("x", MiB, policy="bind", **{"host-nodes": 5}),
+             "Invalid parameter type for 'host-nodes', expected: array"),
+            (ram("x", MiB, policy=5), "Invalid parameter type for 'policy', expected: string"),
+            (ram(5, MiB), "Invalid parameter type for 'id', expected: string"),
+        ]
+        wrong = []
+        for args, want in cases:
+            got = error(q.cmd("object-add", **args))
+            if got != want:
+                wrong.append(f"{args}: got {got!r}, want {want!r}")
+        check(f"object-add refuses {len(cases)} bad backends with QEMU 7.2's messages",
+              not wrong, "; ".join(wrong))
+        check("a refused object-add leaves nothing behind",
+              sorted(m["id"] for m in q.cmd("query-memdev")["return"]) ==
+              ["fd1", "file1", "m1", "pc.ram", "unused"])
+
+        # object-del
+        rss2 = status(pid, "VmRSS")
+        r = q.cmd("object-del", id="m1")
+        rss3 = status(pid, "VmRSS")
+        check("object-del gives the host memory back (-64 MiB resident)",
+              r == {"return": {}} and rss2 - rss3 >= 60 * 1024, f"{r} {rss2} -> {rss3}")
+        check("object-del of an unknown id", error(q.cmd("object-del", id="m1")) ==
+              "object 'm1' not found")
+        check("object-del of guest RAM (pc.ram)", error(q.cmd("object-del", id="pc.ram")) ==
+              "object 'pc.ram' is in use, can not be deleted")
+        check("object-del without id", error(q.cmd("object-del")) == "Parameter 'id' is missing")
+        r = q.cmd("object-del", id="unused")
+        check("object-del of the unused -object backend frees it",
+              r == {"return": {}} and mapping_kb(pid, 48 * 1024) == [], r)
+
+        # the human monitor: same commands, QEMU's output
+        out = [q.hmp(c) for c in (
+            "object_add memory-backend-ram,id=h1,size=1M",
+            "object_add memory-backend-ram,id=h1,size=1M",
+            "object_add memory-backend-ram,size=1M",
+            "object_add memory-backend-ram,id=h2",
+            "object_add memory-backend-ram,id=h5,size=xx",
+            "object_add memory-backend-ram,id=h5,size=1M,prealloc=maybe",
+            "object_add memory-backend-ram,id=h5,size=1M,share",
+            "object_add qom-type=memory-backend-ram,id=h4,size=1M",
+            'object_add {"qom-type":"memory-backend-ram","id":"h6","size":1048576}',
+            "object_add",
+            "object_del",
+            "object_del h1",
+            "object_del h1",
+        )]
+        want = ["", "Error: attempt to add duplicate property 'h1' to object (type "
+                    "'container')\r\n",
+                "Error: Parameter 'id' is missing\r\n",
+                "Error: Parameter 'size' is missing\r\n",
+                "Error: Parameter 'size' expects size\r\n",
+                "Error: Parameter 'prealloc' expects 'on' or 'off'\r\n",
+                "Error: Expected '=' after parameter 'share'\r\n",
+                "", "",
+                "object_add: string expected\r\nTry \"help object_add\" for more information\r\n",
+                "object_del: string expected\r\nTry \"help object_del\" for more information\r\n",
+                "", "Error: object 'h1' not found\r\n"]
+        check("object_add / object_del at the human monitor, as QEMU answers", out == want,
+              [f"{o!r} != {w!r}" for o, w in zip(out, want) if o != w])
+        check("help object_add", q.hmp("help object_add") ==
+              "object_add [qom-type=]type,id=str[,prop=value][,...] -- create QOM object\r\n")
+        for i in ("h4", "h6", "fd1", "file1"):
+            q.cmd("object-del", id=i)
+
+        # many cycles leave no mapping or fd behind
+        before = counts(pid)
+        for i in range(50):
+            q.cmd("object-add", **{"qom-type": "memory-backend-memfd", "id": f"c{i}",
+                                   "size": 2 * MiB, "prealloc": True})
+            q.cmd("object-del", id=f"c{i}")
+        after = counts(pid)
+        check("50 object-add/object-del cycles: same maps lines and open fds",
+              before == after, f"{before} -> {after}")
+        q.cmd("quit")
+        q.close()
+        check("kvmem-sim exits 0", sim.wait() == 0, sim.err())
+
+        # NUMA memdevs and -machine memory-backend are guest RAM: in use
+        sim = Sim(build, work, ["-m", "512M", "-smp", "2",
+                                "-object", "memory-backend-ram,id=n0,size=256M",
+                                "-object", "memory-backend-memfd,id=n1,size=256M",
+                                "-numa", "node,nodeid=0,cpus=0,memdev=n0",
+                                "-numa", "node,nodeid=1,cpus=1,memdev=n1",
+                                "-qmp", f"unix:{a},server=on,wait=off"], name="numa")
+        wait_socket(a)
+        q = QMP(a)
+        check("object-del of a NUMA node's memdev: in use",
+              error(q.cmd("object-del", id="n1")) ==
+              "object 'n1' is in use, can not be deleted")
+        q.cmd("quit")
+        q.close()
+        sim.wait()
+        sim = Sim(build, work, ["-m", "256M", "-object", "memory-backend-ram,id=all,size=256M",
+                                "-machine", "memory-backend=all",
+                                "-qmp", f"unix:{a},server=on,wait=off"], name="machine")
+        wait_socket(a)
+        q = QMP(a)
+        check("object-del of -machine memory-backend: in use",
+              error(q.cmd("object-del", id="all")) ==
+              "object 'all' is in use, can not be deleted")
+        q.cmd("quit")
+        q.close()
+        sim.wait()
+
+    failed = results.count(False)
+    print(f"1..{len(results)}")
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
