@@ -23,11 +23,13 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "hw/memhp.h"
 #include "hw/pm.h"
 #include "hw/rtc.h"
 #include "hw/serial.h"
 #include "plan/iomap.h"
 #include "qmp/commands.h"
+#include "qmp/memory_commands.h"
 #include "qmp/server.h"
 
 /* ---- stage 1: plan (pure) ---- */
@@ -153,6 +155,29 @@ static void machine_reset(void *opaque)
 	vm_request(&m->vm, VM_REQ_RESET);
 }
 
+/* The memory hotplug controller has news for the guest: its GPE. */
+static void machine_memhp_notify(void *opaque)
+{
+	struct machine *m = opaque;
+
+	pm_gpe_raise(m->pm, IOMAP_MEMHP_GPE, NULL);
+}
+
+/* With slots, the memory hotplug controller: its registers and GPE. */
+static int memory_hotplug_device(struct machine *m, struct kverr *err)
+{
+	struct memhp_callbacks cb = {.notify = machine_memhp_notify, .opaque = m};
+	int ret;
+
+	if (!m->layout.slots)
+		return 0;
+	ret = memhp_create(&m->memhp, m->layout.slots, &cb, err);
+	if (!ret)
+		ret = bus_register(&m->pio, IOMAP_MEMHP_BASE, IOMAP_MEMHP_LEN, memhp_io, m->memhp,
+				   "acpi-mem-hotplug", err);
+	return ret;
+}
+
 int machine_devices(struct machine *m, struct kverr *err)
 {
 	const struct config *cfg = m->cfg;
@@ -193,7 +218,7 @@ int machine_devices(struct machine *m, struct kverr *err)
 	    (ret = bus_register(&m->pio, IOMAP_RESET_REG, 1, pm_reset_io, m->pm, "reset", err)) ||
 	    (ret = bus_register(&m->pio, IOMAP_I8042_CMD, 1, pm_i8042_io, m->pm, "i8042", err)))
 		return ret;
-	return 0;
+	return memory_hotplug_device(m, err);
 }
 
 /* ---- stage 4: monitors ---- */
@@ -387,6 +412,23 @@ static void on_signal(void *opaque, uint32_t events)
 	}
 }
 
+/* The guest answered the memory hotplug controller (_OST, _EJ0). */
+static void on_memhp(void *opaque, uint32_t events)
+{
+	struct machine *m = opaque;
+	struct memhp_event ev;
+
+	(void)events;
+	while (memhp_take_event(m->memhp, &ev)) {
+		if (ev.kind == MEMHP_EV_OST)
+			monitors_event(m->mon, "ACPI_DEVICE_OST",
+				       json_pack("{s:o}", "info",
+						 qmp_acpi_ost_info(ev.id, ev.slot, ev.source,
+								   ev.status)));
+		/* MEMHP_EV_EJECT needs a DIMM, and none can be plugged yet */
+	}
+}
+
 /* A vCPU thread asked for something (vm_request). */
 static void on_vm_request(void *opaque, uint32_t events)
 {
@@ -469,6 +511,8 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 	rx_fd = serial_rx_space_fd(m->serial);
 	if (rx_fd >= 0)
 		loop_add(&m->loop, rx_fd, EPOLLIN, console_rx_space, &con);
+	if (m->memhp)
+		loop_add(&m->loop, memhp_event_fd(m->memhp), EPOLLIN, on_memhp, m);
 
 	m->runstate = m->cfg->start_paused ? MACHINE_PRELAUNCH : MACHINE_RUNNING;
 	for (;;) {
@@ -517,6 +561,7 @@ void machine_destroy(struct machine *m)
 	monitors_destroy(m->mon);
 	m->mon = NULL;
 	loop_fini(&m->loop);
+	memhp_destroy(m->memhp);
 	if (m->pm)
 		pm_destroy(m->pm);
 	if (m->rtc)

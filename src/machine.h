@@ -35,6 +35,7 @@
 struct serial;
 struct rtc;
 struct pm;
+struct memhp;
 struct monitors;
 
 /* QMP's RunState values kvmem has. */
@@ -82,6 +83,7 @@ struct machine {
 	struct serial *serial;
 	struct rtc *rtc;
 	struct pm *pm;
+	struct memhp *memhp; /* ACPI memory hotplug, with -m slots= */
 	struct irq_line serial_irq, sci_irq;
 	/* KVM */
 	struct vm vm;

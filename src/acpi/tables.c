@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "acpi/aml.h"
+#include "hw/memhp.h"
 #include "plan/iomap.h"
 
 #define OEM_ID "KVMEM "		/* 6 bytes */
@@ -258,7 +259,7 @@ static int build_dsdt_aml(struct aml_ctx *ctx, struct aml *body)
 	return aml_ctx_error(ctx, NULL);
 }
 
-static int build_dsdt(struct tbuf *b, size_t *off, struct kverr *err)
+static int build_dsdt(struct tbuf *b, size_t *off, unsigned slots, struct kverr *err)
 {
 	struct aml_ctx *ctx = aml_ctx_new();
 	struct aml *body;
@@ -270,6 +271,7 @@ static int build_dsdt(struct tbuf *b, size_t *off, struct kverr *err)
 		return kverr_set(err, ENOMEM, "ACPI DSDT: out of memory");
 	body = aml_block(ctx);
 	build_dsdt_aml(ctx, body);
+	memhp_build_aml(ctx, body, slots); /* DIMM slots, when -m gives them */
 	ret = aml_bytes(body, &aml, &aml_len, err);
 	if (ret == 0) {
 		start = align_to(b, 16);
@@ -657,7 +659,7 @@ int acpi_build(const struct acpi_input *in, uint64_t base, size_t max_size, stru
 
 	put_zeros(&b, RSDP_LEN); /* fill_rsdp() */
 	facs = build_facs(&b);
-	ret = build_dsdt(&b, &dsdt, err);
+	ret = build_dsdt(&b, &dsdt, in->layout->slots, err);
 	if (ret) {
 		free(b.data);
 		return ret;

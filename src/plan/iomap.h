@@ -35,6 +35,12 @@
 #define IOMAP_RESET_REG   0xcf9
 #define IOMAP_RESET_VALUE 0x06
 
+/* ACPI memory hotplug controller (QEMU's docs/specs/acpi_mem_hotplug.rst):
+ * present when -m gives slots; its GPE0 bit makes the guest rescan */
+#define IOMAP_MEMHP_BASE  0x0a00
+#define IOMAP_MEMHP_LEN   0x18
+#define IOMAP_MEMHP_GPE   3
+
 /* ACPI sleep type kvmem's \_S5 announces and the PM device recognises */
 #define IOMAP_SLP_TYP_S5  5
 

@@ -113,9 +113,8 @@ static int cmd_query_memory_size_summary(const struct qmp_request *req, json_t *
 	struct machine *m = machine_of(req);
 
 	(void)err;
-	/* Nothing can be plugged yet; QEMU reports 0 too until a DIMM is. */
 	*ret = json_pack("{s:I, s:I}", "base-memory", (json_int_t)m->layout.ram_size,
-			 "plugged-memory", (json_int_t)0);
+			 "plugged-memory", (json_int_t)qmp_plugged_memory(m, -1));
 	return 0;
 }
 
@@ -187,7 +186,8 @@ static int cmd_x_query_numa(const struct qmp_request *req, json_t **ret, struct 
 				buf_printf(&b, " %u", cpu);
 		buf_printf(&b, "\nnode %u size: %llu MB\n", id,
 			   (unsigned long long)(numa->node[id].mem >> 20));
-		buf_printf(&b, "node %u plugged: 0 MB\n", id);
+		buf_printf(&b, "node %u plugged: %llu MB\n", id,
+			   (unsigned long long)(qmp_plugged_memory(m, id) >> 20));
 	}
 	return human_readable(&b, ret, err);
 }
@@ -327,6 +327,7 @@ static const struct qmp_command commands[] = {
     {.name = "object-add", .fn = qmp_cmd_object_add, .args = qmp_object_add_args},
     {.name = "object-del", .fn = qmp_cmd_object_del, .args = qmp_object_del_args},
     {.name = "x-kvmem-object-add", .fn = qmp_cmd_x_object_add, .args = qmp_x_object_add_args},
+    {.name = "query-acpi-ospm-status", .fn = qmp_cmd_query_acpi_ospm_status},
     {.name = "human-monitor-command", .fn = cmd_human_monitor_command, .args = hmp_args},
     {.name = "x-query-numa", .fn = cmd_x_query_numa},
     {.name = "x-kvmem-query-mtree", .fn = cmd_x_query_mtree},

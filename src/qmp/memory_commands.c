@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hw/memhp.h"
 #include "machine.h"
 #include "util/buf.h"
 
@@ -239,4 +240,49 @@ int qmp_cmd_object_del(const struct qmp_request *req, json_t **ret, struct qmp_e
 	if (memdevs_delete(&m->memdevs, id, &kerr))
 		return qmp_error_set(err, QMP_ERR_GENERIC, "%s", kerr.msg);
 	return 0;
+}
+
+json_t *qmp_acpi_ost_info(const char *id, unsigned slot, uint32_t source, uint32_t status)
+{
+	char name[16];
+	json_t *info;
+
+	snprintf(name, sizeof(name), "%u", slot);
+	info = json_pack("{s:s, s:s, s:I, s:I}", "slot", name, "slot-type", "DIMM", "source",
+			 (json_int_t)source, "status", (json_int_t)status);
+	if (info && id && *id)
+		json_object_set_new(info, "device", json_string(id));
+	return info;
+}
+
+/* Every slot, with or without a DIMM, as QEMU lists them. */
+int qmp_cmd_query_acpi_ospm_status(const struct qmp_request *req, json_t **ret,
+				   struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+	json_t *list = json_array();
+
+	(void)err;
+	for (unsigned i = 0; m->memhp && i < memhp_slots(m->memhp); i++) {
+		struct memhp_slot_info s;
+
+		memhp_slot_info(m->memhp, i, &s);
+		json_array_append_new(list, qmp_acpi_ost_info(s.id, i, s.ost_source, s.ost_status));
+	}
+	*ret = list;
+	return 0;
+}
+
+uint64_t qmp_plugged_memory(struct machine *m, int64_t node)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; m->memhp && i < memhp_slots(m->memhp); i++) {
+		struct memhp_slot_info s;
+
+		memhp_slot_info(m->memhp, i, &s);
+		if (s.present && (node < 0 || s.node == node))
+			sum += s.size;
+	}
+	return sum;
 }

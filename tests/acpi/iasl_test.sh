@@ -145,8 +145,36 @@ check_namespace() {
 		fail "$cfg: acpiexec reported problems"
 		grep -E 'ACPI Error|ACPI Exception|Firmware Warning' <<<"$out" | sed 's/^/    /'
 	fi
+	check_memory_hotplug "$dir" "$cfg"
 }
 
+# With DIMM slots: the memory hotplug controller's methods, through the
+# first and last slot devices and the GPE handler, run without an error.
+check_memory_hotplug() {
+	local dir=$1 cfg=$2 out obj last
+	grep -q 'Device (MHPD)' "$dir/DSDT.dsl" 2>/dev/null || return 0
+	last=$(grep -o 'Device (MP[0-9A-F]*)' "$dir/DSDT.dsl" | tail -1 | grep -o 'MP[0-9A-F]*')
+	out=$(cd "$dir" && timeout 60 acpiexec -b \
+		"evaluate \_SB.MP00._STA; evaluate \_SB.MP00._CRS; evaluate \_SB.MP00._PXM; evaluate \_SB.$last._STA; evaluate \_SB.$last._CRS; evaluate \_SB.$last._EJ0 1; evaluate \_GPE._E03; evaluate \_SB.MHPD._CRS" \
+		DSDT.dat FACP.dat 2>&1)
+	for obj in '\_SB.MP00._STA' '\_SB.MP00._CRS' '\_SB.MP00._PXM' "\\_SB.$last._STA" \
+		"\\_SB.$last._CRS" '\_SB.MHPD._CRS'; do
+		grep -qF "Evaluation of $obj returned object" <<<"$out" ||
+			fail "$cfg: acpiexec could not evaluate $obj"
+	done
+	for obj in "\\_SB.$last._EJ0" '\_GPE._E03'; do
+		grep -qF "No object was returned from evaluation of $obj" <<<"$out" ||
+			fail "$cfg: acpiexec could not run $obj"
+	done
+	if grep -Eq 'ACPI Error|ACPI Exception|Firmware Warning|ACPI Warning' <<<"$out"; then
+		fail "$cfg: acpiexec reported problems in the memory hotplug methods"
+		grep -E 'ACPI Error|ACPI Exception|Firmware Warning|ACPI Warning' <<<"$out" |
+			sed 's/^/    /'
+	fi
+	memhp_checked=$((memhp_checked + 1))
+}
+
+memhp_checked=0
 have_acpiexec=0
 command -v acpiexec >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1 && have_acpiexec=1
 
@@ -191,5 +219,5 @@ if [ $failures -ne 0 ]; then
 	echo "$failures problem(s) in $tables tables"
 	exit 1
 fi
-echo "PASS: $tables tables, iasl $(iasl -v 2>/dev/null | grep -o 'version [0-9]*')$([ $have_acpiexec -eq 1 ] && echo ', namespace loaded by acpiexec')"
+echo "PASS: $tables tables, iasl $(iasl -v 2>/dev/null | grep -o 'version [0-9]*')$([ $have_acpiexec -eq 1 ] && echo ", namespace loaded by acpiexec, memory hotplug methods run in $memhp_checked")"
 exit 0

@@ -114,6 +114,18 @@ def main():
         check("an -object backend nothing uses exists from the start (48 MiB resident)",
               mapping_kb(pid, 48 * 1024) == [48 * 1024], mapping_kb(pid, 48 * 1024))
 
+        # the memory hotplug controller of -m slots=4, as QEMU 7.2 shows it
+        r = q.cmd("query-acpi-ospm-status")
+        check("query-acpi-ospm-status: one empty DIMM slot each, as QEMU lists them",
+              r == {"return": [{"slot": str(i), "slot-type": "DIMM", "source": 0, "status": 0}
+                               for i in range(4)]}, r)
+        r = q.cmd("query-memory-size-summary")
+        check("query-memory-size-summary before any DIMM",
+              r == {"return": {"base-memory": 1 << 30, "plugged-memory": 0}}, r)
+        text = q.hmp("info mtree")
+        check("info mtree shows the memory hotplug registers at 0xa00",
+              "0000000000000a00-0000000000000a17 (i/o): acpi-mem-hotplug" in text, text)
+
         # object-add: the memory appears in the process, query-memdev lists it
         rss0 = status(pid, "VmRSS")
         r = q.cmd("object-add", **ram("m1", 64 * MiB, prealloc=True, merge=False))
@@ -267,6 +279,10 @@ def main():
         check("object-del of a NUMA node's memdev: in use",
               error(q.cmd("object-del", id="n1")) ==
               "object 'n1' is in use, can not be deleted")
+        check("no slots: query-acpi-ospm-status is empty, as in QEMU",
+              q.cmd("query-acpi-ospm-status") == {"return": []})
+        check("no slots: no memory hotplug registers",
+              "acpi-mem-hotplug" not in q.hmp("info mtree"))
         q.cmd("quit")
         q.close()
         sim.wait()
