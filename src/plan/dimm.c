@@ -177,8 +177,10 @@ int dimm_place(const struct dimm_space *s, const struct dimm_plugged *plugged, u
 	sorted = malloc((nr ? nr : 1) * sizeof(*sorted));
 	if (!sorted)
 		return kverr_set(err, ENOMEM, "out of memory placing a DIMM");
-	memcpy(sorted, plugged, nr * sizeof(*sorted));
-	qsort(sorted, nr, sizeof(*sorted), by_addr);
+	if (nr) {
+		memcpy(sorted, plugged, nr * sizeof(*sorted));
+		qsort(sorted, nr, sizeof(*sorted), by_addr);
+	}
 	ret = pick_addr(s, sorted, nr, req, &p.addr, err);
 	free(sorted);
 	if (ret)
