@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """count-tests.py - scripts/test.sh's tally of one step: what passed, failed, was skipped.
 
-    count-tests.py meson TESTLOG_JSON PLANNED STATUS
+    count-tests.py meson TESTLOG_JSON PLANNED STATUS [WHERE]
     count-tests.py guest RUN_PY_LOG STATUS
 
 Prints one line per test that did not pass (a failure with meson's verdict, a
-skip with the reason the test gave), then a last line 'totals P F S'.
+skip with the reason the test gave; WHERE, the build directory, before the
+test's name), then a last line 'totals P F S'.
 
 The verdicts are meson's own, read from the JSON log `meson test` writes, not
 from its summary lines:
@@ -41,7 +42,7 @@ def skip_reason(rec):
     return None
 
 
-def meson(path, planned, status):
+def meson(path, planned, status, where):
     passed = failed = skipped = 0
     notes = []
     try:
@@ -52,6 +53,8 @@ def meson(path, planned, status):
         notes.append(f"FAILED: meson left no readable test log {path}: {e}")
     for rec in records:
         name, verdict = rec.get("name", "?"), rec.get("result", "?")
+        if where:
+            name = f"{where}: {name}"
         if verdict in PASS:
             if "[  SKIPPED ]" in (rec.get("stdout") or ""):
                 failed += 1
@@ -76,10 +79,12 @@ def meson(path, planned, status):
     if len(records) < planned:
         missing = planned - len(records)
         failed += missing
-        notes.append(f"FAILED: {missing} of {planned} planned test(s) left no verdict")
+        notes.append(f"FAILED: {where or 'meson'}: {missing} of {planned} planned test(s) "
+                     "left no verdict")
     if status != 0 and failed == 0:
         failed += 1
-        notes.append(f"FAILED: meson test exited {status} with no failed test in its log")
+        notes.append(f"FAILED: {where or 'meson'}: meson test exited {status} with no failed "
+                     "test in its log")
     return passed, failed, skipped, notes
 
 
@@ -106,8 +111,8 @@ def guest(path, status):
 
 def main(argv):
     try:
-        if argv[1] == "meson" and len(argv) == 5:
-            res = meson(argv[2], int(argv[3]), int(argv[4]))
+        if argv[1] == "meson" and len(argv) in (5, 6):
+            res = meson(argv[2], int(argv[3]), int(argv[4]), argv[5] if len(argv) == 6 else "")
         elif argv[1] == "guest" and len(argv) == 4:
             res = guest(argv[2], int(argv[3]))
         else:

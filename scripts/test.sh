@@ -73,7 +73,7 @@ meson_tests() {
 	rm -f "$dir/meson-logs/test-sh.json"
 	meson test -C "$dir" --no-rebuild --print-errorlogs --logbase test-sh "$@"
 	status=$?
-	count meson "$dir/meson-logs/test-sh.json" "$planned" "$status"
+	count meson "$dir/meson-logs/test-sh.json" "$planned" "$status" "$dir"
 }
 
 step "gcc build and tests"
