@@ -138,7 +138,9 @@ int config_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 				frac_nonzero |= *p != '0';
 			nfrac = (size_t)(p - frac);
 		}
-		if (!digits && nfrac == 0)
+		/* QEMU reads the integer part with qemu_strtou64 first, so a
+		 * size needs a digit before any fraction: ".5M" is refused */
+		if (!digits)
 			return -EINVAL;
 		if (*p) {
 			unit = suffix_mul(*p++);

@@ -261,7 +261,8 @@ void config_free(struct config *cfg);
 void config_print_help(FILE *out);
 
 /* Parse a QEMU size ("512", "512M", "4G", "1.5G", "4194304k", "0x1000")
- * like QEMU's qemu_strtosz: decimal with an optional fraction and one
+ * like QEMU's qemu_strtosz: decimal (at least one digit before any
+ * fraction: "1.5G" and "1.K", never ".5M") with an optional fraction and one
  * suffix B/K/M/G/T/P/E (either case, powers of 1024); hexadecimal with
  * neither.  Plain numbers are in units of default_unit (1 for bytes, 1<<20
  * for -m).  A nonzero fraction needs a unit above one byte and is truncated

@@ -77,6 +77,10 @@ bad "bad -m value" "-m|12X" \
 	-kernel "$kernel" -m 12X
 bad "-m unknown key" "-m|foo" \
 	-kernel "$kernel" -m 1G,foo=2
+bad "-m size without a digit before the point" "-m|'.25G'" \
+	-kernel "$kernel" -m .25G
+bad "-object size without a digit before the point" "-object|'.5M'" \
+	-kernel "$kernel" -object memory-backend-ram,id=m,size=.5M
 bad "missing kernel file" "-kernel|$missing|No such file or directory" \
 	-kernel "$missing"
 bad "no -kernel at all" "-kernel" \
