@@ -446,8 +446,8 @@ int config_machine_parse(struct config *cfg, const char *arg, struct kverr *err)
 	char *buf;
 	int ret = 0;
 
-	if (!*arg)
-		return kverr_set(err, EINVAL, "-machine: empty value");
+	if (!*arg) /* an empty list, as QEMU parses it: nothing changes */
+		return 0;
 	buf = malloc(strlen(arg) + 1);
 	if (!buf)
 		return kverr_set(err, ENOMEM, "-machine: out of memory");

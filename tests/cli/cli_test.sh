@@ -65,6 +65,28 @@ bad() {
 	report "$name" "$problem"
 }
 
+# layout NAME 'NEEDLE1|NEEDLE2...' ARGS...: -print-layout ARGS exits 0,
+# prints nothing on stderr, and its plan on stdout holds every needle
+layout() {
+	local name=$1 needles=$2 problem="" needle
+	shift 2
+	run -print-layout "$@"
+	if [ "$rc" -ne 0 ]; then
+		problem="exit status $rc: $err"
+	elif [ -n "$err" ]; then
+		problem="stderr not empty: $err"
+	else
+		IFS='|' read -ra list <<<"$needles"
+		for needle in "${list[@]}"; do
+			if [[ "$out" != *"$needle"* ]]; then
+				problem="plan lacks '$needle': $out"
+				break
+			fi
+		done
+	fi
+	report "$name" "$problem"
+}
+
 bad "unsupported option" "-foo" \
 	-kernel "$kernel" -foo
 bad "unsupported option with two dashes" "--bogus" \
@@ -279,6 +301,11 @@ if [ -n "$real_kernel" ] && [ -r "$real_kernel" ]; then
 else
 	echo "# skipping backend-creation cases: no readable /boot/vmlinuz-*"
 fi
+
+# Lines QEMU 7.2 accepts, found by running random lines through both
+layout "empty -m, -smp, -machine and -name change nothing" \
+	"memory: size 0x40000000 (1 GiB)|cpus: 2 of 2 possible" \
+	-m 1G -smp 2 -m '' -smp '' -machine '' -name ''
 
 # --help: usage on stdout, nothing on stderr, status 0
 run --help
