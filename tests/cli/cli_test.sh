@@ -99,6 +99,13 @@ bad "bad -m value" "-m|12X" \
 	-kernel "$kernel" -m 12X
 bad "-m unknown key" "-m|foo" \
 	-kernel "$kernel" -m 1G,foo=2
+# values holding control characters: still one line, the characters escaped
+bad "a newline in a -m value stays on one line" "-m: invalid size '1\nG'" \
+	-kernel "$kernel" -m $'1\nG'
+bad "a newline in a -numa key stays on one line" "-numa node,\nfoo=1,\x1b[2J: unsupported parameter '\nfoo'" \
+	-kernel "$kernel" -numa $'node,\nfoo=1,\e[2J'
+bad "a newline in a -kernel path stays on one line" "-kernel: cannot read '$missing\n\r\tx': No such file" \
+	-kernel "$missing"$'\n\r\tx'
 bad "-m size without a digit before the point" "-m|'.25G'" \
 	-kernel "$kernel" -m .25G
 bad "-object size without a digit before the point" "-object|'.5M'" \
