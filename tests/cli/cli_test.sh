@@ -279,6 +279,12 @@ bad "-object bind without host-nodes" "-object|id=m|policy bind" \
 	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M,policy=bind
 bad "-object prealloc with reserve=off" "-object|id=m|incompatible" \
 	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M,prealloc=on,reserve=off
+bad "-object memfd size not a whole number of pages" "-object id=m|size 0x3e8 is not a multiple of the page size 0x1000" \
+	-kernel "$kernel" -object memory-backend-memfd,id=m,size=1000
+bad "-object file readonly=on" "-object id=m|readonly=on is not supported" \
+	-kernel "$kernel" -object memory-backend-file,id=m,size=1M,mem-path="$work/f",readonly=on
+bad "-object file pmem=on" "-object id=m|pmem=on is not supported" \
+	-kernel "$kernel" -object memory-backend-file,id=m,size=1M,mem-path="$work/f",pmem=on
 bad "-object unsupported type" "-object|'iothread'" \
 	-kernel "$kernel" -object iothread,id=io
 bad "-machine unknown backend" "-machine|memory-backend=nope|not found" \
@@ -313,6 +319,10 @@ fi
 layout "empty -m, -smp, -machine and -name change nothing" \
 	"memory: size 0x40000000 (1 GiB)|cpus: 2 of 2 possible" \
 	-m 1G -smp 2 -m '' -smp '' -machine '' -name ''
+layout "memory-backend-file's readonly=off, pmem=off, discard-data and x-use-canonical-path-for-ramblock-id" \
+	"node 0: mem 0x8000000 (128 MiB), cpus 0, backend f (memdev=)" \
+	-object memory-backend-file,id=f,size=128M,mem-path="$work/f",readonly=off,pmem=off,discard-data=on,x-use-canonical-path-for-ramblock-id=on \
+	-numa node,memdev=f
 
 # --help: usage on stdout, nothing on stderr, status 0
 run --help
