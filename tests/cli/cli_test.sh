@@ -196,6 +196,12 @@ bad "-machine hmat with a bad value" "-machine hmat=maybe|hmat expects 'on' or '
 	-kernel "$kernel" -machine hmat=maybe
 bad "-numa dist without nodes" "-numa dist,src=0,dst=0,val=10|no NUMA node is declared" \
 	-kernel "$kernel" -numa dist,src=0,dst=0,val=10
+bad "-numa cpu die-id with one die per socket" "-numa cpu,node-id=0,socket-id=0,die-id=0|die-id is not supported" \
+	-kernel "$kernel" -smp 2,sockets=2 -numa node -numa cpu,node-id=0,socket-id=0,die-id=0
+bad "-numa hmat-lb initiator with CPUs placed only by default" \
+	"-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=10|Invalid initiator=0, it isn't an initiator proximity domain" \
+	-kernel "$kernel" -machine hmat=on -m 2G -smp 2 -numa node,mem=1G -numa node,mem=1G,initiator=0 \
+	-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=10
 
 # -print-layout: the plan on stdout, exit 0, no VM: /dev/kvm is never
 # opened and no guest RAM is mapped (a 1 TiB guest plans in no memory).
@@ -319,6 +325,11 @@ fi
 layout "empty -m, -smp, -machine and -name change nothing" \
 	"memory: size 0x40000000 (1 GiB)|cpus: 2 of 2 possible" \
 	-m 1G -smp 2 -m '' -smp '' -machine '' -name ''
+layout "CPUs no -numa option places go to node 0 once one CPU is placed" \
+	"node 0: mem 0xc0000000 (3 GiB), cpus 0,2-3, backend m0|node 1: mem 0x0 (0 B), cpus 1,|cpu 3: apic 3, socket 1 die 0 core 1 thread 0, node 0" \
+	-m 3G -smp 4,sockets=2 -object memory-backend-ram,id=m0,size=3G -numa node,memdev=m0 -numa node,cpus=1
+layout "-machine hmat=on without -numa node" "memory: size 0x8000000 (128 MiB)" \
+	-machine hmat=on -smp 2
 layout "memory-backend-file's readonly=off, pmem=off, discard-data and x-use-canonical-path-for-ramblock-id" \
 	"node 0: mem 0x8000000 (128 MiB), cpus 0, backend f (memdev=)" \
 	-object memory-backend-file,id=f,size=128M,mem-path="$work/f",readonly=off,pmem=off,discard-data=on,x-use-canonical-path-for-ramblock-id=on \
