@@ -151,6 +151,9 @@ void plan_print(FILE *out, const struct plan_view *v)
 
 	fprintf(out, "memory: size 0x%llx (%s), maxmem 0x%llx, slots %u\n", ull(l->ram_size),
 		human(l->ram_size, a, sizeof(a)), ull(l->maxmem), l->slots);
+	if (l->phys_bits)
+		fprintf(out, "phys-bits: %u (the host CPU's), the map ends at 0x%llx\n",
+			l->phys_bits, ull(l->phys_end));
 	fprintf(out, "regions:\n");
 	for (unsigned i = 0; i < l->nr_regions; i++) {
 		const struct layout_region *r = &l->region[i];

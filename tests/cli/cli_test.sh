@@ -321,6 +321,26 @@ else
 	echo "# skipping backend-creation cases: no readable /boot/vmlinuz-*"
 fi
 
+# The memory map must end within the guest CPU's physical addresses: as
+# wide as the host's, which -print-layout states.  1 GiB RAM and 1 slot put
+# the window at [4 GiB, 4 GiB + maxmem).
+run -print-layout -m 1G
+bits=$(sed -n 's/^phys-bits: \([0-9]*\) .*/\1/p' <<<"$out")
+if [ -z "$bits" ] || [ "$bits" -lt 36 ] || [ "$bits" -gt 52 ]; then
+	report "-print-layout states the guest's phys-bits" "no phys-bits line in: $out"
+else
+	report "-print-layout states the guest's phys-bits" ""
+	edge=$(((1 << bits) - (4 << 30)))
+	layout "a map that ends at 2^$bits fits $bits phys-bits" \
+		"phys-bits: $bits (the host CPU's), the map ends at $(printf '0x%x' $((1 << bits)))" \
+		-m 1G,slots=1,maxmem=$edge
+	if [ "$bits" -lt 52 ]; then
+		bad "a map that ends past 2^$bits" \
+			"-m: Address space limit $(printf '0x%x' $(((1 << bits) - 1))) < $(printf '0x%x' $(((1 << bits) + 4095))) phys-bits too low ($bits)" \
+			-kernel "$kernel" -m 1G,slots=1,maxmem=$((edge + 4096))
+	fi
+fi
+
 # Lines QEMU 7.2 accepts, found by running random lines through both
 layout "empty -m, -smp, -machine and -name change nothing" \
 	"memory: size 0x40000000 (1 GiB)|cpus: 2 of 2 possible" \
