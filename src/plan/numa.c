@@ -462,8 +462,9 @@ static int check_hmat_lb(struct numa *n, const struct config_numa *cn, struct kv
 	return 0;
 }
 
-/* QEMU's machine_numa_finish_cpu_init and numa_complete_configuration
- * rules for initiators when the HMAT is on. */
+/* QEMU's machine_numa_finish_cpu_init and numa_validate_initiator rules
+ * for initiators when the HMAT is on.  Since QEMU 7.2 a node may have no
+ * initiator: its HMAT entry then says so (no "initiator valid" flag). */
 static int check_initiators(struct numa *n, struct kverr *err)
 {
 	for (uint32_t id = numa_first(n); id < n->max_nodeid; id = numa_next(n, id)) {
@@ -482,10 +483,7 @@ static int check_initiators(struct numa *n, struct kverr *err)
 		const struct numa_node *node = &n->node[id];
 
 		if (node->initiator == NUMA_NO_INITIATOR)
-			return kverr_set(err, EINVAL,
-					 "-numa %s: The initiator of NUMA node %u is missing, use "
-					 "'-numa node,initiator' option to declare it",
-					 node->arg, id);
+			continue;
 		if (!n->node[node->initiator].present)
 			return kverr_set(err, EINVAL,
 					 "-numa %s: NUMA node %u is missing, use '-numa node' "

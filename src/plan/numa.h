@@ -30,8 +30,8 @@
  *     bandwidth types a 1 MiB-aligned bandwidth=; no duplicates; all values
  *     of one structure within 0xfffe of a common base; a cache level needs
  *     the levels below it, larger sizes at higher levels, and its node
- *     needs latency and bandwidth data; every node needs an initiator,
- *     which must have CPUs (a node with CPUs is its own); an hmat-lb
+ *     needs latency and bandwidth data; a node's initiator, when it has
+ *     one, must have CPUs (a node with CPUs is its own); an hmat-lb
  *     initiator needs CPUs that -numa node,cpus= or -numa cpu placed;
  *   - -numa cpu's die-id only with more than one die per socket.
  * CPUs no -numa option places go where QEMU puts them: when no option
@@ -94,8 +94,9 @@ struct numa {
 	 * LOCAL on the diagonal and UNREACHABLE elsewhere. */
 	uint8_t distance[NUMA_MAX_NODES][NUMA_MAX_NODES];
 	uint32_t cpu_node[CONFIG_MAX_CPUS]; /* node of each possible CPU */
-	/* HMAT (-machine hmat=on).  Every node then has an initiator (a
-	 * node with CPUs is its own).  lb[hierarchy][data type] is present
+	/* HMAT (-machine hmat=on).  A node with CPUs is its own initiator;
+	 * a node without CPUs has the one -numa node,initiator= names, or
+	 * NUMA_NO_INITIATOR.  lb[hierarchy][data type] is present
 	 * when some hmat-lb gave it; its entries are the records' values
 	 * divided by base (ns for latencies, bytes/s for bandwidths), each
 	 * below 0xffff.  cache[node][level] are the hmat-cache records. */

@@ -793,8 +793,13 @@ static void check_hmat(const struct walk *w, const struct numa_case *c)
 			uint32_t mem = (uint32_t)le(e + 16, 4);
 			assert_int_equal(len, 40);
 			assert_true(c->numa.node[mem].present);
-			assert_int_equal(le(e + 8, 2), 1);
-			assert_int_equal(le(e + 12, 4), c->numa.node[mem].initiator);
+			if (c->numa.node[mem].initiator == NUMA_NO_INITIATOR) {
+				assert_int_equal(le(e + 8, 2), 0); /* no initiator valid */
+				assert_int_equal(le(e + 12, 4), 0);
+			} else {
+				assert_int_equal(le(e + 8, 2), 1);
+				assert_int_equal(le(e + 12, 4), c->numa.node[mem].initiator);
+			}
 			mpda++;
 		} else if (type == 1) {
 			uint32_t ni = (uint32_t)le(e + 12, 4), nt = (uint32_t)le(e + 16, 4);
@@ -937,8 +942,8 @@ static void test_numa_128_nodes(void **state)
 
 /* The SRAT's CPU entries for CPUs no option places: node 0 once some CPU
  * is placed (QEMU 7.2's info numa: node 0 cpus: 0 2 3, node 1 cpus: 1),
- * socket % nodes when none is.  And -machine hmat=on with only the
- * memory-hotplug node: an HMAT whose node 0 is its own initiator. */
+ * socket % nodes when none is.  And the HMAT of -machine hmat=on with only
+ * the memory-hotplug node, and with a node that has no initiator. */
 static void test_srat_default_cpu_nodes(void **state)
 {
 	static const struct {
@@ -950,6 +955,10 @@ static void test_srat_default_cpu_nodes(void **state)
 	    {{"-m", "3G", "-smp", "6,sockets=3", "-numa", "node", "-numa", "node"},
 	     {0, 0, 1, 1, 0, 0}},
 	    {{"-machine", "hmat=on", "-m", "1G,slots=1,maxmem=2G", "-smp", "2"}, {0, 0}},
+	    /* node 1 without an initiator: its HMAT entry has no valid one */
+	    {{"-machine", "hmat=on", "-m", "2G", "-smp", "2", "-numa", "node,cpus=0-1,mem=1G",
+	      "-numa", "node,mem=1G"},
+	     {0, 0}},
 	};
 	(void)state;
 

@@ -329,8 +329,9 @@ static void test_cpu_placement_partial(void **state)
 	done(&p);
 }
 
-/* -machine hmat=on without -numa node: QEMU 7.2 accepts it; the HMAT is
- * built only when there are nodes, here the memory-hotplug node 0. */
+/* What QEMU 7.2's HMAT does not need: -machine hmat=on without -numa node
+ * (the HMAT is built only when there are nodes, here the memory-hotplug
+ * node 0), and an initiator for a node without CPUs. */
 static void test_hmat_without_nodes(void **state)
 {
 	struct planned p;
@@ -345,6 +346,13 @@ static void test_hmat_without_nodes(void **state)
 	assert_true(p.numa.hmat);
 	assert_int_equal(p.numa.node[0].initiator, 0);
 	cpulist_is(&p, 0, "0-1");
+	done(&p);
+	/* a node may have no initiator (QEMU 7.2 numa_validate_initiator) */
+	expect_ok(&p, PLAN(&p, "-machine", "hmat=on", "-m", "2G", "-numa", "node,cpus=0,mem=1G",
+			   "-numa", "node,mem=1G"));
+	assert_true(p.numa.hmat);
+	assert_int_equal(p.numa.node[0].initiator, 0);
+	assert_int_equal(p.numa.node[1].initiator, NUMA_NO_INITIATOR);
 	done(&p);
 }
 
@@ -593,9 +601,9 @@ static void test_hmat_errors(void **state)
 	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", LAT(0, 3, 5)},
 	     "-numa " LAT(0, 3, 5) ": The target=3 should point to an existing node"},
 	    {{"-machine", "hmat=on", "-m", "2G", "-numa", "node,cpus=0,mem=1G", "-numa",
-	      "node,mem=1G"},
-	     "-numa node,mem=1G: The initiator of NUMA node 1 is missing, use '-numa "
-	     "node,initiator' option to declare it"},
+	      "node,mem=1G,initiator=3"},
+	     "-numa node,mem=1G,initiator=3: NUMA node 3 is missing, use '-numa node' option to "
+	     "declare it first"},
 	    {{"-machine", "hmat=on", "-smp", "2", "-numa", "node,cpus=0", "-numa",
 	      "node,cpus=1,initiator=0"},
 	     "-numa node,cpus=1,initiator=0: The initiator of CPU NUMA node 1 should be itself "
