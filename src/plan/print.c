@@ -61,6 +61,8 @@ static const char *backend_of(const struct plan_view *v, uint32_t node, char *bu
 		snprintf(buf, size, "pc.ram (anonymous, from -m)");
 	else if (n->memdev != NUMA_NO_MEMDEV)
 		snprintf(buf, size, "%s (memdev=)", v->cfg->memdev[n->memdev].id);
+	else if (!n->mem) /* no RAM part, so machine_memory() creates nothing */
+		snprintf(buf, size, "none (no memory)");
 	else
 		snprintf(buf, size, "ram-node%u (anonymous, %s)", node,
 			 v->numa->implicit     ? "implicit node for memory hotplug"

@@ -346,7 +346,7 @@ layout "empty -m, -smp, -machine and -name change nothing" \
 	"memory: size 0x40000000 (1 GiB)|cpus: 2 of 2 possible" \
 	-m 1G -smp 2 -m '' -smp '' -machine '' -name ''
 layout "CPUs no -numa option places go to node 0 once one CPU is placed" \
-	"node 0: mem 0xc0000000 (3 GiB), cpus 0,2-3, backend m0|node 1: mem 0x0 (0 B), cpus 1,|cpu 3: apic 3, socket 1 die 0 core 1 thread 0, node 0" \
+	"node 0: mem 0xc0000000 (3 GiB), cpus 0,2-3, backend m0|node 1: mem 0x0 (0 B), cpus 1, backend none (no memory)|cpu 3: apic 3, socket 1 die 0 core 1 thread 0, node 0" \
 	-m 3G -smp 4,sockets=2 -object memory-backend-ram,id=m0,size=3G -numa node,memdev=m0 -numa node,cpus=1
 layout "-machine hmat=on without -numa node" "memory: size 0x8000000 (128 MiB)" \
 	-machine hmat=on -smp 2
