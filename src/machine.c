@@ -48,6 +48,8 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	m->mmio.name = "mmio";
 
 	ret = layout_compute(&cfg->mem, &m->layout, err);
+	if (!ret)
+		ret = layout_check_phys_bits(&m->layout, layout_host_guest_phys_bits(), err);
 	if (ret)
 		return ret;
 	topology_from_config(&cfg->smp, &m->topo);

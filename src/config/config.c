@@ -138,7 +138,9 @@ int config_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 				frac_nonzero |= *p != '0';
 			nfrac = (size_t)(p - frac);
 		}
-		if (!digits && nfrac == 0)
+		/* QEMU reads the integer part with qemu_strtou64 first, so a
+		 * size needs a digit before any fraction: ".5M" is refused */
+		if (!digits)
 			return -EINVAL;
 		if (*p) {
 			unit = suffix_mul(*p++);
@@ -222,8 +224,6 @@ static int kv_begin(struct parser *p, const char *opt, const char *arg, const ch
 {
 	char **grown, *buf;
 
-	if (!*arg)
-		return kverr_set(err, EINVAL, "%s: empty value", opt);
 	buf = malloc(strlen(arg) + 1);
 	grown = realloc(p->scratch, (p->nscratch + 1) * sizeof(*grown));
 	if (!buf || !grown) {
@@ -234,7 +234,9 @@ static int kv_begin(struct parser *p, const char *opt, const char *arg, const ch
 	}
 	p->scratch = grown;
 	p->scratch[p->nscratch++] = buf;
-	*it = (struct kv_iter){.p = arg, .out = buf, .implied = implied, .first = true};
+	/* An empty value is an empty list, as QemuOpts parses it: -m '' and
+	 * -smp '' change nothing (while -m , has one empty element). */
+	*it = (struct kv_iter){.p = arg, .out = buf, .implied = implied, .first = *arg != '\0'};
 	return 0;
 }
 
@@ -333,6 +335,8 @@ static int opt_smp(struct parser *p, const char *arg, struct kverr *err)
 	int ret;
 
 	ret = kv_begin(p, "-smp", arg, "cpus", &it, err);
+	if (!*arg) /* changes nothing, so messages name the -smp that did */
+		return ret;
 	p->smp_arg = arg;
 	p->smp_count++;
 	while (!ret && kv_next(&it, &kv)) {

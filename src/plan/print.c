@@ -61,6 +61,8 @@ static const char *backend_of(const struct plan_view *v, uint32_t node, char *bu
 		snprintf(buf, size, "pc.ram (anonymous, from -m)");
 	else if (n->memdev != NUMA_NO_MEMDEV)
 		snprintf(buf, size, "%s (memdev=)", v->cfg->memdev[n->memdev].id);
+	else if (!n->mem) /* no RAM part, so machine_memory() creates nothing */
+		snprintf(buf, size, "none (no memory)");
 	else
 		snprintf(buf, size, "ram-node%u (anonymous, %s)", node,
 			 v->numa->implicit     ? "implicit node for memory hotplug"
@@ -151,6 +153,9 @@ void plan_print(FILE *out, const struct plan_view *v)
 
 	fprintf(out, "memory: size 0x%llx (%s), maxmem 0x%llx, slots %u\n", ull(l->ram_size),
 		human(l->ram_size, a, sizeof(a)), ull(l->maxmem), l->slots);
+	if (l->phys_bits)
+		fprintf(out, "phys-bits: %u (the host CPU's), the map ends at 0x%llx\n",
+			l->phys_bits, ull(l->phys_end));
 	fprintf(out, "regions:\n");
 	for (unsigned i = 0; i < l->nr_regions; i++) {
 		const struct layout_region *r = &l->region[i];

@@ -65,6 +65,28 @@ bad() {
 	report "$name" "$problem"
 }
 
+# layout NAME 'NEEDLE1|NEEDLE2...' ARGS...: -print-layout ARGS exits 0,
+# prints nothing on stderr, and its plan on stdout holds every needle
+layout() {
+	local name=$1 needles=$2 problem="" needle
+	shift 2
+	run -print-layout "$@"
+	if [ "$rc" -ne 0 ]; then
+		problem="exit status $rc: $err"
+	elif [ -n "$err" ]; then
+		problem="stderr not empty: $err"
+	else
+		IFS='|' read -ra list <<<"$needles"
+		for needle in "${list[@]}"; do
+			if [[ "$out" != *"$needle"* ]]; then
+				problem="plan lacks '$needle': $out"
+				break
+			fi
+		done
+	fi
+	report "$name" "$problem"
+}
+
 bad "unsupported option" "-foo" \
 	-kernel "$kernel" -foo
 bad "unsupported option with two dashes" "--bogus" \
@@ -77,6 +99,17 @@ bad "bad -m value" "-m|12X" \
 	-kernel "$kernel" -m 12X
 bad "-m unknown key" "-m|foo" \
 	-kernel "$kernel" -m 1G,foo=2
+# values holding control characters: still one line, the characters escaped
+bad "a newline in a -m value stays on one line" "-m: invalid size '1\nG'" \
+	-kernel "$kernel" -m $'1\nG'
+bad "a newline in a -numa key stays on one line" "-numa node,\nfoo=1,\x1b[2J: unsupported parameter '\nfoo'" \
+	-kernel "$kernel" -numa $'node,\nfoo=1,\e[2J'
+bad "a newline in a -kernel path stays on one line" "-kernel: cannot read '$missing\n\r\tx': No such file" \
+	-kernel "$missing"$'\n\r\tx'
+bad "-m size without a digit before the point" "-m|'.25G'" \
+	-kernel "$kernel" -m .25G
+bad "-object size without a digit before the point" "-object|'.5M'" \
+	-kernel "$kernel" -object memory-backend-ram,id=m,size=.5M
 bad "missing kernel file" "-kernel|$missing|No such file or directory" \
 	-kernel "$missing"
 bad "no -kernel at all" "-kernel" \
@@ -163,6 +196,12 @@ bad "-machine hmat with a bad value" "-machine hmat=maybe|hmat expects 'on' or '
 	-kernel "$kernel" -machine hmat=maybe
 bad "-numa dist without nodes" "-numa dist,src=0,dst=0,val=10|no NUMA node is declared" \
 	-kernel "$kernel" -numa dist,src=0,dst=0,val=10
+bad "-numa cpu die-id with one die per socket" "-numa cpu,node-id=0,socket-id=0,die-id=0|die-id is not supported" \
+	-kernel "$kernel" -smp 2,sockets=2 -numa node -numa cpu,node-id=0,socket-id=0,die-id=0
+bad "-numa hmat-lb initiator with CPUs placed only by default" \
+	"-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=10|Invalid initiator=0, it isn't an initiator proximity domain" \
+	-kernel "$kernel" -machine hmat=on -m 2G -smp 2 -numa node,mem=1G -numa node,mem=1G,initiator=0 \
+	-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=10
 
 # -print-layout: the plan on stdout, exit 0, no VM: /dev/kvm is never
 # opened and no guest RAM is mapped (a 1 TiB guest plans in no memory).
@@ -246,6 +285,12 @@ bad "-object bind without host-nodes" "-object|id=m|policy bind" \
 	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M,policy=bind
 bad "-object prealloc with reserve=off" "-object|id=m|incompatible" \
 	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M,prealloc=on,reserve=off
+bad "-object memfd size not a whole number of pages" "-object id=m|size 0x3e8 is not a multiple of the page size 0x1000" \
+	-kernel "$kernel" -object memory-backend-memfd,id=m,size=1000
+bad "-object file readonly=on" "-object id=m|readonly=on is not supported" \
+	-kernel "$kernel" -object memory-backend-file,id=m,size=1M,mem-path="$work/f",readonly=on
+bad "-object file pmem=on" "-object id=m|pmem=on is not supported" \
+	-kernel "$kernel" -object memory-backend-file,id=m,size=1M,mem-path="$work/f",pmem=on
 bad "-object unsupported type" "-object|'iothread'" \
 	-kernel "$kernel" -object iothread,id=io
 bad "-machine unknown backend" "-machine|memory-backend=nope|not found" \
@@ -285,6 +330,40 @@ printf 'x' >"$work/small"
 bad "backing file smaller than size" "memory backend 'm'|$work/small|does not match" \
 	-kernel "$bzimage" -m 128M -object memory-backend-file,id=m,size=128M,mem-path="$work/small" \
 	-machine memory-backend=m
+
+# The memory map must end within the guest CPU's physical addresses: as
+# wide as the host's, which -print-layout states.  1 GiB RAM and 1 slot put
+# the window at [4 GiB, 4 GiB + maxmem).
+run -print-layout -m 1G
+bits=$(sed -n 's/^phys-bits: \([0-9]*\) .*/\1/p' <<<"$out")
+if [ -z "$bits" ] || [ "$bits" -lt 36 ] || [ "$bits" -gt 52 ]; then
+	report "-print-layout states the guest's phys-bits" "no phys-bits line in: $out"
+else
+	report "-print-layout states the guest's phys-bits" ""
+	edge=$(((1 << bits) - (4 << 30)))
+	layout "a map that ends at 2^$bits fits $bits phys-bits" \
+		"phys-bits: $bits (the host CPU's), the map ends at $(printf '0x%x' $((1 << bits)))" \
+		-m 1G,slots=1,maxmem=$edge
+	if [ "$bits" -lt 52 ]; then
+		bad "a map that ends past 2^$bits" \
+			"-m: Address space limit $(printf '0x%x' $(((1 << bits) - 1))) < $(printf '0x%x' $(((1 << bits) + 4095))) phys-bits too low ($bits)" \
+			-kernel "$kernel" -m 1G,slots=1,maxmem=$((edge + 4096))
+	fi
+fi
+
+# Lines QEMU 7.2 accepts, found by running random lines through both
+layout "empty -m, -smp, -machine and -name change nothing" \
+	"memory: size 0x40000000 (1 GiB)|cpus: 2 of 2 possible" \
+	-m 1G -smp 2 -m '' -smp '' -machine '' -name ''
+layout "CPUs no -numa option places go to node 0 once one CPU is placed" \
+	"node 0: mem 0xc0000000 (3 GiB), cpus 0,2-3, backend m0|node 1: mem 0x0 (0 B), cpus 1, backend none (no memory)|cpu 3: apic 3, socket 1 die 0 core 1 thread 0, node 0" \
+	-m 3G -smp 4,sockets=2 -object memory-backend-ram,id=m0,size=3G -numa node,memdev=m0 -numa node,cpus=1
+layout "-machine hmat=on without -numa node" "memory: size 0x8000000 (128 MiB)" \
+	-machine hmat=on -smp 2
+layout "memory-backend-file's readonly=off, pmem=off, discard-data and x-use-canonical-path-for-ramblock-id" \
+	"node 0: mem 0x8000000 (128 MiB), cpus 0, backend f (memdev=)" \
+	-object memory-backend-file,id=f,size=128M,mem-path="$work/f",readonly=off,pmem=off,discard-data=on,x-use-canonical-path-for-ramblock-id=on \
+	-numa node,memdev=f
 
 # --help: usage on stdout, nothing on stderr, status 0
 run --help
