@@ -3,7 +3,8 @@
  * Owns: the list of guest RAM regions (each a window onto a backend) and
  * the ONLY translation from a guest physical address to a host pointer.
  * Every translation is bounds-checked: gpa + len must not overflow and the
- * whole range must lie inside one region, or the call fails.  Devices,
+ * whole range must lie inside one region (a pointer), or inside regions
+ * that follow each other without a gap (a copy), or the call fails.  Devices,
  * the boot loader and firmware writers all go through here.
  * Never: calls KVM (vm.c registers the regions as memory slots) or
  * decides where regions go (plan/layout.h does).
@@ -45,8 +46,9 @@ void *guest_mem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 /* Region containing gpa, or NULL. */
 const struct guest_region *guest_mem_find(const struct guest_mem *gm, uint64_t gpa);
 
-/* Copy to/from guest memory; -EFAULT with a message naming the range when
- * guest_mem_ptr() refuses it. */
+/* Copy to/from guest memory.  The range may span adjacent regions (a NUMA
+ * node boundary is ordinary guest RAM); -EFAULT, with a message naming the
+ * range and nothing copied, when any part of it is outside every region. */
 int guest_mem_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len,
 		    struct kverr *err);
 int guest_mem_read(const struct guest_mem *gm, uint64_t gpa, void *dst, uint64_t len,
