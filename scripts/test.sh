@@ -2,6 +2,7 @@
 # test.sh - installs what is needed, builds kvmem and runs the whole test suite:
 #   1. gcc build: unit tests (cmocka), command-line tests, ACPI tables through iasl
 #   2. clang build with ASan and UBSan: the same tests
+#   2b. clang build with ThreadSanitizer: the memory manager's tests
 #   3. guest scenarios: real Linux guests under kvmem (nested when this machine
 #      has no usable /dev/kvm, see ../shared/NESTED.md)
 # Ends with one line 'N passed, N failed' and exits non-zero if anything failed.
@@ -42,6 +43,20 @@ if ninja -C build-asan >/dev/null; then
 	count "$log/asan"
 else
 	ninja -C build-asan
+	failed=$((failed + 1))
+fi
+
+step "clang build with ThreadSanitizer: the memory manager under concurrent readers and writers"
+if [ ! -f build-tsan/build.ninja ]; then
+	CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >/dev/null
+fi
+if ninja -C build-tsan tests/unit/test_manager tests/unit/test_manager_threads >/dev/null; then
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		meson test -C build-tsan --no-rebuild --print-errorlogs manager manager-threads 2>&1 |
+		tee "$log/tsan"
+	count "$log/tsan"
+else
+	ninja -C build-tsan tests/unit/test_manager tests/unit/test_manager_threads
 	failed=$((failed + 1))
 fi
 

@@ -86,12 +86,23 @@ static int create_node_backend(struct machine *m, uint32_t id, struct kverr *err
 	return backend_create_anon(&m->ram[id], name, node->mem, err);
 }
 
+/* The manager gives pages back through the backend's own discard. */
+static int discard(void *opaque, struct backend *b, uint64_t offset, uint64_t len,
+		   struct kverr *err)
+{
+	(void)opaque;
+	return backend_discard(b, offset, len, err);
+}
+
 int machine_memory(struct machine *m, struct kverr *err)
 {
 	const struct config_memdev *md = config_memdev_find(m->cfg, m->cfg->machine_memdev);
 	bool one_backend = m->numa.shared_backend;
-	int ret = 0;
+	struct mem_host_ops host = {.discard = discard};
+	int ret = mem_manager_create(&m->mem, &host, err);
 
+	if (ret)
+		return ret;
 	/* Without NUMA, or with -machine memory-backend=ID (which QEMU allows
 	 * beside -numa mem=, never beside -numa memdev=), one backend holds all
 	 * RAM, like QEMU's pc.ram, and each part is a window onto it at its
@@ -111,8 +122,16 @@ int machine_memory(struct machine *m, struct kverr *err)
 
 		if (!b->hva && (ret = create_node_backend(m, p->node, err)))
 			return ret;
-		ret = guest_mem_add(&m->gm, p->name, p->gpa, p->size, b,
-				    one_backend ? p->ram_offset : p->node_offset, err);
+		struct mem_region_spec spec = {
+		    .name = p->name,
+		    .kind = MEM_REGION_RAM,
+		    .gpa = p->gpa,
+		    .size = p->size,
+		    .backend = b,
+		    .backend_offset = one_backend ? p->ram_offset : p->node_offset,
+		    .node = p->node,
+		};
+		ret = mem_manager_add(m->mem, &spec, NULL, err);
 		if (ret)
 			return ret;
 	}
@@ -194,13 +213,13 @@ static int vm_build(struct machine *m, struct kverr *err)
 	m->vm_live = true;
 	if (ret)
 		return ret;
-	ret = vm_map_memory(&m->vm, &m->gm, err);
+	ret = vm_map_memory(&m->vm, m->mem, err);
 	if (!ret)
 		ret = vm_create_vcpus(&m->vm, err);
 	if (!ret)
-		ret = guest_mem_write(&m->gm, m->acpi.base, m->acpi.data, m->acpi.size, err);
+		ret = mem_write(m->mem, m->acpi.base, m->acpi.data, m->acpi.size, err);
 	if (!ret)
-		ret = boot_load(&m->boot, &m->gm, &m->e820, m->acpi.rsdp_gpa, &entry, err);
+		ret = boot_load(&m->boot, m->mem, &m->e820, m->acpi.rsdp_gpa, &entry, err);
 	if (!ret)
 		ret = vm_start(&m->vm, &entry, m->runstate != MACHINE_RUNNING, err);
 	return ret;
@@ -505,6 +524,9 @@ void machine_destroy(struct machine *m)
 		serial_destroy(m->serial);
 	if (m->serial_out_fd >= 0)
 		close(m->serial_out_fd);
+	/* the regions first: no reader can see the backends after this */
+	mem_manager_destroy(m->mem);
+	m->mem = NULL;
 	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
 		backend_destroy(&m->ram[i]);
 	acpi_blob_free(&m->acpi);

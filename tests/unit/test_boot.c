@@ -24,7 +24,7 @@
 #include "acpi/acpi.h"
 #include "config/config.h"
 #include "kvm/boot.h"
-#include "mem/guest_mem.h"
+#include "mem/manager.h"
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
@@ -99,7 +99,7 @@ struct booted {
 	struct acpi_blob acpi;
 	struct boot_plan boot;
 	struct backend ram[CONFIG_MAX_NUMA_NODES];
-	struct guest_mem gm;
+	struct mem_manager *mm;
 };
 
 /* machine_plan() and machine_memory() for a command line, each node's RAM
@@ -129,6 +129,7 @@ static void plan_and_map(struct booted *b, const char *cmdline)
 	    boot_probe(&b->boot, kernel_path, initrd_path, "console=ttyS0", &b->layout, &err))
 		fail_msg("%s: the plan refused it: %s", cmdline, err.msg);
 
+	assert_int_equal(mem_manager_create(&b->mm, NULL, &err), 0);
 	for (unsigned i = 0; i < b->layout.nr_parts; i++) {
 		const struct layout_ram_part *p = &b->layout.part[i];
 		struct backend *be = &b->ram[p->node];
@@ -142,13 +143,20 @@ static void plan_and_map(struct booted *b, const char *cmdline)
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 			assert_true(be->hva != MAP_FAILED);
 		}
-		if (guest_mem_add(&b->gm, p->name, p->gpa, p->size, be, p->node_offset, &err))
+		struct mem_region_spec spec = {.name = p->name,
+					       .gpa = p->gpa,
+					       .size = p->size,
+					       .backend = be,
+					       .backend_offset = p->node_offset,
+					       .node = p->node};
+		if (mem_manager_add(b->mm, &spec, NULL, &err))
 			fail_msg("%s: %s", cmdline, err.msg);
 	}
 }
 
 static void unmap(struct booted *b)
 {
+	mem_manager_destroy(b->mm);
 	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
 		if (b->ram[i].hva)
 			munmap(b->ram[i].hva, b->ram[i].size);
@@ -170,7 +178,7 @@ static void assert_guest_has_file(struct booted *b, uint64_t gpa, const char *pa
 	assert_int_equal(fseek(f, (long)off, SEEK_SET), 0);
 	assert_int_equal(fread(want, 1, len, f), len);
 	fclose(f);
-	if (guest_mem_read(&b->gm, gpa, got, len, &err))
+	if (mem_read(b->mm, gpa, got, len, &err))
 		fail_msg("reading back 0x%llx+0x%llx: %s", (unsigned long long)gpa,
 			 (unsigned long long)len, err.msg);
 	assert_memory_equal(got, want, len);
@@ -194,8 +202,8 @@ static void boot(struct booted *b)
 	struct boot_entry entry;
 	struct kverr err = {{0}};
 
-	if (guest_mem_write(&b->gm, b->acpi.base, b->acpi.data, b->acpi.size, &err) ||
-	    boot_load(&b->boot, &b->gm, &b->e820, b->acpi.rsdp_gpa, &entry, &err))
+	if (mem_write(b->mm, b->acpi.base, b->acpi.data, b->acpi.size, &err) ||
+	    boot_load(&b->boot, b->mm, &b->e820, b->acpi.rsdp_gpa, &entry, &err))
 		fail_msg("the plan accepted it but loading failed: %s", err.msg);
 	assert_int_equal(entry.rip, LAYOUT_KERNEL_LOAD + 0x200);
 	assert_guest_has_file(b, LAYOUT_KERNEL_LOAD, kernel_path, 0xa00, KERNEL_SIZE);
@@ -261,7 +269,7 @@ static void test_acpi_straddles_nodes(void **state)
 	boot(b);
 	got = malloc(b->acpi.size);
 	assert_non_null(got);
-	assert_int_equal(guest_mem_read(&b->gm, b->acpi.base, got, b->acpi.size, &err), 0);
+	assert_int_equal(mem_read(b->mm, b->acpi.base, got, b->acpi.size, &err), 0);
 	assert_memory_equal(got, b->acpi.data, b->acpi.size);
 	free(got);
 	unmap(b);
