@@ -25,6 +25,7 @@
 #include "kvm/vm.h"
 #include "mem/backend.h"
 #include "mem/manager.h"
+#include "mem/ram_plan.h"
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
@@ -69,8 +70,9 @@ struct machine {
 	struct e820_map e820;
 	struct acpi_blob acpi;
 	struct boot_plan boot;
+	struct ram_plan ram_plan; /* which backend backs each part of RAM */
 	/* host memory */
-	struct backend ram[CONFIG_MAX_NUMA_NODES]; /* by node id; [0] without NUMA */
+	struct backend ram[CONFIG_MAX_NUMA_NODES]; /* ram_plan.backend[i] is ram[i] */
 	struct mem_manager *mem; /* guest memory: regions, KVM slots, page state */
 	/* devices */
 	struct bus pio, mmio;

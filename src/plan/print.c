@@ -51,22 +51,16 @@ void plan_node_cpulist(const struct numa *numa, const struct topology *topo, uin
 	}
 }
 
-static const char *backend_of(const struct plan_view *v, uint32_t node, char *buf, size_t size)
+/* What backs node's RAM, from the RAM plan; "none" for a node without RAM. */
+static const char *node_backend(const struct plan_view *v, uint32_t node, char *buf, size_t size)
 {
-	const struct numa_node *n = &v->numa->node[node];
+	int i = ram_plan_node_backend(v->ram, node);
 
-	if (v->cfg->machine_memdev)
-		snprintf(buf, size, "%s (-machine memory-backend)", v->cfg->machine_memdev);
-	else if (v->numa->shared_backend)
-		snprintf(buf, size, "pc.ram (anonymous, from -m)");
-	else if (n->memdev != NUMA_NO_MEMDEV)
-		snprintf(buf, size, "%s (memdev=)", v->cfg->memdev[n->memdev].id);
-	else
-		snprintf(buf, size, "ram-node%u (anonymous, %s)", node,
-			 v->numa->implicit     ? "implicit node for memory hotplug"
-			 : v->numa->auto_split ? "default split"
-					       : "mem=");
-	return buf;
+	if (i < 0) {
+		snprintf(buf, size, "none");
+		return buf;
+	}
+	return ram_backend_describe(v->ram, (unsigned)i, v->numa, buf, size);
 }
 
 static void print_nodes(FILE *out, const struct plan_view *v)
@@ -85,7 +79,7 @@ static void print_nodes(FILE *out, const struct plan_view *v)
 		plan_node_cpulist(n, v->topo, id, cpus, sizeof(cpus));
 		fprintf(out, "  node %u: mem 0x%llx (%s), cpus %s, backend %s", id,
 			ull(n->node[id].mem), human(n->node[id].mem, a, sizeof(a)),
-			cpus[0] ? cpus : "none", backend_of(v, id, b, sizeof(b)));
+			cpus[0] ? cpus : "none", node_backend(v, id, b, sizeof(b)));
 		if (n->node[id].initiator != NUMA_NO_INITIATOR)
 			fprintf(out, ", initiator %u", n->node[id].initiator);
 		fputc('\n', out);
@@ -158,12 +152,14 @@ void plan_print(FILE *out, const struct plan_view *v)
 			ull(r->gpa), ull(r->gpa + r->size - 1), human(r->size, a, sizeof(a)));
 	}
 	fprintf(out, "ram by node:\n");
-	for (unsigned i = 0; i < l->nr_parts; i++) {
-		const struct layout_ram_part *p = &l->part[i];
+	for (unsigned i = 0; i < v->ram->nr_regions; i++) {
+		const struct ram_region *r = &v->ram->region[i];
+		const struct layout_ram_part *p = r->part;
 		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, node %u, backend %s +0x%llx\n",
 			p->name, ull(p->gpa), ull(p->gpa + p->size - 1),
-			human(p->size, a, sizeof(a)), p->node, backend_of(v, p->node, b, sizeof(b)),
-			ull(v->numa->shared_backend ? p->ram_offset : p->node_offset));
+			human(p->size, a, sizeof(a)), p->node,
+			ram_backend_describe(v->ram, r->backend, v->numa, b, sizeof(b)),
+			ull(r->backend_offset));
 	}
 	if (l->device_mem_size)
 		fprintf(out,

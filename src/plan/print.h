@@ -1,7 +1,7 @@
 /* print.h - the resolved plan as text (kvmem -print-layout).
  *
  * Owns: the human-readable form of what the pure stages decided: the
- * memory regions, each node's RAM parts and backend, the NUMA nodes with
+ * memory regions, each node's RAM parts and backend (mem/ram_plan.h), the NUMA nodes with
  * their CPUs and distances, each CPU's APIC id, and the e820.  It only
  * formats what layout, numa, topology and e820 computed; it decides
  * nothing, so what it prints is what the guest gets.
@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "mem/ram_plan.h"
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
@@ -24,6 +25,7 @@ struct plan_view {
 	const struct numa *numa;
 	const struct topology *topo;
 	const struct e820_map *e820;
+	const struct ram_plan *ram;
 };
 
 void plan_print(FILE *out, const struct plan_view *v);

@@ -134,8 +134,8 @@ static json_t *memdev_json(const struct config_memdev *md)
 }
 
 /* Every -object memory-backend-* (QEMU lists each backend object, used or
- * not), then the backends kvmem made itself: -m's pc.ram, or one
- * anonymous ram-nodeN per NUMA node that has no memdev. */
+ * not), then the backends the RAM plan made kvmem create itself: -m's
+ * pc.ram, or one anonymous ram-nodeN per NUMA node that has no memdev. */
 static int cmd_query_memdev(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	struct machine *m = machine_of(req);
@@ -144,14 +144,11 @@ static int cmd_query_memdev(const struct qmp_request *req, json_t **ret, struct 
 	(void)err;
 	for (unsigned i = 0; i < m->cfg->nr_memdevs; i++)
 		json_array_append_new(list, memdev_json(&m->cfg->memdev[i]));
-	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++) {
-		const struct backend *b = &m->ram[i];
-		struct config_memdev implicit;
+	for (unsigned i = 0; i < m->ram_plan.nr_backends; i++) {
+		const struct ram_backend *b = &m->ram_plan.backend[i];
 
-		if (!b->hva || config_memdev_find(m->cfg, b->id))
-			continue;
-		config_memdev_implicit(&implicit, b->id, b->size);
-		json_array_append_new(list, memdev_json(&implicit));
+		if (b->origin == RAM_BACKEND_PC_RAM || b->origin == RAM_BACKEND_NODE)
+			json_array_append_new(list, memdev_json(b->memdev));
 	}
 	*ret = list;
 	return 0;
