@@ -137,6 +137,62 @@ static void print_hmat(FILE *out, const struct numa *n)
 	}
 }
 
+/* "node 0", "nodes 1-2": the nodes whose RAM [start, start+len) lies in. */
+static const char *nodes_of(const struct layout *l, uint64_t start, uint64_t len, char *buf,
+			    size_t size)
+{
+	uint32_t first = UINT32_MAX, last = 0;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < l->nr_parts; i++) {
+		const struct layout_ram_part *p = &l->part[i];
+		if (p->gpa < start + len && start < p->gpa + p->size) {
+			if (first == UINT32_MAX)
+				first = p->node;
+			n += p->node != last || n == 0;
+			last = p->node;
+		}
+	}
+	if (n == 0)
+		snprintf(buf, size, "outside RAM");
+	else if (n == 1)
+		snprintf(buf, size, "node %u", first);
+	else
+		snprintf(buf, size, "nodes %u-%u", first, last);
+	return buf;
+}
+
+/* Where the loader puts what the guest boots from: a NUMA node boundary
+ * inside one of them is fine, and shown. */
+static void print_boot(FILE *out, const struct plan_view *v)
+{
+	const struct layout *l = v->layout;
+	const struct boot_plan *bp = v->boot;
+	char a[32], b[32];
+
+	fprintf(out, "boot:\n");
+	if (v->acpi)
+		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, %s\n", "acpi-tables",
+			ull(v->acpi->base), ull(v->acpi->base + v->acpi->size - 1),
+			human(v->acpi->size, a, sizeof(a)),
+			nodes_of(l, v->acpi->base, v->acpi->size, b, sizeof(b)));
+	if (bp->kernel_size) {
+		uint64_t need = bp->init_size > bp->kernel_size ? bp->init_size : bp->kernel_size;
+		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, %s", "kernel",
+			ull(LAYOUT_KERNEL_LOAD), ull(LAYOUT_KERNEL_LOAD + bp->kernel_size - 1),
+			human(bp->kernel_size, a, sizeof(a)),
+			nodes_of(l, LAYOUT_KERNEL_LOAD, bp->kernel_size, b, sizeof(b)));
+		fprintf(out, "; unpacks in [0x%016llx-0x%016llx], %s\n", ull(LAYOUT_KERNEL_LOAD),
+			ull(LAYOUT_KERNEL_LOAD + need - 1),
+			nodes_of(l, LAYOUT_KERNEL_LOAD, need, b, sizeof(b)));
+	}
+	if (bp->initrd_path && bp->initrd_size)
+		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, %s\n", "initrd",
+			ull(bp->initrd_gpa), ull(bp->initrd_gpa + bp->initrd_size - 1),
+			human(bp->initrd_size, a, sizeof(a)),
+			nodes_of(l, bp->initrd_gpa, bp->initrd_size, b, sizeof(b)));
+}
+
 void plan_print(FILE *out, const struct plan_view *v)
 {
 	const struct layout *l = v->layout;
@@ -182,6 +238,8 @@ void plan_print(FILE *out, const struct plan_view *v)
 			fprintf(out, ", node %u", v->numa->cpu_node[i]);
 		fputc('\n', out);
 	}
+	if (v->boot)
+		print_boot(out, v);
 	fprintf(out, "e820:\n");
 	for (unsigned i = 0; i < v->e820->nr; i++) {
 		const struct e820_entry *e = &v->e820->entry[i];

@@ -272,6 +272,22 @@ if [ -n "$real_kernel" ] && [ -r "$real_kernel" ]; then
 	bad "backing file smaller than size" "memory backend 'm'|$work/small|does not match" \
 		-kernel "$real_kernel" -m 128M -object memory-backend-file,id=m,size=128M,mem-path="$work/small" \
 		-machine memory-backend=m
+
+	# the boot plan: where the kernel and initrd go, and across which nodes
+	head -c $((1024 * 1024 + 4096)) /dev/zero >"$work/initrd"
+	run -print-layout -m 4G -smp 2 -numa node,nodeid=0,cpus=0,mem=1G \
+		-numa node,nodeid=1,cpus=1,mem=1048320K -numa node,nodeid=2,mem=2097408K \
+		-kernel "$real_kernel" -initrd "$work/initrd"
+	problem=""
+	for needle in "acpi-tables      [0x00000000000e0000-" \
+		"kernel           [0x0000000000100000-" \
+		"initrd           [0x000000007feff000-0x000000007fffffff] 1028 KiB, nodes 1-2"; do
+		if [ "$rc" -ne 0 ] || [[ "$out" != *"$needle"* ]]; then
+			problem="status $rc, output lacks '$needle': $out $err"
+			break
+		fi
+	done
+	report "-print-layout shows the boot plan and the nodes it lies in" "$problem"
 else
 	echo "# skipping backend-creation cases: no readable /boot/vmlinuz-*"
 fi
