@@ -47,6 +47,8 @@ static void give_back(void *p)
 {
 	struct epoch_reader *r = p;
 
+	if (self == r)
+		self = NULL; /* a read after this (another destructor) claims again */
 	atomic_store(&r->epoch, 0);
 	atomic_store(&r->taken, false);
 }

@@ -274,13 +274,18 @@ static bool bit_test(const struct mem_region *r, unsigned bit, uint64_t page)
 	return b && atomic_load_explicit(&b[page / 64], memory_order_relaxed) >> (page % 64) & 1;
 }
 
-/* Mask of the bits of word w that lie in [first, first + n). */
+/* Mask of the bits of word w that lie in [first, first + n); 0 if none. */
 static uint64_t word_mask(uint64_t w, uint64_t first, uint64_t n)
 {
-	uint64_t lo = first > w * 64 ? first - w * 64 : 0;
-	uint64_t hi = first + n < (w + 1) * 64 ? first + n - w * 64 : 64;
-	uint64_t m = hi == 64 ? ~0ULL : (1ULL << hi) - 1;
+	uint64_t lo = first > w * 64 ? first : w * 64;
+	uint64_t hi = first + n < (w + 1) * 64 ? first + n : (w + 1) * 64;
+	uint64_t m;
 
+	if (lo >= hi)
+		return 0;
+	lo -= w * 64;
+	hi -= w * 64;
+	m = hi == 64 ? ~0ULL : (1ULL << hi) - 1;
 	return m & ~((1ULL << lo) - 1);
 }
 
@@ -858,14 +863,18 @@ static void check_window(const struct mem_region *r, uint64_t first, uint64_t n,
 	}
 }
 
-/* Does the guest use no 4 KiB part of backend page [boff, boff+P)? */
-static bool backend_page_unused(const struct mem_view *v, const struct backend *b, uint64_t boff,
+/* Does the guest use no 4 KiB part of backend page [boff, boff+P) of r's
+ * backend?  Only r is looked at when the page lies inside r's window. */
+static bool backend_page_unused(const struct mem_view *v, const struct mem_region *r, uint64_t boff,
 				uint64_t cur_gpa, uint64_t cur_len)
 {
-	uint64_t p = backend_page(b);
+	uint64_t p = backend_page(r->backend);
 	struct unused_check c = {.cur_gpa = cur_gpa, .cur_len = cur_len, .unused = true};
 
-	for_each_window(v, b, boff, p, check_window, &c);
+	if (boff >= r->backend_offset && boff + p <= r->backend_offset + r->size)
+		check_window(r, (boff - r->backend_offset) / MEM_PAGE_SIZE, p / MEM_PAGE_SIZE, &c);
+	else
+		for_each_window(v, r->backend, boff, p, check_window, &c);
 	return c.unused && c.covered == p / MEM_PAGE_SIZE;
 }
 
@@ -946,7 +955,7 @@ int mem_pages_give(struct mem_manager *mm, uint64_t gpa, uint64_t len, unsigned 
 		bits_change(r, why, off / MEM_PAGE_SIZE, n / MEM_PAGE_SIZE, true);
 		/* every backend page that touches this piece, merged into runs */
 		for (uint64_t bo = b0; !ret && bo < r->backend_offset + off + n; bo += p) {
-			if (backend_page_unused(v, r->backend, bo, cur_gpa, cur_len)) {
+			if (backend_page_unused(v, r, bo, cur_gpa, cur_len)) {
 				if (!run_len)
 					run = bo;
 				run_len += p;
@@ -1018,7 +1027,7 @@ void mem_pages_reset(struct mem_manager *mm, unsigned mask)
 				    align_down(r->backend_offset + page * MEM_PAGE_SIZE, p);
 
 				bits &= bits - 1;
-				if (!backend_page_unused(v, r->backend, bo, 0, 0))
+				if (!backend_page_unused(v, r, bo, 0, 0))
 					for_each_window(v, r->backend, bo, p, mark_window, &m);
 			}
 		}
