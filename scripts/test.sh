@@ -3,6 +3,7 @@
 #   1. gcc build: unit tests (cmocka), command-line tests, ACPI tables (iasl,
 #      golden tables), the monitors
 #   2. clang build with ASan and UBSan: the same tests, and the fuzzers
+#   2b. clang build with ThreadSanitizer: the memory manager's tests
 #   3. guest scenarios: real Linux guests under kvmem (nested when this machine
 #      has no usable /dev/kvm, see ../shared/NESTED.md)
 # Ends with one line 'N passed, N failed, N skipped' and exits non-zero if
@@ -85,6 +86,20 @@ step "clang build with AddressSanitizer and UndefinedBehaviorSanitizer, and test
 if CC=clang build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 		meson_tests build-asan
+fi
+
+step "clang build with ThreadSanitizer: the memory manager under concurrent readers and writers"
+# only the manager's tests are built here: the rest has no threads of its own
+if [ -f build-tsan/build.ninja ] ||
+	CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >"$log/setup" 2>&1 ||
+	{ cat "$log/setup"; fail "meson setup build-tsan"; false; }; then
+	if ninja -C build-tsan tests/unit/test_manager tests/unit/test_manager_threads >"$log/ninja" 2>&1; then
+		TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+			meson_tests build-tsan manager manager-threads
+	else
+		cat "$log/ninja"
+		fail "build of the manager's tests in build-tsan"
+	fi
 fi
 
 step "guest scenarios"

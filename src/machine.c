@@ -62,6 +62,7 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	ret = layout_place_nodes(&m->layout, &m->numa, err);
 	if (ret)
 		return ret;
+	ram_plan_build(&m->ram_plan, cfg, &m->layout, &m->numa);
 	e820_build(&m->layout, &m->e820);
 	acpi_in = (struct acpi_input){.layout = &m->layout, .topo = &m->topo, .numa = &m->numa};
 	ret = acpi_build(&acpi_in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &m->acpi, err);
@@ -74,51 +75,39 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 
 /* ---- stage 2: host memory and the guest memory map ---- */
 
-/* The host memory of node id, when each node has its own (so that a
- * memdev's host-nodes/policy applies to exactly that node's RAM): its
- * memdev, or anonymous memory for mem= and the default split. */
-static int create_node_backend(struct machine *m, uint32_t id, struct kverr *err)
+/* The manager gives pages back through the backend's own discard. */
+static int discard(void *opaque, struct backend *b, uint64_t offset, uint64_t len,
+		   struct kverr *err)
 {
-	const struct numa_node *node = &m->numa.node[id];
-	char name[32];
-
-	if (node->memdev != NUMA_NO_MEMDEV)
-		return backend_create(&m->ram[id], &m->cfg->memdev[node->memdev], err);
-	snprintf(name, sizeof(name), "ram-node%u", id);
-	return backend_create_anon(&m->ram[id], name, node->mem, err);
+	(void)opaque;
+	return backend_discard(b, offset, len, err);
 }
 
+/* The backends the RAM plan names (mem/ram_plan.h says which), then each
+ * part of RAM as a region of the memory manager.  The device-memory
+ * region stays empty until memory is plugged. */
 int machine_memory(struct machine *m, struct kverr *err)
 {
-	const struct config_memdev *md = config_memdev_find(m->cfg, m->cfg->machine_memdev);
-	bool one_backend = m->numa.shared_backend;
-	int ret = 0;
+	const struct ram_plan *rp = &m->ram_plan;
+	struct mem_host_ops host = {.discard = discard};
+	int ret = mem_manager_create(&m->mem, &host, err);
 
-	/* Without NUMA, or with -machine memory-backend=ID (which QEMU allows
-	 * beside -numa mem=, never beside -numa memdev=), one backend holds all
-	 * RAM, like QEMU's pc.ram, and each part is a window onto it at its
-	 * place in RAM order.  Otherwise each node has its own backend. */
-	if (one_backend) {
-		if (md)
-			ret = backend_create(&m->ram[0], md, err);
-		else
-			ret = backend_create_anon(&m->ram[0], "pc.ram", m->layout.ram_size, err);
-		if (ret)
-			return ret;
+	for (unsigned i = 0; !ret && i < rp->nr_backends; i++)
+		ret = backend_create(&m->ram[i], rp->backend[i].memdev, err);
+	for (unsigned i = 0; !ret && i < rp->nr_regions; i++) {
+		const struct ram_region *r = &rp->region[i];
+		struct mem_region_spec spec = {
+		    .name = r->part->name,
+		    .kind = MEM_REGION_RAM,
+		    .gpa = r->part->gpa,
+		    .size = r->part->size,
+		    .backend = &m->ram[r->backend],
+		    .backend_offset = r->backend_offset,
+		    .node = r->part->node,
+		};
+		ret = mem_manager_add(m->mem, &spec, NULL, err);
 	}
-	/* The device-memory region stays empty until memory is plugged. */
-	for (unsigned i = 0; i < m->layout.nr_parts; i++) {
-		const struct layout_ram_part *p = &m->layout.part[i];
-		struct backend *b = &m->ram[one_backend ? 0 : p->node];
-
-		if (!b->hva && (ret = create_node_backend(m, p->node, err)))
-			return ret;
-		ret = guest_mem_add(&m->gm, p->name, p->gpa, p->size, b,
-				    one_backend ? p->ram_offset : p->node_offset, err);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return ret;
 }
 
 /* ---- stage 3: devices ---- */
@@ -196,13 +185,13 @@ static int vm_build(struct machine *m, struct kverr *err)
 	m->vm_live = true;
 	if (ret)
 		return ret;
-	ret = vm_map_memory(&m->vm, &m->gm, err);
+	ret = vm_map_memory(&m->vm, m->mem, err);
 	if (!ret)
 		ret = vm_create_vcpus(&m->vm, err);
 	if (!ret)
-		ret = guest_mem_write(&m->gm, m->acpi.base, m->acpi.data, m->acpi.size, err);
+		ret = mem_write(m->mem, m->acpi.base, m->acpi.data, m->acpi.size, err);
 	if (!ret)
-		ret = boot_load(&m->boot, &m->gm, &m->e820, m->acpi.rsdp_gpa, &entry, err);
+		ret = boot_load(&m->boot, m->mem, &m->e820, m->acpi.rsdp_gpa, &entry, err);
 	if (!ret)
 		ret = vm_start(&m->vm, &entry, m->runstate != MACHINE_RUNNING, err);
 	return ret;
@@ -507,6 +496,9 @@ void machine_destroy(struct machine *m)
 		serial_destroy(m->serial);
 	if (m->serial_out_fd >= 0)
 		close(m->serial_out_fd);
+	/* the regions first: no reader can see the backends after this */
+	mem_manager_destroy(m->mem);
+	m->mem = NULL;
 	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
 		backend_destroy(&m->ram[i]);
 	acpi_blob_free(&m->acpi);

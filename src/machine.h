@@ -2,7 +2,7 @@
  * runs it: the order the stages run in is the order of the functions here.
  *
  *   machine_plan()    pure: layout, topology, e820, ACPI, kernel checks
- *   machine_memory()  host memory backends and the guest memory map
+ *   machine_memory()  host memory backends and the memory manager's regions
  *   machine_devices() device models on the I/O buses
  *   machine_monitors() the -qmp and -monitor endpoints, listening
  *   machine_run()     build the KVM VM, load the guest, run until it powers
@@ -24,7 +24,8 @@
 #include "kvm/boot.h"
 #include "kvm/vm.h"
 #include "mem/backend.h"
-#include "mem/guest_mem.h"
+#include "mem/manager.h"
+#include "mem/ram_plan.h"
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
@@ -69,9 +70,10 @@ struct machine {
 	struct e820_map e820;
 	struct acpi_blob acpi;
 	struct boot_plan boot;
+	struct ram_plan ram_plan; /* which backend backs each part of RAM */
 	/* host memory */
-	struct backend ram[CONFIG_MAX_NUMA_NODES]; /* by node id; [0] without NUMA */
-	struct guest_mem gm;
+	struct backend ram[CONFIG_MAX_NUMA_NODES]; /* ram_plan.backend[i] is ram[i] */
+	struct mem_manager *mem; /* guest memory: regions, KVM slots, page state */
 	/* devices */
 	struct bus pio, mmio;
 	int serial_out_fd;

@@ -171,7 +171,7 @@ int layout_place_nodes(struct layout *l, const struct numa *numa, struct kverr *
 			uint64_t low = l->below_4g - ram_off < mem ? l->below_4g - ram_off : mem;
 			add_part(l, id, ram_off, low, 0, ram_off, "below-4g");
 		}
-		if (ram_off + mem > l->below_4g) {
+		if (mem && ram_off + mem > l->below_4g) {
 			uint64_t start = ram_off > l->below_4g ? ram_off : l->below_4g;
 			uint64_t off = start - ram_off;
 			add_part(l, id, LAYOUT_4G + (start - l->below_4g), mem - off, off, start,

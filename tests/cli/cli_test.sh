@@ -351,6 +351,29 @@ else
 	fi
 fi
 
+# the boot plan: where the kernel and initrd go, and across which nodes (the
+# initrd's place depends on the real kernel's header, which install-deps.sh
+# installs with linux-image-amd64)
+real_kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -1)
+if [ -z "$real_kernel" ] || [ ! -r "$real_kernel" ]; then
+	report "-print-layout shows the boot plan and the nodes it lies in" "no readable /boot/vmlinuz-*"
+else
+	head -c $((1024 * 1024 + 4096)) /dev/zero >"$work/initrd"
+	run -print-layout -m 4G -smp 2 -numa node,nodeid=0,cpus=0,mem=1G \
+		-numa node,nodeid=1,cpus=1,mem=1048320K -numa node,nodeid=2,mem=2097408K \
+		-kernel "$real_kernel" -initrd "$work/initrd"
+	problem=""
+	for needle in "acpi-tables      [0x00000000000e0000-" \
+		"kernel           [0x0000000000100000-" \
+		"initrd           [0x000000007feff000-0x000000007fffffff] 1028 KiB, nodes 1-2"; do
+		if [ "$rc" -ne 0 ] || [[ "$out" != *"$needle"* ]]; then
+			problem="status $rc, output lacks '$needle': $out $err"
+			break
+		fi
+	done
+	report "-print-layout shows the boot plan and the nodes it lies in" "$problem"
+fi
+
 # Lines QEMU 7.2 accepts, found by running random lines through both
 layout "empty -m, -smp, -machine and -name change nothing" \
 	"memory: size 0x40000000 (1 GiB)|cpus: 2 of 2 possible" \

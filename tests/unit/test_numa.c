@@ -239,6 +239,14 @@ static void test_memory_only_and_cpu_only(void **state)
 	assert_int_equal(p.numa.node[2].mem, 0);
 	assert_int_equal(p.layout.nr_parts, 2); /* node 2 has no RAM to place */
 	done(&p);
+	/* the same when RAM reaches above 4 GiB before the CPU-only node:
+	 * no empty part (kvmem could not start with one) */
+	expect_ok(&p, PLAN(&p, "-m", "4G", "-smp", "2", "-numa", "node,mem=3584M", "-numa",
+			   "node,mem=512M", "-numa", "node,cpus=1,mem=0"));
+	assert_int_equal(p.layout.nr_parts, 3);
+	for (unsigned i = 0; i < p.layout.nr_parts; i++)
+		assert_true(p.layout.part[i].size > 0 && p.layout.part[i].node < 2);
+	done(&p);
 }
 
 static void test_asymmetric_table(void **state)
@@ -556,12 +564,14 @@ static void test_hmat(void **state)
 	assert_null(p.numa.cache[0][1]);
 	{
 		struct e820_map e820;
-		struct plan_view v = {&p.cfg, &p.layout, &p.numa, &p.topo, &e820};
+		struct ram_plan ram;
+		struct plan_view v = {&p.cfg, &p.layout, &p.numa, &p.topo, &e820, &ram, NULL, NULL};
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
 
 		e820_build(&p.layout, &e820);
+		ram_plan_build(&ram, &p.cfg, &p.layout, &p.numa);
 		assert_non_null(f);
 		plan_print(f, &v);
 		fclose(f);
@@ -671,6 +681,7 @@ static void test_print(void **state)
 {
 	struct planned p;
 	struct e820_map e820;
+	struct ram_plan ram;
 	struct plan_view v;
 	char *buf = NULL;
 	size_t len = 0;
@@ -681,7 +692,8 @@ static void test_print(void **state)
 			   "node,nodeid=0,cpus=0,mem=3584M", "-numa",
 			   "node,nodeid=2,cpus=1,mem=512M", "-numa", "dist,src=0,dst=2,val=21"));
 	e820_build(&p.layout, &e820);
-	v = (struct plan_view){&p.cfg, &p.layout, &p.numa, &p.topo, &e820};
+	ram_plan_build(&ram, &p.cfg, &p.layout, &p.numa);
+	v = (struct plan_view){&p.cfg, &p.layout, &p.numa, &p.topo, &e820, &ram, NULL, NULL};
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	plan_print(f, &v);
