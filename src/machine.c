@@ -73,6 +73,18 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	return boot_probe(&m->boot, cfg->kernel, cfg->initrd, cfg->append, &m->layout, err);
 }
 
+struct plan_view machine_plan_view(const struct machine *m)
+{
+	return (struct plan_view){.cfg = m->cfg,
+				  .layout = &m->layout,
+				  .numa = &m->numa,
+				  .topo = &m->topo,
+				  .e820 = &m->e820,
+				  .ram = &m->ram_plan,
+				  .acpi = &m->acpi,
+				  .boot = m->cfg->kernel ? &m->boot : NULL};
+}
+
 /* ---- stage 2: host memory and the guest memory map ---- */
 
 /* The manager gives pages back through the backend's own discard. */

@@ -29,6 +29,7 @@
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
+#include "plan/print.h"
 #include "plan/topology.h"
 #include "util/loop.h"
 
@@ -100,6 +101,8 @@ enum {
 };
 
 int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err);
+/* What -print-layout shows of a planned machine (plan/print.h). */
+struct plan_view machine_plan_view(const struct machine *m);
 int machine_memory(struct machine *m, struct kverr *err);
 int machine_devices(struct machine *m, struct kverr *err);
 int machine_monitors(struct machine *m, struct kverr *err);

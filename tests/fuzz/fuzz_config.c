@@ -126,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (machine_plan(&m, &cfg, &err) < 0) {
 			check_message(&err);
 		} else {
-			struct plan_view view = {&cfg, &m.layout, &m.numa, &m.topo, &m.e820};
+			struct plan_view view = machine_plan_view(&m);
 			plan_print(devnull, &view);
 		}
 		machine_destroy(&m);
