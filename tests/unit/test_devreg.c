@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "config/config.h"
+#include "config/device.h"
 #include "dev/devset.h"
 #include "dev/opts.h"
 #include "dev/qmp.h"
@@ -308,8 +310,10 @@ static int group_setup(void **state)
 	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
 		if (dev_registry_add(&reg, drivers[i], &err))
 			return -1;
+		/* the builtin registry, for config_parse's -device */
+		dev_builtin_add(drivers[i]);
 	}
-	return 0;
+	return dev_builtin.broken ? -1 : 0;
 }
 
 /* ---- helpers ---- */
@@ -1165,6 +1169,85 @@ static void test_qom(void **state)
 			    "is missing\"}}");
 }
 
+/* ---- the command line ---- */
+
+static const char *parse(struct config *cfg, const char *const *args)
+{
+	static struct kverr err;
+	char *argv[32] = {"kvmem", "-print-layout"};
+	int argc = 2;
+
+	err.msg[0] = '\0';
+	for (; *args; args++)
+		argv[argc++] = (char *)*args;
+	if (config_parse(cfg, argc, argv, &err))
+		return err.msg;
+	return "";
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void test_command_line(void **state)
+{
+	struct config cfg;
+	struct buf b = {0};
+	struct kverr err;
+
+	(void)state;
+	/* the memdev may come after the -device that names it */
+	assert_string_equal(parse(&cfg, ARGS("-device", "test-dev,id=d0,memdev=m0", "-object",
+					     "memory-backend-ram,id=m0,size=1M")),
+			    "");
+	assert_int_equal(cfg.nr_devices, 1);
+	config_free(&cfg);
+	assert_string_equal(parse(&cfg, ARGS("-device", "foo")),
+			    "-device foo: 'foo' is not a valid device model name");
+	assert_string_equal(parse(&cfg, ARGS("-device", "test-dev")),
+			    "-device test-dev: 'memdev' property must be set");
+	assert_string_equal(parse(&cfg, ARGS("-device", "test-dev,memdev=m9")),
+			    "-device test-dev,memdev=m9: Device 'm9' not found");
+	assert_string_equal(parse(&cfg, ARGS("-device", "test-dev,id=0d")),
+			    "-device test-dev,id=0d: Parameter 'id' expects an identifier");
+	/* two text-form ids clash when the option is read (QEMU's QemuOpts) */
+	assert_string_equal(parse(&cfg, ARGS("-device", "Test-Cold,id=x", "-device", "nope,id=x")),
+			    "-device nope,id=x: Duplicate ID 'x' for device");
+	/* with a JSON one, when the devices are made */
+	assert_string_equal(
+	    parse(&cfg, ARGS("-device", "{\"driver\": \"Test-Cold\", \"id\": \"x\"}", "-device",
+			     "Test-Cold,id=x")),
+	    "-device {\"driver\": \"Test-Cold\", \"id\": \"x\"}: Duplicate device ID "
+	    "'x'");
+	/* the text-form devices come first: nope2's error before the JSON
+	 * one's, as QEMU 7.2 shows it */
+	assert_string_equal(
+	    parse(&cfg, ARGS("-device", "{\"driver\":\"nope\"}", "-device", "nope2")),
+	    "-device nope2: 'nope2' is not a valid device model name");
+	assert_string_equal(parse(&cfg, ARGS("-device", "{\"driver\":\"x\"")),
+			    "-device {\"driver\":\"x\": JSON parse error, '}' expected near end of "
+			    "file");
+	assert_string_equal(parse(&cfg, ARGS("-device", "{}")),
+			    "-device {}: Parameter 'driver' is missing");
+	assert_string_equal(parse(&cfg, ARGS("-device", "test-pci")),
+			    "-device test-pci: No 'PCI' bus found for device 'test-pci'");
+
+	/* help acts where it stands */
+	assert_string_equal(parse(&cfg, ARGS("-device", "help", "-m", "12X")), "");
+	assert_int_equal(cfg.action, CONFIG_DEVICE_HELP);
+	assert_int_equal(config_device_help(&cfg, &b, &err), 0);
+	assert_non_null(strstr(b.data, "Misc devices:\n"));
+	config_free(&cfg);
+	buf_reset(&b);
+	assert_string_equal(parse(&cfg, ARGS("-device", "tp,help")), "");
+	assert_int_equal(config_device_help(&cfg, &b, &err), 0);
+	assert_string_equal(b.data, "There are no options for test-pci.\n");
+	config_free(&cfg);
+	assert_string_equal(parse(&cfg, ARGS("-device", "nope,help")), "");
+	assert_int_equal(config_device_help(&cfg, &b, &err), -ENODEV);
+	assert_string_equal(err.msg, "-device nope,help: Device 'nope' not found");
+	config_free(&cfg);
+	buf_free(&b);
+}
+
 /* ---- the QMP table over the test set ---- */
 
 #define CMD(fn_name, body)                                                                         \
@@ -1227,6 +1310,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fini_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_qmp_device_add, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_qom, setup, teardown),
+	    cmocka_unit_test(test_command_line),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
