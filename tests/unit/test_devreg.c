@@ -1,6 +1,6 @@
 /* test_devreg.c - the device registry (src/dev/) through what a user does:
- * -device in its text and JSON forms, device_add and device_del over QMP,
- * -device help and DRIVER,help,
+ * -device in its text and JSON forms, device_add and device_del over QMP
+ * and the human monitor, -device help and DRIVER,help,
  * device-list-properties, qom-list/qom-get/qom-set.  Every message is the
  * one qemu-system-x86_64 7.2 prints for the same input (run with
  * -machine pc,accel=tcg; the QEMU driver each case was checked with is
@@ -24,6 +24,7 @@
 #include "dev/qom.h"
 #include "dev/registry.h"
 #include "dev/value.h"
+#include "qmp/hmp.h"
 
 /* ---- test drivers ---- */
 
@@ -1169,6 +1170,40 @@ static void test_qom(void **state)
 			    "is missing\"}}");
 }
 
+/* ---- the human monitor ---- */
+
+static const char *hmp(const char *line);
+
+static void test_hmp(void **state)
+{
+	(void)state;
+	assert_string_equal(hmp("device_add test-dev,id=h1,memdev=m0"), "");
+	assert_non_null(dev_find_id(&set, "h1"));
+	assert_string_equal(hmp("device_add test-dev,id=h1,memdev=m0"),
+			    "Error: Duplicate device ID 'h1'\n");
+	assert_string_equal(hmp("device_add foo"),
+			    "Error: 'foo' is not a valid device model name\n");
+	assert_string_equal(hmp("device_add"), "Error: Parameter 'driver' is missing\n");
+	assert_string_equal(hmp("device_add test-dev,memdev=m0,u8=x"),
+			    "Error: Parameter 'u8' expects integer\n");
+	assert_string_equal(hmp("device_add test-dev,memdev=m0 x"),
+			    "device_add: extraneous characters at the end of line\n"
+			    "Try \"help device_add\" for more information\n");
+	assert_string_equal(hmp("device_add tp,help"), "There are no options for test-pci.\n");
+	assert_non_null(
+	    strstr(hmp("device_add help"), "name \"test-dev\", desc \"a test device\"\n"));
+	assert_string_equal(hmp("device_add nope,help"), "Error: Device 'nope' not found\n");
+	assert_string_equal(hmp("device_del"), "device_del: string expected\n"
+					       "Try \"help device_del\" for more information\n");
+	assert_string_equal(hmp("device_del h1 x"),
+			    "device_del: extraneous characters at the end of line\n"
+			    "Try \"help device_del\" for more information\n");
+	assert_string_equal(hmp("device_del nope"), "Error: Device 'nope' not found\n");
+	hook_log[0] = '\0';
+	assert_string_equal(hmp("device_del h1"), "");
+	assert_string_equal(hook_log, "unplug_request(h1)");
+}
+
 /* ---- the command line ---- */
 
 static const char *parse(struct config *cfg, const char *const *args)
@@ -1292,6 +1327,17 @@ static const char *qmp(const char *cmd, const char *args_json)
 	return out;
 }
 
+static const char *hmp(const char *line)
+{
+	static char out[8192];
+	struct buf b = {0};
+
+	hmp_execute(&table, NULL, line, &b);
+	snprintf(out, sizeof(out), "%s", b.data ? b.data : "");
+	buf_free(&b);
+	return out;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1310,6 +1356,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fini_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_qmp_device_add, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_qom, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hmp, setup, teardown),
 	    cmocka_unit_test(test_command_line),
 	};
 
