@@ -91,14 +91,33 @@ int config_device_link(void *ctx, const char *kind, const char *name, void **tar
 	return 0;
 }
 
+/* The machine's buses, as devices see them (bus=, parent_bus).  kvmem's
+ * pc has none a device can use yet; the PCI host bridge adds
+ * {"pci.0", DEV_BUS_PCI, "/machine/i440fx/pci.0", hotpluggable} here. */
+static const struct {
+	const char *name;
+	enum dev_bus_kind kind;
+	const char *path;
+	bool hotpluggable;
+} machine_buses[] = {
+    {NULL, DEV_BUS_NONE, NULL, false},
+};
+
 int config_devices_prepare(const struct config *cfg, struct dev_set *s, struct kverr *err)
 {
+	int ret;
+
+	for (size_t i = 0; machine_buses[i].name; i++) {
+		ret = dev_set_add_bus(s, machine_buses[i].name, machine_buses[i].kind,
+				      machine_buses[i].path, machine_buses[i].hotpluggable, err);
+		if (ret)
+			return ret;
+	}
 	for (int json = 0; json <= 1; json++) {
 		for (unsigned i = 0; i < cfg->nr_devices; i++) {
 			const struct config_device *d = &cfg->device[i];
 			struct device *dev;
 			struct kverr e;
-			int ret;
 
 			if (d->opts->json != (json == 1))
 				continue;

@@ -25,8 +25,9 @@ int config_device_parse(struct config *cfg, const char *arg, struct kverr *err);
 /* Every -device against dev_builtin (config.c's finish()). */
 int config_devices_check(const struct config *cfg, struct kverr *err);
 
-/* Prepare every -device in s, in QEMU's order (those in the text form
- * first, then the JSON ones); an error names the -device argument. */
+/* Add the machine's buses to s (the one list of them), then prepare every
+ * -device in s, in QEMU's order (those in the text form first, then the
+ * JSON ones); an error names the -device argument. */
 int config_devices_prepare(const struct config *cfg, struct dev_set *s, struct kverr *err);
 
 /* A link property's target among cfg's memory backends: kind
