@@ -44,6 +44,7 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
 		m->ram[i].fd = -1;
 	m->loop.epfd = -1;
+	m->devs.kick_fd = -1;
 	m->pio.name = "pio";
 	m->mmio.name = "mmio";
 
@@ -66,6 +67,8 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	e820_build(&m->layout, &m->e820);
 	acpi_in = (struct acpi_input){.layout = &m->layout, .topo = &m->topo, .numa = &m->numa};
 	ret = acpi_build(&acpi_in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &m->acpi, err);
+	if (!ret)
+		ret = machine_devs_plan(m, err);
 	if (ret)
 		return ret;
 	if (!cfg->kernel) /* only -print-layout gets here without one */
@@ -176,7 +179,7 @@ int machine_devices(struct machine *m, struct kverr *err)
 	    (ret = bus_register(&m->pio, IOMAP_RESET_REG, 1, pm_reset_io, m->pm, "reset", err)) ||
 	    (ret = bus_register(&m->pio, IOMAP_I8042_CMD, 1, pm_i8042_io, m->pm, "i8042", err)))
 		return ret;
-	return 0;
+	return machine_devs_realize(m, err);
 }
 
 /* ---- stage 4: monitors ---- */
@@ -441,7 +444,8 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 		return kverr_sys(err, errno, "signalfd"), MACHINE_EXIT_ERROR;
 	if (loop_init(&m->loop, err) < 0 ||
 	    loop_add(&m->loop, sig.fd, EPOLLIN, on_signal, &sig) < 0 ||
-	    monitors_attach(m->mon, &m->loop, err) < 0) {
+	    monitors_attach(m->mon, &m->loop, err) < 0 ||
+	    machine_devs_attach(m, &m->loop, err) < 0) {
 		if (!err->msg[0])
 			kverr_set(err, ENOMEM, "cannot set up the main loop");
 		close(sig.fd);
@@ -497,6 +501,7 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 void machine_destroy(struct machine *m)
 {
 	vm_teardown(m);
+	machine_devs_destroy(m);
 	monitors_destroy(m->mon);
 	m->mon = NULL;
 	loop_fini(&m->loop);

@@ -20,6 +20,7 @@
 
 #include "acpi/acpi.h"
 #include "config/config.h"
+#include "dev/machine_devs.h"
 #include "hw/bus.h"
 #include "kvm/boot.h"
 #include "kvm/vm.h"
@@ -82,6 +83,7 @@ struct machine {
 	struct rtc *rtc;
 	struct pm *pm;
 	struct irq_line serial_irq, sci_irq;
+	struct machine_devs devs; /* -device and device_add (src/dev/) */
 	/* KVM */
 	struct vm vm;
 	bool vm_live;

@@ -13,6 +13,7 @@
  * pc machine; docs/cli.md lists where kvmem deliberately differs.
  */
 #include "config/config.h"
+#include "config/device.h"
 #include "config/kv.h"
 #include "config/object.h"
 
@@ -627,6 +628,11 @@ static int opt_machine(struct parser *p, const char *arg, struct kverr *err)
 	return config_machine_parse(p->cfg, arg, err);
 }
 
+static int opt_device(struct parser *p, const char *arg, struct kverr *err)
+{
+	return config_device_parse(p->cfg, arg, err);
+}
+
 static int opt_help(struct parser *p, const char *arg, struct kverr *err)
 {
 	(void)arg;
@@ -684,6 +690,8 @@ static const struct option options[] = {
      "QMP on dev: unix:PATH,server=on[,wait=off], tcp:HOST:PORT,server=on[,wait=off] or stdio"},
     {"monitor", true, opt_monitor, "-monitor dev",
      "human monitor on dev (same forms as -qmp, or none)"},
+    {"device", true, opt_device, "-device driver[,prop=value][,...]",
+     "add a device; -device help lists the drivers, -device driver,help its properties"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -934,7 +942,7 @@ static int finish(struct parser *p, struct kverr *err)
 		return ret;
 	/* -print-layout shows the plan, which does not depend on the kernel */
 	if (!cfg->kernel && cfg->print_layout)
-		return 0;
+		return config_devices_check(cfg, err);
 	if (!cfg->kernel)
 		return kverr_set(err, EINVAL,
 				 "-kernel: missing; kvmem boots a Linux kernel "
@@ -942,6 +950,8 @@ static int finish(struct parser *p, struct kverr *err)
 	ret = check_readable("-kernel", cfg->kernel, err);
 	if (!ret && cfg->initrd)
 		ret = check_readable("-initrd", cfg->initrd, err);
+	if (!ret)
+		ret = config_devices_check(cfg, err);
 	return ret;
 }
 
@@ -1008,6 +1018,7 @@ void config_free(struct config *cfg)
 	cfg->nr_monitors = 0;
 	config_numa_free(&cfg->numa);
 	config_objects_free(cfg);
+	config_devices_free(cfg);
 	free(cfg->name_buf);
 	cfg->name_buf = NULL;
 	cfg->name = NULL;

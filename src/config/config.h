@@ -226,8 +226,19 @@ struct config_monitor {
 
 enum config_action {
 	CONFIG_RUN,
-	CONFIG_HELP,	/* -h / --help: print help, exit 0 */
-	CONFIG_VERSION, /* --version: print version, exit 0 */
+	CONFIG_HELP,	    /* -h / --help: print help, exit 0 */
+	CONFIG_VERSION,	    /* --version: print version, exit 0 */
+	CONFIG_DEVICE_HELP, /* -device help, -device DRIVER,help: config_device_help() */
+};
+
+/* -device DRIVER,prop=value,... or -device '{"driver": ...}': taken apart
+ * when met (src/dev/opts.h), checked against the device registry with the
+ * whole command line (src/config/device.c), so a bad -device fails here. */
+#define CONFIG_MAX_DEVICES 64
+struct dev_opts;
+struct config_device {
+	const char *arg;       /* as given (argv), for messages */
+	struct dev_opts *opts; /* owned */
 };
 
 struct config {
@@ -250,6 +261,9 @@ struct config {
 	struct config_monitor monitor[CONFIG_MAX_MONITORS]; /* -qmp and -monitor, in order */
 	unsigned nr_monitors;
 	bool start_paused; /* -S: build the VM but leave its vCPUs stopped until 'cont' */
+	struct config_device device[CONFIG_MAX_DEVICES]; /* -device, in command-line order */
+	unsigned nr_devices;
+	const char *device_help; /* CONFIG_DEVICE_HELP: the -device argument */
 
 	char *name_buf; /* private: storage behind name, freed by config_free */
 };

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "dev/machine_devs.h"
 #include "machine.h"
 #include "qmp/hmp.h"
 #include "util/buf.h"
@@ -339,6 +340,7 @@ static const struct qmp_command commands[] = {
     {.name = "query-cpus-fast", .fn = cmd_query_cpus_fast},
     {.name = "query-memory-size-summary", .fn = cmd_query_memory_size_summary},
     {.name = "query-memdev", .fn = cmd_query_memdev},
+    MACHINE_DEVS_QMP_COMMANDS,
     {.name = "human-monitor-command", .fn = cmd_human_monitor_command, .args = hmp_args},
     {.name = "x-query-numa", .fn = cmd_x_query_numa},
     {.name = "x-kvmem-query-mtree", .fn = cmd_x_query_mtree},

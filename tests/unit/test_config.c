@@ -658,7 +658,8 @@ static void test_help_text(void **state)
 					     "-machine [type=]pc",
 					     "-S",
 					     "-qmp dev",
-					     "-monitor dev"};
+					     "-monitor dev",
+					     "-device driver"};
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
