@@ -46,10 +46,13 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
 		m->ram[i].fd = -1;
 	m->loop.epfd = -1;
+	m->devs.kick_fd = -1;
 	m->pio.name = "pio";
 	m->mmio.name = "mmio";
 
 	ret = layout_compute(&cfg->mem, &m->layout, err);
+	if (!ret)
+		ret = layout_check_phys_bits(&m->layout, layout_host_guest_phys_bits(), err);
 	if (ret)
 		return ret;
 	topology_from_config(&cfg->smp, &m->topo);
@@ -62,9 +65,12 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	ret = layout_place_nodes(&m->layout, &m->numa, err);
 	if (ret)
 		return ret;
+	ram_plan_build(&m->ram_plan, cfg, &m->layout, &m->numa);
 	e820_build(&m->layout, &m->e820);
 	acpi_in = (struct acpi_input){.layout = &m->layout, .topo = &m->topo, .numa = &m->numa};
 	ret = acpi_build(&acpi_in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &m->acpi, err);
+	if (!ret)
+		ret = machine_devs_plan(m, err);
 	if (ret)
 		return ret;
 	if (!cfg->kernel) /* only -print-layout gets here without one */
@@ -72,73 +78,72 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	return boot_probe(&m->boot, cfg->kernel, cfg->initrd, cfg->append, &m->layout, err);
 }
 
+struct plan_view machine_plan_view(const struct machine *m)
+{
+	return (struct plan_view){.cfg = m->cfg,
+				  .layout = &m->layout,
+				  .numa = &m->numa,
+				  .topo = &m->topo,
+				  .e820 = &m->e820,
+				  .ram = &m->ram_plan,
+				  .acpi = &m->acpi,
+				  .boot = m->cfg->kernel ? &m->boot : NULL};
+}
+
 /* ---- stage 2: host memory and the guest memory map ---- */
 
-/* A -object backend that becomes guest RAM: mapped, so that object-del
- * and a DIMM leave it alone. */
-static struct backend *memdev_for_ram(struct machine *m, const char *id)
+/* The manager gives pages back through the backend's own discard. */
+static int discard(void *opaque, struct backend *b, uint64_t offset, uint64_t len,
+		   struct kverr *err)
 {
-	struct memdev *md = memdevs_find(&m->memdevs, id);
-
-	md->mapped = true;
-	return &md->host;
+	(void)opaque;
+	return backend_discard(b, offset, len, err);
 }
 
-/* The host memory of node id, when each node has its own (so that a
- * memdev's host-nodes/policy applies to exactly that node's RAM): its
- * memdev, or anonymous memory for mem= and the default split. */
-static int node_backend(struct machine *m, uint32_t id, struct backend **b, struct kverr *err)
-{
-	const struct numa_node *node = &m->numa.node[id];
-	char name[32];
-
-	if (node->memdev != NUMA_NO_MEMDEV) {
-		*b = memdev_for_ram(m, m->cfg->memdev[node->memdev].id);
-		return 0;
-	}
-	*b = &m->ram[id];
-	if ((*b)->hva)
-		return 0;
-	snprintf(name, sizeof(name), "ram-node%u", id);
-	return backend_create_anon(*b, name, node->mem, err);
-}
-
+/* The backends the RAM plan names (mem/ram_plan.h says which), then each
+ * part of RAM as a region of the memory manager.  The device-memory
+ * region stays empty until memory is plugged. */
 int machine_memory(struct machine *m, struct kverr *err)
 {
-	bool one_backend = m->numa.shared_backend;
-	struct backend *all = &m->ram[0];
-	int ret = 0;
+	const struct ram_plan *rp = &m->ram_plan;
+	struct mem_host_ops host = {.discard = discard};
+	struct backend *b[CONFIG_MAX_NUMA_NODES];
+	int ret = mem_manager_create(&m->mem, &host, err);
 
 	/* Every -object backend exists from the start, used or not, as in
 	 * QEMU, in command-line order. */
-	for (unsigned i = 0; i < m->cfg->nr_memdevs; i++)
-		if ((ret = memdevs_create(&m->memdevs, &m->cfg->memdev[i], err)))
-			return ret;
-	/* Without NUMA, or with -machine memory-backend=ID (which QEMU allows
-	 * beside -numa mem=, never beside -numa memdev=), one backend holds all
-	 * RAM, like QEMU's pc.ram, and each part is a window onto it at its
-	 * place in RAM order.  Otherwise each node has its own backend. */
-	if (one_backend) {
-		if (m->cfg->machine_memdev)
-			all = memdev_for_ram(m, m->cfg->machine_memdev);
-		else
-			ret = backend_create_anon(all, "pc.ram", m->layout.ram_size, err);
-		if (ret)
-			return ret;
-	}
-	/* The device-memory region stays empty until memory is plugged. */
-	for (unsigned i = 0; i < m->layout.nr_parts; i++) {
-		const struct layout_ram_part *p = &m->layout.part[i];
-		struct backend *b = all;
+	for (unsigned i = 0; !ret && i < m->cfg->nr_memdevs; i++)
+		ret = memdevs_create(&m->memdevs, &m->cfg->memdev[i], err);
+	/* The RAM plan's backends: an -object's is that object's (mapped, so
+	 * object-del and DIMMs leave it alone), kvmem makes its own. */
+	for (unsigned i = 0; !ret && i < rp->nr_backends; i++) {
+		struct memdev *md = NULL;
 
-		if (!one_backend && (ret = node_backend(m, p->node, &b, err)))
-			return ret;
-		ret = guest_mem_add(&m->gm, p->name, p->gpa, p->size, b,
-				    one_backend ? p->ram_offset : p->node_offset, err);
-		if (ret)
-			return ret;
+		if (rp->backend[i].origin == RAM_BACKEND_MACHINE ||
+		    rp->backend[i].origin == RAM_BACKEND_MEMDEV)
+			md = memdevs_find(&m->memdevs, rp->backend[i].id);
+		if (md) {
+			md->mapped = true;
+			b[i] = &md->host;
+		} else {
+			b[i] = &m->ram[i];
+			ret = backend_create(b[i], rp->backend[i].memdev, err);
+		}
 	}
-	return 0;
+	for (unsigned i = 0; !ret && i < rp->nr_regions; i++) {
+		const struct ram_region *r = &rp->region[i];
+		struct mem_region_spec spec = {
+		    .name = r->part->name,
+		    .kind = MEM_REGION_RAM,
+		    .gpa = r->part->gpa,
+		    .size = r->part->size,
+		    .backend = b[r->backend],
+		    .backend_offset = r->backend_offset,
+		    .node = r->part->node,
+		};
+		ret = mem_manager_add(m->mem, &spec, NULL, err);
+	}
+	return ret;
 }
 
 /* ---- stage 3: devices ---- */
@@ -218,7 +223,8 @@ int machine_devices(struct machine *m, struct kverr *err)
 	    (ret = bus_register(&m->pio, IOMAP_RESET_REG, 1, pm_reset_io, m->pm, "reset", err)) ||
 	    (ret = bus_register(&m->pio, IOMAP_I8042_CMD, 1, pm_i8042_io, m->pm, "i8042", err)))
 		return ret;
-	return memory_hotplug_device(m, err);
+	ret = memory_hotplug_device(m, err);
+	return ret ? ret : machine_devs_realize(m, err);
 }
 
 /* ---- stage 4: monitors ---- */
@@ -239,13 +245,13 @@ static int vm_build(struct machine *m, struct kverr *err)
 	m->vm_live = true;
 	if (ret)
 		return ret;
-	ret = vm_map_memory(&m->vm, &m->gm, err);
+	ret = vm_map_memory(&m->vm, m->mem, err);
 	if (!ret)
 		ret = vm_create_vcpus(&m->vm, err);
 	if (!ret)
-		ret = guest_mem_write(&m->gm, m->acpi.base, m->acpi.data, m->acpi.size, err);
+		ret = mem_write(m->mem, m->acpi.base, m->acpi.data, m->acpi.size, err);
 	if (!ret)
-		ret = boot_load(&m->boot, &m->gm, &m->e820, m->acpi.rsdp_gpa, &entry, err);
+		ret = boot_load(&m->boot, m->mem, &m->e820, m->acpi.rsdp_gpa, &entry, err);
 	if (!ret)
 		ret = vm_start(&m->vm, &entry, m->runstate != MACHINE_RUNNING, err);
 	return ret;
@@ -500,7 +506,8 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 		return kverr_sys(err, errno, "signalfd"), MACHINE_EXIT_ERROR;
 	if (loop_init(&m->loop, err) < 0 ||
 	    loop_add(&m->loop, sig.fd, EPOLLIN, on_signal, &sig) < 0 ||
-	    monitors_attach(m->mon, &m->loop, err) < 0) {
+	    monitors_attach(m->mon, &m->loop, err) < 0 ||
+	    machine_devs_attach(m, &m->loop, err) < 0) {
 		if (!err->msg[0])
 			kverr_set(err, ENOMEM, "cannot set up the main loop");
 		close(sig.fd);
@@ -558,6 +565,7 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 void machine_destroy(struct machine *m)
 {
 	vm_teardown(m);
+	machine_devs_destroy(m);
 	monitors_destroy(m->mon);
 	m->mon = NULL;
 	loop_fini(&m->loop);
@@ -570,6 +578,9 @@ void machine_destroy(struct machine *m)
 		serial_destroy(m->serial);
 	if (m->serial_out_fd >= 0)
 		close(m->serial_out_fd);
+	/* the regions first: no reader can see the backends after this */
+	mem_manager_destroy(m->mem);
+	m->mem = NULL;
 	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
 		backend_destroy(&m->ram[i]);
 	memdevs_free(&m->memdevs);

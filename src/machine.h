@@ -2,7 +2,7 @@
  * runs it: the order the stages run in is the order of the functions here.
  *
  *   machine_plan()    pure: layout, topology, e820, ACPI, kernel checks
- *   machine_memory()  host memory backends and the guest memory map
+ *   machine_memory()  host memory backends and the memory manager's regions
  *   machine_devices() device models on the I/O buses
  *   machine_monitors() the -qmp and -monitor endpoints, listening
  *   machine_run()     build the KVM VM, load the guest, run until it powers
@@ -20,15 +20,18 @@
 
 #include "acpi/acpi.h"
 #include "config/config.h"
+#include "dev/machine_devs.h"
 #include "hw/bus.h"
 #include "kvm/boot.h"
 #include "kvm/vm.h"
 #include "mem/backend.h"
-#include "mem/guest_mem.h"
+#include "mem/manager.h"
 #include "mem/memdevs.h"
+#include "mem/ram_plan.h"
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
+#include "plan/print.h"
 #include "plan/topology.h"
 #include "util/loop.h"
 
@@ -71,12 +74,13 @@ struct machine {
 	struct e820_map e820;
 	struct acpi_blob acpi;
 	struct boot_plan boot;
+	struct ram_plan ram_plan; /* which backend backs each part of RAM */
 	/* host memory */
 	struct memdevs memdevs; /* -object and object-add backends */
-	/* kvmem's own backends (pc.ram, ram-nodeN), by node id; [0] without
-	 * NUMA; a node with a memdev uses that object's instead */
+	/* ram_plan.backend[i] is ram[i] when kvmem makes it (pc.ram,
+	 * ram-nodeN); an -object's is that memdev's host memory instead */
 	struct backend ram[CONFIG_MAX_NUMA_NODES];
-	struct guest_mem gm;
+	struct mem_manager *mem; /* guest memory: regions, KVM slots, page state */
 	/* devices */
 	struct bus pio, mmio;
 	int serial_out_fd;
@@ -85,6 +89,7 @@ struct machine {
 	struct pm *pm;
 	struct memhp *memhp; /* ACPI memory hotplug, with -m slots= */
 	struct irq_line serial_irq, sci_irq;
+	struct machine_devs devs; /* -device and device_add (src/dev/) */
 	/* KVM */
 	struct vm vm;
 	bool vm_live;
@@ -104,6 +109,8 @@ enum {
 };
 
 int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err);
+/* What -print-layout shows of a planned machine (plan/print.h). */
+struct plan_view machine_plan_view(const struct machine *m);
 int machine_memory(struct machine *m, struct kverr *err);
 int machine_devices(struct machine *m, struct kverr *err);
 int machine_monitors(struct machine *m, struct kverr *err);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "config/config.h"
+#include "config/device.h"
 #include "machine.h"
 #include "plan/print.h"
 
@@ -12,6 +13,21 @@ static int fail(struct kverr *err)
 {
 	fprintf(stderr, "kvmem: %s\n", err->msg);
 	return MACHINE_EXIT_ERROR;
+}
+
+/* -device help, -device DRIVER,help */
+static int device_help(const struct config *cfg)
+{
+	struct kverr err = {{0}};
+	struct buf text = {0};
+	int status = 0;
+
+	if (config_device_help(cfg, &text, &err) < 0)
+		status = fail(&err);
+	else if (text.failed || (text.data && fputs(text.data, stdout) < 0) || fflush(stdout))
+		status = MACHINE_EXIT_ERROR;
+	buf_free(&text);
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -31,6 +47,10 @@ int main(int argc, char **argv)
 	case CONFIG_VERSION:
 		printf("kvmem version %s\n", KVMEM_VERSION);
 		return 0;
+	case CONFIG_DEVICE_HELP:
+		status = device_help(&cfg);
+		config_free(&cfg);
+		return status;
 	case CONFIG_RUN:
 		break;
 	}
@@ -41,7 +61,7 @@ int main(int argc, char **argv)
 	}
 	if (cfg.print_layout) {
 		/* the plan is complete and nothing is created yet: show it, stop */
-		struct plan_view view = {&cfg, &m.layout, &m.numa, &m.topo, &m.e820};
+		struct plan_view view = machine_plan_view(&m);
 		plan_print(stdout, &view);
 		status = fflush(stdout) ? MACHINE_EXIT_ERROR : MACHINE_EXIT_OK;
 		goto out;

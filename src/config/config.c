@@ -13,6 +13,7 @@
  * pc machine; docs/cli.md lists where kvmem deliberately differs.
  */
 #include "config/config.h"
+#include "config/device.h"
 #include "config/kv.h"
 #include "config/object.h"
 
@@ -138,7 +139,9 @@ int config_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 				frac_nonzero |= *p != '0';
 			nfrac = (size_t)(p - frac);
 		}
-		if (!digits && nfrac == 0)
+		/* QEMU reads the integer part with qemu_strtou64 first, so a
+		 * size needs a digit before any fraction: ".5M" is refused */
+		if (!digits)
 			return -EINVAL;
 		if (*p) {
 			unit = suffix_mul(*p++);
@@ -222,8 +225,6 @@ static int kv_begin(struct parser *p, const char *opt, const char *arg, const ch
 {
 	char **grown, *buf;
 
-	if (!*arg)
-		return kverr_set(err, EINVAL, "%s: empty value", opt);
 	buf = malloc(strlen(arg) + 1);
 	grown = realloc(p->scratch, (p->nscratch + 1) * sizeof(*grown));
 	if (!buf || !grown) {
@@ -234,7 +235,9 @@ static int kv_begin(struct parser *p, const char *opt, const char *arg, const ch
 	}
 	p->scratch = grown;
 	p->scratch[p->nscratch++] = buf;
-	*it = (struct kv_iter){.p = arg, .out = buf, .implied = implied, .first = true};
+	/* An empty value is an empty list, as QemuOpts parses it: -m '' and
+	 * -smp '' change nothing (while -m , has one empty element). */
+	*it = (struct kv_iter){.p = arg, .out = buf, .implied = implied, .first = *arg != '\0'};
 	return 0;
 }
 
@@ -333,6 +336,8 @@ static int opt_smp(struct parser *p, const char *arg, struct kverr *err)
 	int ret;
 
 	ret = kv_begin(p, "-smp", arg, "cpus", &it, err);
+	if (!*arg) /* changes nothing, so messages name the -smp that did */
+		return ret;
 	p->smp_arg = arg;
 	p->smp_count++;
 	while (!ret && kv_next(&it, &kv)) {
@@ -623,6 +628,11 @@ static int opt_machine(struct parser *p, const char *arg, struct kverr *err)
 	return config_machine_parse(p->cfg, arg, err);
 }
 
+static int opt_device(struct parser *p, const char *arg, struct kverr *err)
+{
+	return config_device_parse(p->cfg, arg, err);
+}
+
 static int opt_help(struct parser *p, const char *arg, struct kverr *err)
 {
 	(void)arg;
@@ -680,6 +690,8 @@ static const struct option options[] = {
      "QMP on dev: unix:PATH,server=on[,wait=off], tcp:HOST:PORT,server=on[,wait=off] or stdio"},
     {"monitor", true, opt_monitor, "-monitor dev",
      "human monitor on dev (same forms as -qmp, or none)"},
+    {"device", true, opt_device, "-device driver[,prop=value][,...]",
+     "add a device; -device help lists the drivers, -device driver,help its properties"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -930,7 +942,7 @@ static int finish(struct parser *p, struct kverr *err)
 		return ret;
 	/* -print-layout shows the plan, which does not depend on the kernel */
 	if (!cfg->kernel && cfg->print_layout)
-		return 0;
+		return config_devices_check(cfg, err);
 	if (!cfg->kernel)
 		return kverr_set(err, EINVAL,
 				 "-kernel: missing; kvmem boots a Linux kernel "
@@ -938,6 +950,8 @@ static int finish(struct parser *p, struct kverr *err)
 	ret = check_readable("-kernel", cfg->kernel, err);
 	if (!ret && cfg->initrd)
 		ret = check_readable("-initrd", cfg->initrd, err);
+	if (!ret)
+		ret = config_devices_check(cfg, err);
 	return ret;
 }
 
@@ -1004,6 +1018,7 @@ void config_free(struct config *cfg)
 	cfg->nr_monitors = 0;
 	config_numa_free(&cfg->numa);
 	config_objects_free(cfg);
+	config_devices_free(cfg);
 	free(cfg->name_buf);
 	cfg->name_buf = NULL;
 	cfg->name = NULL;

@@ -43,6 +43,7 @@ struct config_smp {
  * as QEMU does, and -machine memory-backend=ID names one of these instead. */
 #define CONFIG_MAX_MEMDEVS 64
 #define CONFIG_MAX_HOST_NODES 64
+#define CONFIG_PAGE_SIZE 4096ULL /* the host's base page size (x86) */
 
 enum memdev_type {
 	MEMDEV_RAM,   /* memory-backend-ram: anonymous memory */
@@ -74,6 +75,11 @@ struct config_memdev {
 	bool hugetlb;              /* MEMDEV_MEMFD */
 	uint64_t hugetlbsize;      /* MEMDEV_MEMFD with hugetlb: 0 = default size */
 	bool seal;                 /* MEMDEV_MEMFD; QEMU's default is on */
+	/* MEMDEV_FILE: QEMU's discard-data, a hint that the file's contents
+	 * may be dropped at exit; kvmem keeps them (QEMU may too). */
+	bool discard_data;
+	bool readonly; /* MEMDEV_FILE: only off is accepted */
+	bool pmem;     /* MEMDEV_FILE: only off is accepted */
 };
 
 /* -numa (QEMU's spelling), parsed by src/config/numa.c into plain records
@@ -236,8 +242,19 @@ struct config_monitor {
 
 enum config_action {
 	CONFIG_RUN,
-	CONFIG_HELP,	/* -h / --help: print help, exit 0 */
-	CONFIG_VERSION, /* --version: print version, exit 0 */
+	CONFIG_HELP,	    /* -h / --help: print help, exit 0 */
+	CONFIG_VERSION,	    /* --version: print version, exit 0 */
+	CONFIG_DEVICE_HELP, /* -device help, -device DRIVER,help: config_device_help() */
+};
+
+/* -device DRIVER,prop=value,... or -device '{"driver": ...}': taken apart
+ * when met (src/dev/opts.h), checked against the device registry with the
+ * whole command line (src/config/device.c), so a bad -device fails here. */
+#define CONFIG_MAX_DEVICES 64
+struct dev_opts;
+struct config_device {
+	const char *arg;       /* as given (argv), for messages */
+	struct dev_opts *opts; /* owned */
 };
 
 struct config {
@@ -260,6 +277,9 @@ struct config {
 	struct config_monitor monitor[CONFIG_MAX_MONITORS]; /* -qmp and -monitor, in order */
 	unsigned nr_monitors;
 	bool start_paused; /* -S: build the VM but leave its vCPUs stopped until 'cont' */
+	struct config_device device[CONFIG_MAX_DEVICES]; /* -device, in command-line order */
+	unsigned nr_devices;
+	const char *device_help; /* CONFIG_DEVICE_HELP: the -device argument */
 
 	char *name_buf; /* private: storage behind name, freed by config_free */
 };
@@ -277,7 +297,8 @@ void config_free(struct config *cfg);
 void config_print_help(FILE *out);
 
 /* Parse a QEMU size ("512", "512M", "4G", "1.5G", "4194304k", "0x1000")
- * like QEMU's qemu_strtosz: decimal with an optional fraction and one
+ * like QEMU's qemu_strtosz: decimal (at least one digit before any
+ * fraction: "1.5G" and "1.K", never ".5M") with an optional fraction and one
  * suffix B/K/M/G/T/P/E (either case, powers of 1024); hexadecimal with
  * neither.  Plain numbers are in units of default_unit (1 for bytes, 1<<20
  * for -m).  A nonzero fraction needs a unit above one byte and is truncated

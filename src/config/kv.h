@@ -3,7 +3,8 @@
  *
  * Elements are separated by ',', ",," is a literal comma, and a first
  * element without '=' is the value of the implied key ("-m 4G" is
- * "-m size=4G").  A trailing ',' ends the list, as in QEMU.  The iterator
+ * "-m size=4G").  A trailing ',' ends the list, as in QEMU, and an empty
+ * string is an empty list (config.c's kv_begin).  The iterator
  * writes the unescaped keys and values into a caller-provided buffer of at
  * least strlen(arg) + 1 bytes, which must outlive the struct kv results.
  */

@@ -217,7 +217,7 @@ out:
 
 /* Identity-map 0-4 GiB with 2 MiB pages; the kernel builds its own tables
  * early, this only has to cover what it touches before that. */
-static int write_page_tables(const struct guest_mem *gm, struct kverr *err)
+static int write_page_tables(struct mem_manager *mm, struct kverr *err)
 {
 	uint64_t pml4[512] = {0}, pdpt[512] = {0}, pd[512];
 	int ret;
@@ -225,18 +225,18 @@ static int write_page_tables(const struct guest_mem *gm, struct kverr *err)
 	pml4[0] = LAYOUT_PDPT | 0x3; /* present, writable */
 	for (int i = 0; i < 4; i++)
 		pdpt[i] = (LAYOUT_PD + (uint64_t)i * 0x1000) | 0x3;
-	ret = guest_mem_write(gm, LAYOUT_PML4, pml4, sizeof(pml4), err);
+	ret = mem_write(mm, LAYOUT_PML4, pml4, sizeof(pml4), err);
 	if (!ret)
-		ret = guest_mem_write(gm, LAYOUT_PDPT, pdpt, sizeof(pdpt), err);
+		ret = mem_write(mm, LAYOUT_PDPT, pdpt, sizeof(pdpt), err);
 	for (int i = 0; i < 4 && !ret; i++) {
 		for (int j = 0; j < 512; j++)
 			pd[j] = (((uint64_t)i << 30) + ((uint64_t)j << 21)) | 0x83; /* PS */
-		ret = guest_mem_write(gm, LAYOUT_PD + (uint64_t)i * 0x1000, pd, sizeof(pd), err);
+		ret = mem_write(mm, LAYOUT_PD + (uint64_t)i * 0x1000, pd, sizeof(pd), err);
 	}
 	return ret;
 }
 
-static int write_gdt(const struct guest_mem *gm, struct boot_entry *entry, struct kverr *err)
+static int write_gdt(struct mem_manager *mm, struct boot_entry *entry, struct kverr *err)
 {
 	/* null, null, 64-bit code (0x10), data (0x18) - the selectors the
 	 * boot protocol names __BOOT_CS and __BOOT_DS. */
@@ -250,10 +250,10 @@ static int write_gdt(const struct guest_mem *gm, struct boot_entry *entry, struc
 	entry->gdt_limit = sizeof(gdt) - 1;
 	entry->code_sel = BOOT_GDT_CODE;
 	entry->data_sel = BOOT_GDT_DATA;
-	return guest_mem_write(gm, LAYOUT_BOOT_GDT, gdt, sizeof(gdt), err);
+	return mem_write(mm, LAYOUT_BOOT_GDT, gdt, sizeof(gdt), err);
 }
 
-int boot_load(const struct boot_plan *bp, const struct guest_mem *gm, const struct e820_map *e820,
+int boot_load(const struct boot_plan *bp, struct mem_manager *mm, const struct e820_map *e820,
 	      uint64_t rsdp_gpa, struct boot_entry *entry, struct kverr *err)
 {
 	uint8_t *img = NULL, *initrd = NULL;
@@ -301,7 +301,7 @@ int boot_load(const struct boot_plan *bp, const struct guest_mem *gm, const stru
 		put32(p + 16, e820->entry[i].type);
 	}
 
-	ret = guest_mem_write(gm, LAYOUT_KERNEL_LOAD, img + bp->setup_size, bp->kernel_size, err);
+	ret = mem_write(mm, LAYOUT_KERNEL_LOAD, img + bp->setup_size, bp->kernel_size, err);
 	if (ret)
 		goto out;
 
@@ -314,7 +314,7 @@ int boot_load(const struct boot_plan *bp, const struct guest_mem *gm, const stru
 					bp->initrd_path);
 			goto out;
 		}
-		ret = guest_mem_write(gm, bp->initrd_gpa, initrd, initrd_size, err);
+		ret = mem_write(mm, bp->initrd_gpa, initrd, initrd_size, err);
 		if (ret)
 			goto out;
 		put32(zp + HDR_RAMDISK_IMAGE, (uint32_t)bp->initrd_gpa);
@@ -323,13 +323,13 @@ int boot_load(const struct boot_plan *bp, const struct guest_mem *gm, const stru
 		put32(zp + BP_EXT_RAMDISK_SIZE, (uint32_t)(initrd_size >> 32));
 	}
 
-	ret = guest_mem_write(gm, LAYOUT_CMDLINE, bp->cmdline, strlen(bp->cmdline) + 1, err);
+	ret = mem_write(mm, LAYOUT_CMDLINE, bp->cmdline, strlen(bp->cmdline) + 1, err);
 	if (!ret)
-		ret = guest_mem_write(gm, LAYOUT_BOOT_PARAMS, zp, sizeof(zp), err);
+		ret = mem_write(mm, LAYOUT_BOOT_PARAMS, zp, sizeof(zp), err);
 	if (!ret)
-		ret = write_gdt(gm, entry, err);
+		ret = write_gdt(mm, entry, err);
 	if (!ret)
-		ret = write_page_tables(gm, err);
+		ret = write_page_tables(mm, err);
 	if (ret)
 		goto out;
 

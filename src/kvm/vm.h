@@ -28,7 +28,7 @@
 #include "hw/bus.h"
 #include "kvm/boot.h"
 #include "kvm/cpuid.h"
-#include "mem/guest_mem.h"
+#include "mem/manager.h"
 #include "plan/topology.h"
 #include "util/err.h"
 
@@ -63,7 +63,7 @@ struct vm {
 	struct cpuid_table *supported_cpuid;
 	struct vcpu *vcpu; /* topo->cpus entries */
 	unsigned nr_vcpus;
-	unsigned nr_slots;
+	struct mem_manager *mem; /* attached by vm_map_memory, detached by vm_destroy */
 	atomic_bool stopping;
 	atomic_int request;
 	/* vCPU run control (pause, stop), all under run_lock */
@@ -83,8 +83,9 @@ struct vm {
  * dispatched to. */
 int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struct bus *mmio,
 	      struct kverr *err);
-/* Register every guest_mem region as a KVM memory slot. */
-int vm_map_memory(struct vm *vm, const struct guest_mem *gm, struct kverr *err);
+/* Attach the memory manager: it maps its regions as KVM memory slots now,
+ * and every later change, through vm_slot_ops; vm_destroy detaches it. */
+int vm_map_memory(struct vm *vm, struct mem_manager *mm, struct kverr *err);
 int vm_create_vcpus(struct vm *vm, struct kverr *err);
 /* Put the BSP at the kernel's 64-bit entry and start all vCPU threads;
  * with paused they wait, parked, for vm_resume. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "dev/machine_devs.h"
 #include "machine.h"
 #include "qmp/hmp.h"
 #include "qmp/memory_commands.h"
@@ -134,8 +135,9 @@ static json_t *memdev_json(const struct config_memdev *md)
 }
 
 /* Every backend object, from -object or object-add (QEMU lists each one,
- * used or not), then the backends kvmem made itself: -m's pc.ram, or one
- * anonymous ram-nodeN per NUMA node that has no memdev. */
+ * used or not), then the backends the RAM plan made kvmem create itself:
+ * -m's pc.ram, or one anonymous ram-nodeN per NUMA node that has no
+ * memdev. */
 static int cmd_query_memdev(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	struct machine *m = machine_of(req);
@@ -144,14 +146,11 @@ static int cmd_query_memdev(const struct qmp_request *req, json_t **ret, struct 
 	(void)err;
 	for (unsigned i = 0; i < m->memdevs.n; i++)
 		json_array_append_new(list, memdev_json(&m->memdevs.obj[i]->spec));
-	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++) {
-		const struct backend *b = &m->ram[i];
-		struct config_memdev implicit;
+	for (unsigned i = 0; i < m->ram_plan.nr_backends; i++) {
+		const struct ram_backend *b = &m->ram_plan.backend[i];
 
-		if (!b->hva)
-			continue;
-		config_memdev_implicit(&implicit, b->id, b->size);
-		json_array_append_new(list, memdev_json(&implicit));
+		if (b->origin == RAM_BACKEND_PC_RAM || b->origin == RAM_BACKEND_NODE)
+			json_array_append_new(list, memdev_json(b->memdev));
 	}
 	*ret = list;
 	return 0;
@@ -199,7 +198,7 @@ struct mtree_entry {
 };
 
 struct mtree {
-	struct mtree_entry e[GUEST_MEM_MAX_REGIONS + 2 * BUS_MAX_RANGES + 4];
+	struct mtree_entry e[MEM_MAX_REGIONS + 2 * BUS_MAX_RANGES + 4];
 	unsigned n;
 };
 
@@ -239,24 +238,43 @@ static void mtree_print(struct buf *b, const char *name, struct mtree *t)
 			   t->e[i].what);
 }
 
+/* The KVM slots of region r, "KVM slot 3", "KVM slots 3,5" or "no KVM slot". */
+static void slots_of(const struct mem_view *v, const struct mem_region *r, char *buf, size_t size)
+{
+	size_t len = 0;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < v->nr_slots; i++)
+		n += v->slot[i].region == r;
+	len = (size_t)snprintf(buf, size, n ? "KVM slot%s " : "no KVM slot", n > 1 ? "s" : "");
+	for (unsigned i = 0, k = 0; i < v->nr_slots && len < size; i++)
+		if (v->slot[i].region == r)
+			len += (size_t)snprintf(buf + len, size - len, "%s%u", k++ ? "," : "",
+						v->slot[i].slot);
+}
+
 /* "info mtree": kvmem's guest physical memory map, from the objects that
- * define it (layout, guest_mem, the buses). */
+ * define it (layout, the memory manager's regions and slots, the buses). */
 static int cmd_x_query_mtree(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	struct machine *m = machine_of(req);
 	struct mtree *t = calloc(1, sizeof(*t));
+	const struct mem_view *v;
 	struct buf b = {0};
+	char slots[96];
 
 	if (!t)
 		return qmp_error_set(err, QMP_ERR_GENERIC, "out of memory");
-	for (unsigned i = 0; i < m->gm.nr; i++) {
-		const struct guest_region *r = &m->gm.region[i];
+	v = mem_view_begin(m->mem);
+	for (unsigned i = 0; i < v->nr_regions; i++) {
+		const struct mem_region *r = v->region[i];
 
-		/* vm_map_memory registers guest_mem region i as KVM slot i. */
-		mtree_add(t, r->gpa, r->size, "ram", "%s @%s %016llx-%016llx, KVM slot %u", r->name,
+		slots_of(v, r, slots, sizeof(slots));
+		mtree_add(t, r->gpa, r->size, "ram", "%s @%s %016llx-%016llx, %s", r->name,
 			  r->backend->id, (unsigned long long)r->backend_offset,
-			  (unsigned long long)(r->backend_offset + r->size - 1), i);
+			  (unsigned long long)(r->backend_offset + r->size - 1), slots);
 	}
+	mem_view_end(m->mem);
 	mtree_add(t, m->layout.device_mem_base, m->layout.device_mem_size, "device-memory",
 		  "device-memory, %u hotplug slots, nothing plugged", m->layout.slots);
 	mtree_add(t, LAYOUT_IOAPIC, 0x1000, "i/o", "ioapic (in KVM)");
@@ -328,6 +346,7 @@ static const struct qmp_command commands[] = {
     {.name = "object-del", .fn = qmp_cmd_object_del, .args = qmp_object_del_args},
     {.name = "x-kvmem-object-add", .fn = qmp_cmd_x_object_add, .args = qmp_x_object_add_args},
     {.name = "query-acpi-ospm-status", .fn = qmp_cmd_query_acpi_ospm_status},
+    MACHINE_DEVS_QMP_COMMANDS,
     {.name = "human-monitor-command", .fn = cmd_human_monitor_command, .args = hmp_args},
     {.name = "x-query-numa", .fn = cmd_x_query_numa},
     {.name = "x-kvmem-query-mtree", .fn = cmd_x_query_mtree},

@@ -278,6 +278,8 @@ static int check_args(const struct qmp_command *cmd, json_t *args, struct qmp_er
 		if (check_value(a, v, err))
 			return -1;
 	}
+	if (cmd->flags & QMP_CMD_OPEN_ARGS)
+		return 0;
 	json_object_foreach(args, key, v)
 	{
 		bool declared = false;

@@ -81,6 +81,8 @@ typedef int (*qmp_fn)(const struct qmp_request *req, json_t **ret, struct qmp_er
 
 enum {
 	QMP_CMD_NEGOTIATION = 1 << 0, /* allowed before qmp_capabilities */
+	QMP_CMD_OPEN_ARGS = 1 << 1,   /* takes arguments beyond args (device_add's
+				       * properties): the function checks them */
 };
 
 struct qmp_command {

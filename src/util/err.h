@@ -2,7 +2,9 @@
  *
  * A module never prints and never exits.  A failing function fills a
  * struct kverr with one line of context (naming the option, value, address
- * or syscall that failed) and returns a negative errno.  Only main() prints
+ * or syscall that failed; control characters in it, such as a newline in
+ * a quoted value, are stored escaped as \n, \t, \xNN) and returns a
+ * negative errno.  Only main() prints
  * the message, prefixed with "kvmem: ", and chooses the exit status.
  */
 #ifndef KVMEM_UTIL_ERR_H

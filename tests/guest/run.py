@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Guest scenarios: boot a real Linux guest under kvmem and check what it reports.
 
-    tests/guest/run.py [-v] [SCENARIO ...]
+    tests/guest/run.py [-v] [--list] [SCENARIO ...]
 
 Each file in tests/guest/scenarios/*.scn states a kvmem command line and the
 facts the guest must report.  The format, one key per line:
@@ -205,6 +205,8 @@ def main():
     ap.add_argument("names", nargs="*", help="scenario names (default: all)")
     ap.add_argument("-v", "--verbose", action="store_true", help="echo the consoles live")
     ap.add_argument("--kvmem", default=None, help="kvmem binary (default: build/kvmem)")
+    ap.add_argument("--list", action="store_true",
+                    help="print the names of the scenario runs selected, run nothing")
     opts = ap.parse_args()
 
     build = os.environ.get("KVMEM_BUILD", os.path.join(kvmemtest.source_root(), "build"))
@@ -224,6 +226,9 @@ def main():
     if not scenarios:
         print("no scenarios selected")
         return 1
+    if opts.list:
+        print("\n".join(s.name for s in scenarios))
+        return 0
 
     kind = kvmemtest.kvm_kind()
     why = kvmemtest.kvm_usable()[1]

@@ -56,11 +56,26 @@ int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struc
 	return 0;
 }
 
-int vm_map_memory(struct vm *vm, const struct guest_mem *gm, struct kverr *err)
+/* The "KVM" side of the slots: checked like KVM checks them, nothing more. */
+static int sim_set_slot(void *opaque, uint32_t slot, uint64_t gpa, uint64_t size, void *hva,
+			struct kverr *err)
 {
-	(void)err;
-	vm->nr_slots = gm->nr;
+	(void)opaque;
+	if ((gpa | size | (uintptr_t)hva) & 0xfff)
+		return kverr_set(err, EINVAL, "sim: slot %u 0x%llx+0x%llx is not page aligned",
+				 slot, (unsigned long long)gpa, (unsigned long long)size);
 	return 0;
+}
+
+static const struct mem_slot_ops sim_slot_ops = {.set_slot = sim_set_slot};
+
+int vm_map_memory(struct vm *vm, struct mem_manager *mm, struct kverr *err)
+{
+	int ret = mem_manager_attach(mm, &sim_slot_ops, vm, 509, err);
+
+	if (!ret)
+		vm->mem = mm;
+	return ret;
 }
 
 int vm_create_vcpus(struct vm *vm, struct kverr *err)
@@ -148,6 +163,9 @@ void vm_stop(struct vm *vm)
 void vm_destroy(struct vm *vm)
 {
 	vm_stop(vm);
+	if (vm->mem)
+		mem_manager_detach(vm->mem);
+	vm->mem = NULL;
 	free(vm->vcpu);
 	vm->vcpu = NULL;
 	vm->nr_vcpus = 0;

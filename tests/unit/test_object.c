@@ -156,6 +156,77 @@ static void test_every_property(void **state)
 	config_free(&cfg);
 }
 
+/* QEMU 7.2's remaining properties: memory-backend-file's readonly,
+ * discard-data and pmem, and x-use-canonical-path-for-ramblock-id on every
+ * type.  kvmem accepts what it can honour and refuses the rest by name. */
+static void test_qemu_only_properties(void **state)
+{
+	static const char *const refused[][2] = {
+	    {"memory-backend-file,id=f,size=1M,mem-path=/tmp/x,readonly=on", "readonly=on"},
+	    {"memory-backend-file,id=f,size=1M,mem-path=/tmp/x,pmem=yes", "pmem=on"},
+	    {"memory-backend-file,id=f,size=1M,mem-path=/tmp/x,discard-data=maybe",
+	     "'discard-data'"},
+	    {"memory-backend-ram,id=f,size=1M,x-use-canonical-path-for-ramblock-id=2",
+	     "'x-use-canonical-path-for-ramblock-id'"},
+	    {"memory-backend-ram,id=f,size=1M,readonly=off", "memory-backend-ram has no "
+							     "parameter 'readonly'"},
+	    {"memory-backend-memfd,id=f,size=1M,pmem=off", "memory-backend-memfd has no "
+							   "parameter 'pmem'"},
+	    {"memory-backend-ram,id=f,size=1M,discard-data=on", "memory-backend-ram has no "
+								"parameter 'discard-data'"},
+	};
+	const struct config_memdev *f;
+	struct config cfg;
+	struct kverr err;
+
+	(void)state;
+	assert_int_equal(
+	    PARSE(&cfg, &err, "-object",
+		  "memory-backend-file,id=f,size=1M,mem-path=/tmp/x,readonly=off,"
+		  "pmem=off,discard-data=on,x-use-canonical-path-for-ramblock-id=off",
+		  "-object",
+		  "memory-backend-ram,id=r,size=1M,x-use-canonical-path-for-ramblock-id=on",
+		  "-object",
+		  "memory-backend-memfd,id=m,size=1M,x-use-canonical-path-for-ramblock-id="
+		  "true"),
+	    0);
+	f = config_memdev_find(&cfg, "f");
+	assert_non_null(f);
+	assert_true(f->discard_data);
+	assert_false(f->readonly);
+	assert_false(f->pmem);
+	assert_non_null(config_memdev_find(&cfg, "r"));
+	assert_non_null(config_memdev_find(&cfg, "m"));
+	config_free(&cfg);
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(PARSE(&cfg, &err, "-object", refused[i][0]), -EINVAL);
+		print_message("%s -> %s\n", refused[i][0], err.msg);
+		assert_non_null(strstr(err.msg, refused[i][1]));
+	}
+}
+
+/* QEMU 7.2 sizes a memfd to exactly size= and refuses it when that is not
+ * a whole number of pages, used or not; a ram or file backend is fine. */
+static void test_memfd_page_multiple(void **state)
+{
+	struct config cfg;
+	struct kverr err;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "-object", "memory-backend-memfd,id=m,size=1000"),
+			 -EINVAL);
+	assert_non_null(
+	    strstr(err.msg, "-object id=m: size 0x3e8 is not a multiple of the page size 0x1000"));
+	assert_int_equal(PARSE(&cfg, &err, "-object", "memory-backend-memfd,id=m,size=5000"),
+			 -EINVAL);
+	assert_int_equal(PARSE(&cfg, &err, "-object", "memory-backend-memfd,id=m,size=8K",
+			       "-object", "memory-backend-ram,id=r,size=1000", "-object",
+			       "memory-backend-file,id=f,size=1000,mem-path=/tmp/x"),
+			 0);
+	config_free(&cfg);
+}
+
 static void test_machine_memory_backend(void **state)
 {
 	struct config cfg;
@@ -420,6 +491,8 @@ int main(void)
 	    cmocka_unit_test(test_defaults_per_type),
 	    cmocka_unit_test(test_every_property),
 	    cmocka_unit_test(test_machine_memory_backend),
+	    cmocka_unit_test(test_qemu_only_properties),
+	    cmocka_unit_test(test_memfd_page_multiple),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_implicit),
 	    cmocka_unit_test(test_monitor_errors),
