@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "hw/memhp.h"
+#include "hw/pc_dimm.h"
 #include "hw/pm.h"
 #include "hw/rtc.h"
 #include "hw/serial.h"
@@ -431,7 +432,8 @@ static void on_memhp(void *opaque, uint32_t events)
 				       json_pack("{s:o}", "info",
 						 qmp_acpi_ost_info(ev.id, ev.slot, ev.source,
 								   ev.status)));
-		/* MEMHP_EV_EJECT needs a DIMM, and none can be plugged yet */
+		else
+			pc_dimm_ejected(m, ev.slot);
 	}
 }
 

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -41,12 +42,28 @@ static void kick(void *ctx)
 	}
 }
 
+/* Before the host memory exists (-device checked in the plan stage), a
+ * memdev link names an -object; from then on it names a backend object
+ * that exists now (object-add'ed ones included, object-del'ed ones not),
+ * and its target is that object's description. */
 static int resolve_link(void *ctx, const char *kind, const char *name, void **target, char *path,
 			size_t size)
 {
 	struct machine *m = ctx;
+	struct memdev *md;
 
-	return config_device_link((void *)m->cfg, kind, name, target, path, size);
+	if (!m->mem || strcmp(kind, "memory-backend"))
+		return config_device_link((void *)m->cfg, kind, name, target, path, size);
+	if (!strncmp(name, "/objects/", 9))
+		name += 9;
+	else if (!strncmp(name, "objects/", 8))
+		name += 8;
+	md = memdevs_find(&m->memdevs, name);
+	if (!md)
+		return -ENODEV;
+	*target = &md->spec;
+	snprintf(path, size, "/objects/%s", md->spec.id);
+	return 0;
 }
 
 static const struct dev_set_ops ops = {

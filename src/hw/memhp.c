@@ -254,6 +254,21 @@ int memhp_unplug_request(struct memhp *mh, unsigned slot, struct kverr *err)
 	return 0;
 }
 
+void memhp_unplug(struct memhp *mh, unsigned slot)
+{
+	struct slot *s;
+
+	if (slot >= mh->nr)
+		return;
+	pthread_mutex_lock(&mh->lock);
+	s = &mh->slot[slot];
+	s->dimm = s->enabled = s->inserting = s->removing = s->ejected = false;
+	s->addr = s->size = 0;
+	s->node = 0;
+	s->id[0] = '\0';
+	pthread_mutex_unlock(&mh->lock);
+}
+
 unsigned memhp_slots(const struct memhp *mh)
 {
 	return mh->nr;

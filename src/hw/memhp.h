@@ -79,6 +79,11 @@ int memhp_plug(struct memhp *mh, unsigned slot, uint64_t addr, uint64_t size, ui
  * QEMU does.  -EINVAL for a slot without a DIMM. */
 int memhp_unplug_request(struct memhp *mh, unsigned slot, struct kverr *err);
 
+/* The DIMM in slot is gone without an ejection (the machine is torn
+ * down, or the device removed otherwise): the slot is empty, its flags
+ * clear; nothing is queued or notified.  A free slot stays free. */
+void memhp_unplug(struct memhp *mh, unsigned slot);
+
 /* The slot's state, for query-acpi-ospm-status and the monitors. */
 struct memhp_slot_info {
 	bool present; /* a DIMM is plugged (and not ejected) */

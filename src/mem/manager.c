@@ -626,6 +626,17 @@ unsigned mem_manager_slots_used(struct mem_manager *mm)
 	return n;
 }
 
+bool mem_manager_slot_free(struct mem_manager *mm)
+{
+	uint32_t s;
+	bool free;
+
+	pthread_mutex_lock(&mm->lock);
+	free = slot_alloc(mm, "", &s, NULL) == 0;
+	pthread_mutex_unlock(&mm->lock);
+	return free;
+}
+
 /* ---- readers ---- */
 
 const struct mem_view *mem_view_begin(struct mem_manager *mm)

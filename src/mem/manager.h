@@ -193,6 +193,9 @@ int mem_manager_attach(struct mem_manager *mm, const struct mem_slot_ops *ops, v
 void mem_manager_detach(struct mem_manager *mm);
 /* Slot numbers in use. */
 unsigned mem_manager_slots_used(struct mem_manager *mm);
+/* Whether mem_manager_add() would find a KVM slot number for one more
+ * region (KVM's limit once attached): a memory device's pre-plug check. */
+bool mem_manager_slot_free(struct mem_manager *mm);
 
 /* ---- readers: any thread, never waiting ---- */
 

@@ -224,7 +224,10 @@ static int by_start(const void *a, const void *b)
 {
 	const struct mtree_entry *x = a, *y = b;
 
-	return x->start < y->start ? -1 : x->start > y->start;
+	/* a container (device-memory) before what it holds (the DIMMs) */
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->size > y->size ? -1 : x->size < y->size;
 }
 
 /* One address space, in address order, in QEMU's "info mtree" line format. */
@@ -276,7 +279,8 @@ static int cmd_x_query_mtree(const struct qmp_request *req, json_t **ret, struct
 	}
 	mem_view_end(m->mem);
 	mtree_add(t, m->layout.device_mem_base, m->layout.device_mem_size, "device-memory",
-		  "device-memory, %u hotplug slots, nothing plugged", m->layout.slots);
+		  "device-memory, %u hotplug slots, %llu MiB plugged", m->layout.slots,
+		  (unsigned long long)(qmp_plugged_memory(m, -1) >> 20));
 	mtree_add(t, LAYOUT_IOAPIC, 0x1000, "i/o", "ioapic (in KVM)");
 	mtree_add(t, LAYOUT_LAPIC, 0x1000, "i/o", "lapic (in KVM)");
 	for (unsigned i = 0; i < m->mmio.nr; i++)
@@ -346,6 +350,7 @@ static const struct qmp_command commands[] = {
     {.name = "object-del", .fn = qmp_cmd_object_del, .args = qmp_object_del_args},
     {.name = "x-kvmem-object-add", .fn = qmp_cmd_x_object_add, .args = qmp_x_object_add_args},
     {.name = "query-acpi-ospm-status", .fn = qmp_cmd_query_acpi_ospm_status},
+    {.name = "query-memory-devices", .fn = qmp_cmd_query_memory_devices},
     MACHINE_DEVS_QMP_COMMANDS,
     {.name = "human-monitor-command", .fn = cmd_human_monitor_command, .args = hmp_args},
     {.name = "x-query-numa", .fn = cmd_x_query_numa},

@@ -199,6 +199,41 @@ static void info_memdev(struct hmp *h, const struct hmp_command *c, const char *
 	json_decref(r);
 }
 
+/* QEMU's hmp_info_memory_devices, for the DIMMs kvmem has. */
+static void info_memory_devices(struct hmp *h, const struct hmp_command *c, const char *args)
+{
+	json_t *r = qmp(h, "query-memory-devices", NULL), *dev;
+	size_t i;
+
+	(void)c;
+	(void)args;
+	if (!r)
+		return;
+	json_array_foreach(r, i, dev)
+	{
+		json_t *d = json_object_get(dev, "data");
+		const char *id = json_string_value(json_object_get(d, "id"));
+
+		buf_printf(h->out, "Memory device [%s]: \"%s\"\n",
+			   json_string_value(json_object_get(dev, "type")), id ? id : "");
+		buf_printf(h->out, "  addr: 0x%llx\n",
+			   (unsigned long long)json_integer_value(json_object_get(d, "addr")));
+		buf_printf(h->out, "  slot: %" JSON_INTEGER_FORMAT "\n",
+			   json_integer_value(json_object_get(d, "slot")));
+		buf_printf(h->out, "  node: %" JSON_INTEGER_FORMAT "\n",
+			   json_integer_value(json_object_get(d, "node")));
+		buf_printf(h->out, "  size: %" JSON_INTEGER_FORMAT "\n",
+			   json_integer_value(json_object_get(d, "size")));
+		buf_printf(h->out, "  memdev: %s\n",
+			   json_string_value(json_object_get(d, "memdev")));
+		buf_printf(h->out, "  hotplugged: %s\n",
+			   bool_word(json_object_get(d, "hotplugged")));
+		buf_printf(h->out, "  hotpluggable: %s\n",
+			   bool_word(json_object_get(d, "hotpluggable")));
+	}
+	json_decref(r);
+}
+
 static void info_memory_size_summary(struct hmp *h, const struct hmp_command *c, const char *args)
 {
 	json_t *r = qmp(h, "query-memory-size-summary", NULL), *plugged;
@@ -231,6 +266,7 @@ static void human_readable(struct hmp *h, const struct hmp_command *c, const cha
 static const struct hmp_command info_table[] = {
     {.name = "cpus", .help = "show infos for each CPU", .fn = info_cpus},
     {.name = "memdev", .help = "show memory backends", .fn = info_memdev},
+    {.name = "memory-devices", .help = "show memory devices", .fn = info_memory_devices},
     {.name = "memory_size_summary",
      .help = "show the amount of initially allocated and present hotpluggable (if enabled) "
 	     "memory in bytes.",

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hw/memhp.h"
+#include "hw/pc_dimm.h"
 #include "machine.h"
 #include "util/buf.h"
 
@@ -285,4 +286,11 @@ uint64_t qmp_plugged_memory(struct machine *m, int64_t node)
 			sum += s.size;
 	}
 	return sum;
+}
+
+int qmp_cmd_query_memory_devices(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)err;
+	*ret = pc_dimm_query(machine_of(req));
+	return 0;
 }

@@ -25,6 +25,9 @@ int qmp_cmd_object_del(const struct qmp_request *req, json_t **ret, struct qmp_e
 /* query-acpi-ospm-status: one ACPIOSTInfo per DIMM slot. */
 int qmp_cmd_query_acpi_ospm_status(const struct qmp_request *req, json_t **ret,
 				   struct qmp_error *err);
+/* query-memory-devices: the DIMMs, in address order. */
+int qmp_cmd_query_memory_devices(const struct qmp_request *req, json_t **ret,
+				 struct qmp_error *err);
 /* QEMU's ACPIOSTInfo for a DIMM slot: "device" only when id is not "". */
 json_t *qmp_acpi_ost_info(const char *id, unsigned slot, uint32_t source, uint32_t status);
 

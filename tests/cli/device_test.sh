@@ -80,7 +80,7 @@ bad() {
 
 m0=(-object memory-backend-ram,id=m0,size=1M)
 
-# ---- kvmem: no drivers of its own yet ----
+# ---- kvmem: its own drivers (pc-dimm) ----
 bad "unknown driver" "$KVMEM" "kvmem: -device foo: 'foo' is not a valid device model name" \
 	-device foo
 bad "empty -device" "$KVMEM" "kvmem: -device : Parameter 'driver' is missing" -device ''
@@ -94,20 +94,23 @@ bad "JSON: no driver" "$KVMEM" "kvmem: -device {}: Parameter 'driver' is missing
 bad "JSON: driver not a string" "$KVMEM" \
 	"kvmem: -device {\"driver\": 5}: Parameter 'driver' is missing" -device '{"driver": 5}'
 bad "JSON: unknown driver" "$KVMEM" \
-	"kvmem: -device {\"driver\": \"pc-dimm\"}: 'pc-dimm' is not a valid device model name" \
-	-device '{"driver": "pc-dimm"}'
+	"kvmem: -device {\"driver\": \"nvdimm\"}: 'nvdimm' is not a valid device model name" \
+	-device '{"driver": "nvdimm"}'
 bad "JSON: two values" "$KVMEM" \
 	"kvmem: -device {\"driver\": \"x\"} x: Expecting at most one JSON value" \
 	-device '{"driver": "x"} x'
 run "$KVMEM" -device '{"driver": '
 report "JSON: a syntax error" "$([[ $rc -eq 1 && $err == "kvmem: -device {\"driver\": : JSON parse error, "* ]] || echo "rc $rc: $err")"
-bad "DRIVER,help of an unknown driver" "$KVMEM" "kvmem: -device pc-dimm,help: Device 'pc-dimm' not found" \
-	-device pc-dimm,help
+bad "DRIVER,help of an unknown driver" "$KVMEM" "kvmem: -device nvdimm,help: Device 'nvdimm' not found" \
+	-device nvdimm,help
+help_out=$'\nMisc devices:\nname "pc-dimm", desc "DIMM memory module"'
 run "$KVMEM" -device help
-report "-device help: kvmem lists no driver (it has none yet), exit 0" \
-	"$([[ $rc -eq 0 && -z $out && -z $err ]] || echo "rc $rc out '$out' err '$err'")"
+report "-device help: kvmem's drivers in QEMU's layout, exit 0" \
+	"$([[ $rc -eq 0 && $out == "$help_out" && -z $err ]] || echo "rc $rc out '$out' err '$err'")"
 run "$KVMEM" -device '?'
-report "-device ?: the same" "$([[ $rc -eq 0 && -z $out && -z $err ]] || echo "rc $rc: $out $err")"
+report "-device ?: the same" "$([[ $rc -eq 0 && $out == "$help_out" && -z $err ]] || echo "rc $rc: $out $err")"
+run "$KVMEM" -device pc-dimm,help
+report "-device pc-dimm,help: QEMU 7.2's text" "$([[ $rc -eq 0 && $out == $'pc-dimm options:\n  addr=<uint64>          -  (default: 0)\n  memdev=<link<memory-backend>>\n  node=<uint32>          -  (default: 0)\n  size=<uint64>\n  slot=<int32>           -  (default: -1)' ]] || echo "rc $rc: $out")"
 run "$KVMEM" -device help -m 12X
 report "-device help acts where it stands (what follows is not read)" \
 	"$([[ $rc -eq 0 ]] || echo "rc $rc: $err")"
@@ -115,7 +118,7 @@ report "-device help acts where it stands (what follows is not read)" \
 # ---- kvmem-sim: its test device, every kind of property ----
 S="$SIM"
 run "$S" -device help
-report "-device help: QEMU's layout" "$([[ $rc -eq 0 && $out == $'\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim'"'"'s test device"' ]] || echo "rc $rc: $out")"
+report "-device help: QEMU's layout" "$([[ $rc -eq 0 && $out == $'\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim\'s test device"\nname "pc-dimm", desc "DIMM memory module"' ]] || echo "rc $rc: $out")"
 run "$S" -device kvmem-sim-dev,help
 report "DRIVER,help: QEMU's columns, sorted" "$(
 	[[ $rc -eq 0 && $(sed -n 1p <<<"$out") == "kvmem-sim-dev options:" &&

@@ -167,14 +167,14 @@ def main():
                                         "description": "on/off/auto", "default-value": "auto"}
               and props.get("memdev") == {"name": "memdev", "type": "link<memory-backend>"},
               r)
-        r = q.cmd("device-list-properties", typename="pc-dimm")
+        r = q.cmd("device-list-properties", typename="nvdimm")
         check("device-list-properties of an unknown type",
-              r == error("DeviceNotFound", "Device 'pc-dimm' not found"), r)
+              r == error("DeviceNotFound", "Device 'nvdimm' not found"), r)
 
         # device_add: QEMU 7.2's answers
         cases = [
             ({}, generic("Parameter 'driver' is missing")),
-            ({"driver": "pc-dimm"}, generic("'pc-dimm' is not a valid device model name")),
+            ({"driver": "nvdimm"}, generic("'nvdimm' is not a valid device model name")),
             ({"driver": "kvmem-sim-dev"}, generic("'memdev' property must be set")),
             ({"driver": "kvmem-sim-dev", "memdev": "m9"},
              error("DeviceNotFound", "Device 'm9' not found")),
@@ -263,7 +263,8 @@ def main():
                                                                 "count=<uint32>"), r.stdout)
         r = run([ctl, "-s", a, "hmp", "device_add help"])
         check("HMP device_add help", r.stdout == '\nMisc devices:\nname "kvmem-sim-dev", '
-              'desc "kvmem-sim\'s test device"\n', repr(r.stdout))
+              'desc "kvmem-sim\'s test device"\nname "pc-dimm", desc "DIMM memory module"\n',
+              repr(r.stdout))
         r = run([ctl, "-s", a, "hmp", "device_del h1"])
         ev = watcher.wait_event("DEVICE_DELETED")
         check("HMP device_del", r.stdout == "" and ev is not None and
