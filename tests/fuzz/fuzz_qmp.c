@@ -141,8 +141,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (d->hotplugged)
 			dev_unplug_done(d);
 	}
+	/* and the backends object-add made (the command line's stay) */
 	for (unsigned i = m.memdevs.n; i-- > 0;)
-		if (!m.memdevs.obj[i]->mapped)
+		if (!m.memdevs.obj[i]->mapped && !config_memdev_find(&cfg, m.memdevs.obj[i]->spec.id))
 			memdevs_delete(&m.memdevs, m.memdevs.obj[i]->spec.id, NULL);
 	return 0;
 }

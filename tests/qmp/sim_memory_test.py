@@ -55,6 +55,13 @@ class QMP:
         self.sock.close()
 
 
+OK = {"return": {}}
+
+
+def generic(desc):
+    return {"error": {"class": "GenericError", "desc": desc}}
+
+
 def error(r):
     return r.get("error", {}).get("desc") if "error" in r else None
 
@@ -294,6 +301,122 @@ def main():
         check("object-del of -machine memory-backend: in use",
               error(q.cmd("object-del", id="all")) ==
               "object 'all' is in use, can not be deleted")
+        q.cmd("quit")
+        q.close()
+        sim.wait()
+
+        # pc-dimm: QEMU 7.2's placement, answers and queries
+        sim = Sim(build, work, ["-m", "2G,slots=4,maxmem=8G",
+                                "-qmp", f"unix:{a},server=on,wait=off"], name="dimm")
+        wait_socket(a)
+        q = QMP(a)
+
+        def dimm(**args):
+            return q.cmd("device_add", driver="pc-dimm", **args)
+        q.cmd("object-add", **ram("m1", 1 << 30))
+        q.cmd("object-add", **ram("m2", MiB))
+        q.cmd("object-add", **{"qom-type": "memory-backend-memfd", "id": "m3", "size": 4096})
+        q.cmd("object-add", **ram("m4", 2 * MiB))
+        out = [dimm(id="d1", memdev="m1"), dimm(id="d2", memdev="m2"),
+               dimm(id="d3", memdev="m3"), dimm(id="d4", memdev="m4")]
+        check("device_add pc-dimm: QEMU 7.2's answers (1 MiB of ram is not 2 MiB aligned)",
+              out == [OK, generic("backend memory size must be multiple of 0x200000"), OK, OK],
+              out)
+        # query-memory-devices of qemu-system-x86_64 7.2 after the same commands
+        qemu = [{"type": "dimm", "data": {"memdev": "/objects/m1", "hotplugged": True,
+                                          "addr": 4294967296, "hotpluggable": True,
+                                          "size": 1073741824, "slot": 0, "node": 0,
+                                          "id": "d1"}},
+                {"type": "dimm", "data": {"memdev": "/objects/m3", "hotplugged": True,
+                                          "addr": 5368709120, "hotpluggable": True,
+                                          "size": 4096, "slot": 1, "node": 0, "id": "d3"}},
+                {"type": "dimm", "data": {"memdev": "/objects/m4", "hotplugged": True,
+                                          "addr": 5370806272, "hotpluggable": True,
+                                          "size": 2097152, "slot": 2, "node": 0,
+                                          "id": "d4"}}]
+        r = q.cmd("query-memory-devices")
+        check("query-memory-devices equals QEMU 7.2's for the same commands", r ==
+              {"return": qemu}, r)
+        text = q.hmp("info memory-devices")
+        check("info memory-devices in QEMU's format", text.startswith(
+            'Memory device [dimm]: "d1"\r\n  addr: 0x100000000\r\n  slot: 0\r\n  node: 0\r\n'
+            '  size: 1073741824\r\n  memdev: /objects/m1\r\n  hotplugged: true\r\n'
+            '  hotpluggable: true\r\n'), repr(text))
+        r = q.cmd("query-memory-size-summary")
+        check("query-memory-size-summary counts the DIMMs",
+              r == {"return": {"base-memory": 2 << 30,
+                               "plugged-memory": (1 << 30) + 4096 + 2 * MiB}}, r)
+        r = q.cmd("query-acpi-ospm-status")
+        check("query-acpi-ospm-status names the DIMM in each slot",
+              [e.get("device") for e in r["return"]] == ["d1", "d3", "d4", None], r)
+        check("the DIMMs' KVM slots and regions in info mtree", all(
+            f"(ram): {m} @{m} " in q.hmp("info mtree") for m in ("m1", "m3", "m4")))
+        check("object-del of a DIMM's backend: in use", error(q.cmd("object-del", id="m1")) ==
+              "object 'm1' is in use, can not be deleted")
+        check("qom-get addr and slot show the placement", q.cmd(
+            "qom-get", path="d4", property="addr") == {"return": 5370806272} and q.cmd(
+            "qom-get", path="d4", property="slot") == {"return": 2})
+        q.cmd("object-add", **ram("m5", 1 << 30))
+        q.cmd("object-add", **ram("m6", 1 << 30))
+        cases = [
+            (dict(id="e1"), "'memdev' property must be set"),
+            (dict(id="e1", memdev="nope"), "Device 'nope' not found"),
+            (dict(id="e1", memdev="m1"), "can't use already busy memdev: m1"),
+            (dict(id="e1", memdev="m5", node=1),
+             "'DIMM property node has value 1' which exceeds the number of numa nodes: 1"),
+            (dict(id="e1", memdev="m5", slot=4), "invalid slot number 4, valid range is [0-3]"),
+            (dict(id="e1", memdev="m5", slot=-2), "invalid slot number -2, valid range is [0-3]"),
+            (dict(id="e1", memdev="m5", slot=0), "slot 0 is busy"),
+            (dict(id="e1", memdev="m5", addr=4294967296),
+             "address range conflicts with memory device id='d1'"),
+            (dict(id="e1", memdev="m5", addr=4296015872),
+             "address must be aligned to 0x200000 bytes"),
+            (dict(id="e1", memdev="m5", addr=70368744177664),
+             "can't add memory device [0x400000000000:0x40000000], usable range for memory "
+             "devices [0x100000000:0x280000000]"),
+            (dict(id="d1", memdev="m5"), "Duplicate device ID 'd1'"),
+        ]
+        wrong = []
+        for args, want in cases:
+            got = error(dimm(**args))
+            if got != want:
+                wrong.append(f"{args}: got {got!r}, want {want!r}")
+        check(f"device_add pc-dimm refuses {len(cases)} bad DIMMs with QEMU 7.2's messages",
+              not wrong, "; ".join(wrong))
+        out = [dimm(id="d5", memdev="m5"), dimm(id="d6", memdev="m6")]
+        check("slots exhausted: QEMU's answer",
+              out == [OK, generic("no free slots available")], out)
+        check("refused device_adds left the DIMMs as they were",
+              len(q.cmd("query-memory-devices")["return"]) == 4)
+        # device_del: the guest is asked; kvmem-sim's guest never ejects
+        out = [q.cmd("device_del", id="d5"), q.cmd("device_del", id="d5")]
+        check("device_del, and again while pending: {} both times, as QEMU 7.2",
+              out == [OK, OK], out)
+        check("the DIMM stays until the guest ejects it",
+              any(d["data"].get("id") == "d5" for d in q.cmd("query-memory-devices")["return"]))
+        check("HMP device_add pc-dimm", q.hmp("device_add pc-dimm,id=h1,memdev=m6") ==
+              "Error: no free slots available\r\n")
+        q.cmd("quit")
+        q.close()
+        sim.wait()
+
+        # maxmem, and cold-plugged DIMMs (-device): present from the start
+        sim = Sim(build, work, ["-m", "2G,slots=4,maxmem=3G",
+                                "-object", "memory-backend-ram,id=c0,size=512M",
+                                "-device", "pc-dimm,id=cd,memdev=c0,slot=2",
+                                "-qmp", f"unix:{a},server=on,wait=off"], name="cold")
+        wait_socket(a)
+        q = QMP(a)
+        r = q.cmd("query-memory-devices")
+        check("-device pc-dimm: cold-plugged, hotplugged false, as in QEMU",
+              r == {"return": [{"type": "dimm", "data": {
+                  "memdev": "/objects/c0", "hotplugged": False, "addr": 4294967296,
+                  "hotpluggable": True, "size": 512 * MiB, "slot": 2, "node": 0,
+                  "id": "cd"}}]}, r)
+        q.cmd("object-add", **ram("m1", 1 << 30))
+        check("maxmem exceeded: QEMU's answer", error(dimm(id="x", memdev="m1")) ==
+              "not enough space, currently 0x20000000 in use of total space for memory "
+              "devices 0x40000000")
         q.cmd("quit")
         q.close()
         sim.wait()
