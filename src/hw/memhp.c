@@ -361,7 +361,7 @@ static void release(struct aml_ctx *ctx, struct aml *m)
 /* The controller: registers, lock and the methods the slots call. */
 static struct aml *controller(struct aml_ctx *ctx, unsigned slots)
 {
-	struct aml *dev = aml_device(ctx, "MHPD"), *crs, *f, *m, *loop, *ifc, *elsec;
+	struct aml *dev = aml_device(ctx, "MHPD"), *crs, *f, *m, *loop, *ifc;
 	struct aml *idx = aml_local(ctx, 0);
 
 	aml_append(dev, aml_name_decl(ctx, "_HID", aml_string(ctx, "PNP0A06")));
@@ -411,12 +411,12 @@ static struct aml *controller(struct aml_ctx *ctx, unsigned slots)
 	aml_append(ifc, aml_call(ctx, "\\_SB.MTFY", 2, idx, aml_int(ctx, 1))); /* Device Check */
 	aml_append(ifc, aml_store(ctx, aml_int(ctx, 1), aml_name(ctx, "MINS")));
 	aml_append(loop, ifc);
-	elsec = aml_else(ctx);
+	/* not Else: a device_del that came before the guest scanned the
+	 * device_add is not lost for want of another GPE */
 	ifc = aml_if(ctx, aml_equal(ctx, aml_name(ctx, "MRMV"), aml_int(ctx, 1)));
 	aml_append(ifc, aml_call(ctx, "\\_SB.MTFY", 2, idx, aml_int(ctx, 3))); /* Eject Request */
 	aml_append(ifc, aml_store(ctx, aml_int(ctx, 1), aml_name(ctx, "MRMV")));
-	aml_append(elsec, ifc);
-	aml_append(loop, elsec);
+	aml_append(loop, ifc);
 	aml_append(loop, aml_increment(ctx, idx));
 	aml_append(m, loop);
 	aml_append(m, aml_release(ctx, aml_name(ctx, "MLCK")));

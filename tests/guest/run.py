@@ -16,7 +16,8 @@ facts the guest must report.  The format, one key per line:
     host: kvmemctl ... | grep x      optional busybox sh line(s) run beside kvmem (in the
                                      L1 when nested) once it started; $VMM_PID is kvmem's,
                                      `wait_for TEXT` waits for TEXT in kvmem's output so
-                                     far ($VMM_CONSOLE), kvmemctl and qmpcheck are on $PATH,
+                                     far ($VMM_CONSOLE), kvmemctl and qmpcheck are on $PATH
+                                     (and qemu-system-x86_64 when a host: line names it),
                                      $KVMEM_SRC is the source tree; its output is collected
                                      after kvmem exits (kvmemtest.Job.host_script)
     pre: echo 300 > /proc/sys/vm/nr_hugepages   optional busybox sh line(s) run on
@@ -61,6 +62,7 @@ import glob
 import os
 import re
 import shlex
+import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -238,6 +240,11 @@ def main():
     # the monitors' client and checker, for host: lines
     tools = [os.path.join(build, "tools", "kvmemctl"), os.path.join(build, "tests", "qmp",
                                                                    "qmpcheck")]
+    # a scenario that runs QEMU beside kvmem (its host: lines name it) gets
+    # qemu-system-x86_64 and its firmware in the L1 too
+    qemu = shutil.which("qemu-system-x86_64")
+    if qemu and any("qemu-system-x86_64" in line for s in scenarios for line in s.host):
+        tools.append(qemu)
     data = [os.path.join(kvmemtest.source_root(), "tests", "qmp", "transcript-qemu-7.2.txt")]
     try:
         results = kvmemtest.run_jobs([job_for(s, kvmem) for s in scenarios], [kvmem] + tools,
