@@ -317,7 +317,7 @@ void *vcpu_thread(void *arg)
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			char why[96];
-			snprintf(why, sizeof(why), "KVM_RUN failed: %s", strerror(errno));
+			snprintf(why, sizeof(why), "KVM_RUN failed: %s", kv_strerror(errno));
 			crash(vcpu, why);
 			break;
 		}
