@@ -66,10 +66,36 @@ static int setup_msrs_fpu(struct vcpu *vcpu, struct kverr *err)
 	return 0;
 }
 
-int vcpu_init(struct vcpu *vcpu, struct vm *vm, uint32_t idx, struct kverr *err)
+/* Everything after KVM_CREATE_VCPU; vcpu_init undoes it all on failure. */
+static int vcpu_setup(struct vcpu *vcpu, struct kverr *err)
 {
+	struct vm *vm = vcpu->vm;
 	struct cpuid_table *cpuid;
 	void *run;
+	int ret;
+
+	run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (run == MAP_FAILED)
+		return kverr_sys(err, errno, "vCPU %u: mmap kvm_run", vcpu->idx);
+	vcpu->run = run;
+
+	cpuid = malloc(sizeof(*cpuid));
+	if (!cpuid)
+		return kverr_set(err, ENOMEM, "out of memory");
+	cpuid_for_vcpu(vm->supported_cpuid, vm->topo, vcpu->idx, cpuid);
+	ret = cpuid_set(vcpu->fd, cpuid, err);
+	free(cpuid);
+	if (ret < 0)
+		return ret;
+
+	ret = setup_msrs_fpu(vcpu, err);
+	if (!ret)
+		ret = setup_lapic(vcpu, err);
+	return ret;
+}
+
+int vcpu_init(struct vcpu *vcpu, struct vm *vm, uint32_t idx, struct kverr *err)
+{
 	int ret;
 
 	memset(vcpu, 0, sizeof(*vcpu));
@@ -80,23 +106,11 @@ int vcpu_init(struct vcpu *vcpu, struct vm *vm, uint32_t idx, struct kverr *err)
 	if (vcpu->fd < 0)
 		return kverr_sys(err, errno, "KVM_CREATE_VCPU %u (APIC id %u)", idx,
 				 vcpu->apic_id);
-	run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
-	if (run == MAP_FAILED)
-		return kverr_sys(err, errno, "vCPU %u: mmap kvm_run", idx);
-	vcpu->run = run;
-
-	cpuid = malloc(sizeof(*cpuid));
-	if (!cpuid)
-		return kverr_set(err, ENOMEM, "out of memory");
-	cpuid_for_vcpu(vm->supported_cpuid, vm->topo, idx, cpuid);
-	ret = cpuid_set(vcpu->fd, cpuid, err);
-	free(cpuid);
-	if (ret < 0)
-		return ret;
-
-	ret = setup_msrs_fpu(vcpu, err);
-	if (!ret)
-		ret = setup_lapic(vcpu, err);
+	/* The caller counts only vCPUs that were set up completely, so a
+	 * failure here must not leave the fd or its kvm_run mapping behind. */
+	ret = vcpu_setup(vcpu, err);
+	if (ret)
+		vcpu_fini(vcpu);
 	return ret;
 }
 

@@ -126,6 +126,8 @@ bool vcpu_thread_runnable(struct vcpu *vcpu, void (*on_wake)(struct vcpu *));
 void vcpu_thread_end(struct vcpu *vcpu);
 
 /* vcpu.c */
+/* Create vCPU idx and set it up (kvm_run, CPUID, MSRs, FPU, LAPIC).  On
+ * failure nothing is left: its fd is closed and kvm_run unmapped. */
 int vcpu_init(struct vcpu *vcpu, struct vm *vm, uint32_t idx, struct kverr *err);
 int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *entry, struct kverr *err);
 void *vcpu_thread(void *arg);
