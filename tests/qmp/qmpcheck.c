@@ -299,6 +299,30 @@ static void expect_error(struct conn *c, const char *name, const char *text, siz
 	json_decref(m);
 }
 
+/* Send text; the answer's line, as sent, must end with want (QEMU 7.2's
+ * bytes).  Read as text, not parsed: jansson here cannot hold an id above
+ * 2^63, which is the point of some of these checks. */
+static void expect_line_end(struct conn *c, const char *name, const char *text, const char *want)
+{
+	char *line = NULL;
+	size_t n, w = strlen(want);
+
+	if (!send_str(c, text)) {
+		report(false, name, "send failed");
+		return;
+	}
+	while ((line = read_line(c, 10)) && strstr(line, "\"event\": ")) /* not an answer */
+		free(line);
+	n = line ? strlen(line) : 0;
+	if (!line)
+		report(false, name, "no answer");
+	else if (n < w || strcmp(line + n - w, want))
+		report(false, name, "got '%s', QEMU 7.2 ends its answer with '%s'", line, want);
+	else
+		report(alive(c), name, "no answer after it");
+	free(line);
+}
+
 #define EXPECT(c, name, lit, cls, desc, id)                                                        \
 	expect_error(c, name, lit, sizeof(lit) - 1, cls, desc, id)
 
@@ -410,6 +434,25 @@ static void check_robust(void)
 	       "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info "
 	       "cpus\", \"cpu-index\": 999}}",
 	       "GenericError", "Parameter 'cpu-index' expects a CPU number", NULL);
+	/* what QEMU accepts beyond RFC 8259: ids above 2^63 come back exactly,
+	 * U+0000 in strings; the answers are QEMU 7.2's bytes */
+	expect_line_end(c, "an id of 2^64-1 is echoed exactly",
+			"{\"execute\": \"query-status\", \"id\": 18446744073709551615}",
+			"\"id\": 18446744073709551615}");
+	expect_line_end(c, "an id beyond uint64 is echoed as QEMU's double",
+			"{\"execute\": \"query-status\", \"id\": 99999999999999999999999}",
+			"\"id\": 9.9999999999999992e+22}");
+	expect_line_end(c, "an id holding \\u0000",
+			"{\"execute\": \"query-status\", \"id\": \"a\\u0000b\"}",
+			"\"id\": \"a\\u0000b\"}");
+	expect_line_end(c, "a command name holding \\u0000",
+			"{\"execute\": \"query-status\\u0000x\", \"id\": 1}",
+			"{\"id\": 1, \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The "
+			"command query-status\\u0000x has not been found\"}}");
+	expect_line_end(c, "an argument name holding \\u0000",
+			"{\"execute\": \"query-status\", \"arguments\": {\"a\\u0000\": 1}}",
+			"{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter "
+			"'a\\u0000' is unexpected\"}}");
 	/* two messages in one write, and one split over many writes */
 	{
 		json_t *a, *b;
