@@ -213,12 +213,33 @@ static void vm_teardown(struct machine *m)
 	m->vm_live = false;
 }
 
-/* Ask the loop to end this run of the VM; the first reason wins. */
-static void machine_end(struct machine *m, enum machine_end_kind kind, bool guest,
+/* Ask the loop to end this run of the VM; the first reason wins.  Returns
+ * false if another one came first. */
+static bool machine_end(struct machine *m, enum machine_end_kind kind, bool guest,
 			const char *reason)
 {
-	if (m->end.kind == MACHINE_END_NONE)
-		m->end = (struct machine_end){.kind = kind, .guest = guest, .reason = reason};
+	if (m->end.kind != MACHINE_END_NONE)
+		return false;
+	m->end = (struct machine_end){.kind = kind, .guest = guest, .reason = reason};
+	return true;
+}
+
+static json_t *cause(const struct machine_end *end)
+{
+	return json_pack("{s:b, s:s}", "guest", end->guest, "reason", end->reason);
+}
+
+/* Tell the monitors how this run ends: RESET if the VM is rebuilt,
+ * SHUTDOWN otherwise.  Once: a command that ends the run says it before
+ * its own answer (as QEMU), the loop says it for everything else. */
+static void announce_end(struct machine *m)
+{
+	bool reset = m->end.kind == MACHINE_END_RESET && !m->cfg->no_reboot;
+
+	if (m->end.announced)
+		return;
+	m->end.announced = true;
+	monitors_event(m->mon, reset ? "RESET" : "SHUTDOWN", cause(&m->end));
 }
 
 /* Console input: stdin, raw when it is a terminal, with QEMU's escape
@@ -388,11 +409,6 @@ static void on_vm_request(void *opaque, uint32_t events)
 	}
 }
 
-static json_t *cause(const struct machine_end *end)
-{
-	return json_pack("{s:b, s:s}", "guest", end->guest, "reason", end->reason);
-}
-
 /* Run the VM until something ends this run of it. */
 static int run_until_end(struct machine *m, struct kverr *err)
 {
@@ -467,10 +483,10 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 			/* A VM reset while stopped stays stopped (QEMU: prelaunch). */
 			if (m->runstate != MACHINE_RUNNING)
 				m->runstate = MACHINE_PRELAUNCH;
-			monitors_event(m->mon, "RESET", cause(&end));
+			announce_end(m);
 			continue;
 		}
-		monitors_event(m->mon, "SHUTDOWN", cause(&end));
+		announce_end(m);
 		if (end.kind == MACHINE_END_CRASH) {
 			snprintf(report, report_size, "%s", m->vm.report);
 			status = MACHINE_EXIT_CRASH;
@@ -552,12 +568,17 @@ void machine_powerdown(struct machine *m)
 
 void machine_system_reset(struct machine *m)
 {
-	machine_end(m, MACHINE_END_RESET, false, "host-qmp-system-reset");
+	if (machine_end(m, MACHINE_END_RESET, false, "host-qmp-system-reset"))
+		announce_end(m);
 }
 
 void machine_quit(struct machine *m)
 {
-	machine_end(m, MACHINE_END_QUIT, false, "host-qmp-quit");
+	/* quit ends kvmem whatever else was under way (a reset, a power-off) */
+	if (m->end.kind == MACHINE_END_QUIT || m->end.kind == MACHINE_END_ERROR)
+		return;
+	m->end = (struct machine_end){.kind = MACHINE_END_QUIT, .reason = "host-qmp-quit"};
+	announce_end(m);
 }
 
 pid_t machine_vcpu_tid(const struct machine *m, unsigned idx)

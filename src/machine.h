@@ -58,6 +58,7 @@ struct machine_end {
 	enum machine_end_kind kind;
 	bool guest;         /* the guest asked for it */
 	const char *reason; /* QMP's ShutdownCause */
+	bool announced;     /* its RESET or SHUTDOWN event was sent */
 };
 
 struct machine {
@@ -116,9 +117,11 @@ void machine_stop(struct machine *m);
 void machine_cont(struct machine *m);
 /* QMP system_powerdown: press the ACPI power button; POWERDOWN. */
 void machine_powerdown(struct machine *m);
-/* QMP system_reset: reset the VM (RESET), or end it with -no-reboot. */
+/* QMP system_reset: reset the VM, or end it with -no-reboot.  RESET (or
+ * SHUTDOWN) is sent at once, before the command's answer, as QEMU does. */
 void machine_system_reset(struct machine *m);
-/* QMP quit: end kvmem after this round of the loop (SHUTDOWN). */
+/* QMP quit: end kvmem after this round of the loop.  SHUTDOWN is sent at
+ * once, before the command's answer, as QEMU does. */
 void machine_quit(struct machine *m);
 /* The host thread id of vCPU idx (0 before the VM runs). */
 pid_t machine_vcpu_tid(const struct machine *m, unsigned idx);

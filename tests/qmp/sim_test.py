@@ -108,6 +108,27 @@ def run(argv, timeout=60, **kw):
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
 
 
+def qmp_session(path, requests, timeout=10):
+    """Every message kvmem sends on one connection that sends requests,
+    in order, until kvmem closes it."""
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    s.settimeout(timeout)
+    data = b""
+    for r in requests:
+        s.sendall(r.encode())
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    s.close()
+    return [json.loads(l) for l in data.decode().splitlines() if l.strip()]
+
+
 def qmp_greeted(sock, timeout):
     """True once the server has sent its greeting on sock."""
     sock.settimeout(timeout)
@@ -156,6 +177,58 @@ def check_out_of_fds(build, work, sock):
           r.returncode == 0 and rc == 0, f"{r.stderr} rc {rc} {sim.err()}")
 
 
+def check_cpu_queries(build, work, sock):
+    """query-hotpluggable-cpus, query-cpus-fast and query-name against
+    QEMU 7.2's answers for the same -smp and -numa (qemu-system-x86_64
+    -machine pc,accel=tcg), the CPU model aside: kvmem's guest gets KVM's
+    host CPUID, QEMU's "host" model, where QEMU defaults to qemu64."""
+    ctl = os.path.join(build, "tools", "kvmemctl")
+
+    def cpu(core, socket, path=None, die=None, node=None):
+        props = {"core-id": core, "thread-id": 0, "socket-id": socket}
+        if die is not None:
+            props["die-id"] = die
+        if node is not None:
+            props["node-id"] = node
+        c = {"props": props, "vcpus-count": 1, "type": "host-x86_64-cpu"}
+        if path is not None:
+            c["qom-path"] = f"/machine/unattached/device[{path}]"
+        return c
+
+    cases = [
+        ("-smp 2,maxcpus=4,sockets=2,cores=2 with two NUMA nodes",
+         ["-m", "2G", "-smp", "2,maxcpus=4,sockets=2,cores=2",
+          "-object", "memory-backend-ram,id=m0,size=1G",
+          "-object", "memory-backend-ram,id=m1,size=1G",
+          "-numa", "node,memdev=m0,cpus=0-1", "-numa", "node,memdev=m1,cpus=2-3"],
+         [cpu(1, 1, node=1), cpu(0, 1, node=1), cpu(1, 0, 2, node=0), cpu(0, 0, 0, node=0)]),
+        ("-smp 4,dies=2,sockets=1,cores=2",
+         ["-smp", "4,dies=2,sockets=1,cores=2"],
+         [cpu(1, 0, 4, die=1), cpu(0, 0, 3, die=1), cpu(1, 0, 2, die=0), cpu(0, 0, 0, die=0)]),
+        ("-smp 4,maxcpus=6",
+         ["-smp", "4,maxcpus=6"],
+         [cpu(5, 0), cpu(4, 0), cpu(3, 0, 4), cpu(2, 0, 3), cpu(1, 0, 2), cpu(0, 0, 0)]),
+    ]
+    for title, args, want in cases:
+        sim = Sim(build, work, args + ["-qmp", f"unix:{sock},server=on,wait=off"],
+                  name="cpus")
+        r = run([ctl, "-s", sock, "--retry", "5", "--json", "query-hotpluggable-cpus"])
+        got = json.loads(r.stdout) if r.returncode == 0 else r.stderr
+        check(f"query-hotpluggable-cpus as QEMU 7.2's, {title}", got == want,
+              f"got {got}, QEMU {want}")
+        r = run([ctl, "-s", sock, "--json", "query-cpus-fast"])
+        fast = json.loads(r.stdout) if r.returncode == 0 else []
+        present = [c for c in reversed(want) if "qom-path" in c]
+        check(f"query-cpus-fast agrees (props, qom-path), {title}",
+              [(c["props"], c["qom-path"]) for c in fast] ==
+              [(c["props"], c["qom-path"]) for c in present], r.stdout)
+        r = run([ctl, "-s", sock, "--json", "query-name"])
+        check(f"query-name without -name is {{}}, {title}",
+              r.returncode == 0 and json.loads(r.stdout) == {}, r.stdout)
+        run([ctl, "-s", sock, "quit"])
+        sim.wait()
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -176,7 +249,7 @@ def main():
         fake_bzimage(os.path.join(work, "bzImage"))
         a, b, h = (os.path.join(work, n) for n in ("a.sock", "b.sock", "h.sock"))
         port = free_port()
-        sim = Sim(build, work, ["-m", "512M,slots=2,maxmem=1G", "-smp", "2",
+        sim = Sim(build, work, ["-m", "512M,slots=2,maxmem=1G", "-smp", "2", "-name", "sim-guest",
                                 "-qmp", f"unix:{a},server=on,wait=off",
                                 "-qmp", f"unix:{b},server=on,wait=off",
                                 "-monitor", f"unix:{h},server=on,wait=off",
@@ -229,6 +302,12 @@ def main():
               len(cpus) == 2 and all(c["thread-id"] > 0 for c in cpus) and
               [c["cpu-index"] for c in cpus] == [0, 1] and
               [c["props"]["core-id"] for c in cpus] == [0, 1], r.stdout)
+        r = run([ctl, "-s", a, "--json", "query-name"])
+        check("query-name gives -name's name", r.returncode == 0 and
+              json.loads(r.stdout) == {"name": "sim-guest"}, r.stdout + r.stderr)
+        r = run([ctl, "-s", a, "--json", "query-kvm"])
+        check("query-kvm: KVM present and enabled", r.returncode == 0 and
+              json.loads(r.stdout) == {"enabled": True, "present": True}, r.stdout + r.stderr)
         r = run([ctl, "-s", a, "--json", "query-memory-size-summary"])
         check("query-memory-size-summary", r.returncode == 0 and json.loads(r.stdout) ==
               {"base-memory": 512 << 20, "plugged-memory": 0}, r.stdout)
@@ -352,18 +431,22 @@ def main():
         run([ctl, "-s", a, "quit"])
         sim.wait()
 
-        # quit, with a client waiting for SHUTDOWN
+        # quit, with a client waiting for SHUTDOWN; as in QEMU 7.2 the
+        # SHUTDOWN event comes before quit's answer
         sim = Sim(build, work, ["-qmp", f"unix:{a},server=on,wait=off"], name="quit")
         wait_socket(a)
         watcher = subprocess.Popen([ctl, "-s", a, "--json", "--timeout", "30", "wait-event",
                                     "SHUTDOWN"], stdout=subprocess.PIPE, text=True)
         time.sleep(0.3)
-        r = run([ctl, "-s", a, "quit"])
+        lines = qmp_session(a, ['{"execute": "qmp_capabilities"}',
+                                '{"execute": "quit", "id": "q"}'])
         out, _ = watcher.communicate(timeout=30)
         rc = sim.wait()
         check("quit: kvmem exits 0, SHUTDOWN says host-qmp-quit",
-              r.returncode == 0 and rc == 0 and json.loads(out)["data"] ==
-              {"guest": False, "reason": "host-qmp-quit"}, f"{r.stderr} {rc} {out}")
+              rc == 0 and json.loads(out)["data"] ==
+              {"guest": False, "reason": "host-qmp-quit"}, f"{lines} {rc} {out}")
+        check("quit: SHUTDOWN comes before quit's answer, as in QEMU 7.2",
+              [m.get("event", m.get("id")) for m in lines[2:]] == ["SHUTDOWN", "q"], lines)
 
         # system_reset with -no-reboot ends kvmem, as in QEMU
         sim = Sim(build, work, ["-no-reboot", "-qmp", f"unix:{a},server=on,wait=off"],
@@ -424,6 +507,7 @@ def main():
               rc == 1 and "not a socket" in sim.err() and os.path.isfile(notsock), sim.err())
 
         check_out_of_fds(build, work, a)
+        check_cpu_queries(build, work, a)
 
         # QMP on stdio
         sim = Sim(build, work, ["-serial", "none", "-qmp", "stdio"], stdin=subprocess.PIPE,
@@ -436,7 +520,8 @@ def main():
               sim.proc.returncode == 0 and "QMP" in lines[0] and
               lines[2] == {"return": {"running": True, "singlestep": False,
                                       "status": "running"}, "id": 1} and
-              lines[-1].get("event") == "SHUTDOWN" and out.endswith(b"\r\n"), repr(out))
+              lines[-2].get("event") == "SHUTDOWN" and lines[-1] == {"return": {}} and
+              out.endswith(b"\r\n"), repr(out))
 
         # the human monitor on stdio
         sim = Sim(build, work, ["-serial", "none", "-monitor", "stdio"], stdin=subprocess.PIPE,
