@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -133,6 +134,34 @@ static void machine_reset(void *opaque)
 	vm_request(&m->vm, VM_REQ_RESET);
 }
 
+/* The serial port's output on fd (stdout), such that writing it never
+ * blocks (serial.h).  O_NONBLOCK belongs to the open file, which stdout
+ * shares with the shell and often with stderr, so setting it there would
+ * make kvmem's own messages fail with EAGAIN: a pipe, a terminal or
+ * /dev/null is opened again through /proc instead, as a file of kvmem's
+ * own.  A regular file never blocks, and keeps its offset (O_APPEND or
+ * not) through a plain copy.  A socket is written with MSG_DONTWAIT. */
+static int console_output_fd(int fd)
+{
+	char path[32];
+	struct stat st;
+	int out;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode))
+		return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	out = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (out >= 0)
+		return out;
+	/* no /proc: a copy, non-blocking for everyone sharing it */
+	out = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (out >= 0)
+		fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
+	return out;
+}
+
 int machine_devices(struct machine *m, struct kverr *err)
 {
 	const struct config *cfg = m->cfg;
@@ -141,12 +170,14 @@ int machine_devices(struct machine *m, struct kverr *err)
 
 	switch (cfg->serial) {
 	case SERIAL_STDIO:
-		m->serial_out_fd = dup(STDOUT_FILENO);
+		m->serial_out_fd = console_output_fd(STDOUT_FILENO);
 		break;
 	case SERIAL_FILE:
 		m->serial_out_fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (m->serial_out_fd < 0)
 			return kverr_sys(err, errno, "-serial: cannot open 'file:%s'", cfg->serial_path);
+		/* our own open file (a FIFO, say): the UART never waits on it */
+		fcntl(m->serial_out_fd, F_SETFL, fcntl(m->serial_out_fd, F_GETFL) | O_NONBLOCK);
 		break;
 	case SERIAL_NONE:
 		m->serial_out_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -248,6 +279,7 @@ struct console {
 	struct machine *m;
 	bool active;    /* stdin is read */
 	bool watched;   /* stdin is in the loop */
+	bool out_watched; /* the serial output fd is in the loop (EPOLLOUT) */
 	bool is_tty;
 	bool saved;
 	struct termios saved_tio;
@@ -371,6 +403,36 @@ static void console_rx_space(void *opaque, uint32_t events)
 		console_watch(c, true);
 }
 
+/* The serial output fd can take more: hand it what the UART holds. */
+static void console_out_writable(void *opaque, uint32_t events)
+{
+	struct console *c = opaque;
+
+	(void)events; /* EPOLLERR/EPOLLHUP too: the write fails, the bytes go */
+	if (!serial_tx_drain(c->m->serial)) {
+		loop_del(&c->m->loop, c->m->serial_out_fd);
+		c->out_watched = false;
+	}
+}
+
+/* The UART's output fd stopped taking bytes: wait until it is writable. */
+static void console_out_blocked(void *opaque, uint32_t events)
+{
+	struct console *c = opaque;
+	uint64_t v;
+
+	(void)events;
+	if (read(serial_tx_ready_fd(c->m->serial), &v, sizeof(v)) < 0) {
+		/* spurious wake-up */
+	}
+	if (c->out_watched)
+		return;
+	if (loop_add(&c->m->loop, c->m->serial_out_fd, EPOLLOUT, console_out_writable, c) == 0)
+		c->out_watched = true;
+	else
+		serial_tx_drain(c->m->serial); /* cannot be polled: it never blocks */
+}
+
 struct signals {
 	struct machine *m;
 	int fd;
@@ -465,6 +527,7 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 	rx_fd = serial_rx_space_fd(m->serial);
 	if (rx_fd >= 0)
 		loop_add(&m->loop, rx_fd, EPOLLIN, console_rx_space, &con);
+	loop_add(&m->loop, serial_tx_ready_fd(m->serial), EPOLLIN, console_out_blocked, &con);
 
 	m->runstate = m->cfg->start_paused ? MACHINE_PRELAUNCH : MACHINE_RUNNING;
 	for (;;) {
@@ -500,8 +563,13 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 		}
 		break;
 	}
-	/* Let the clients have their last answers and the SHUTDOWN event. */
+	/* Let the clients have their last answers and the SHUTDOWN event, and
+	 * the console what it takes now: a reader that stopped cannot hold
+	 * kvmem's exit. */
 	monitors_flush(m->mon, 1000);
+	serial_tx_drain(m->serial);
+	if (con.out_watched)
+		loop_del(&m->loop, m->serial_out_fd);
 	console_restore(&con);
 	close(sig.fd);
 	return status;

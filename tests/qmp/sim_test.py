@@ -15,15 +15,18 @@ modes beside a real Linux guest.
 """
 
 import argparse
+import fcntl
 import json
 import os
 import re
 import resource
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -55,15 +58,16 @@ def fake_bzimage(path):
 class Sim:
     """One kvmem-sim process; its serial console goes to a file."""
 
-    def __init__(self, build, work, args, stdin=None, name="sim", preexec_fn=None):
+    def __init__(self, build, work, args, stdin=None, name="sim", preexec_fn=None, env=None,
+                 stdout=subprocess.PIPE):
         self.console = os.path.join(work, f"{name}.console")
         self.stderr = os.path.join(work, f"{name}.stderr")
         serial = [] if "-serial" in args else ["-serial", "file:" + self.console]
         argv = [os.path.join(build, "tests", "qmp", "kvmem-sim"), "-kernel",
                 os.path.join(work, "bzImage")] + serial + args
         self.proc = subprocess.Popen(argv, stdin=stdin or subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=open(self.stderr, "w"),
-                                     preexec_fn=preexec_fn)
+                                     stdout=stdout, stderr=open(self.stderr, "w"),
+                                     preexec_fn=preexec_fn, env=env)
 
     def cpu_seconds(self):
         """User plus system CPU time the main thread (the event loop) has used."""
@@ -175,6 +179,89 @@ def check_out_of_fds(build, work, sock):
     rc = sim.wait()
     check("out of fds: kvmem serves again once clients left, quit exits 0",
           r.returncode == 0 and rc == 0, f"{r.stderr} rc {rc} {sim.err()}")
+
+
+def pipe_fill(fd):
+    """Bytes waiting in the pipe whose read end is fd."""
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
+def timed(argv, timeout):
+    """(seconds it took, CompletedProcess or None if it did not end in time)."""
+    t = time.monotonic()
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        r = None
+    return time.monotonic() - t, r
+
+
+def check_stalled_console(build, work, sock, end):
+    """The reader of kvmem's stdout stops while the guest prints as fast as
+    the UART lets it.  Neither a vCPU nor the main loop may wait on the
+    console: stop, console input and the monitor still answer at once, and
+    `end` ("quit" or "SIGTERM") ends kvmem within 2 s.  What came out before
+    is whole and in order: the guest was held back, not robbed."""
+    ctl = os.path.join(build, "tools", "kvmemctl")
+    env = dict(os.environ, KVMEM_SIM_FLOOD="1")
+    out, wr = os.pipe()
+    fcntl.fcntl(wr, fcntl.F_SETPIPE_SZ, 4096)  # fills at once
+    sim = Sim(build, work, ["-serial", "stdio", "-qmp", f"unix:{sock},server=on,wait=off"],
+              stdin=subprocess.PIPE, name="stall", env=env, stdout=wr)
+    os.close(wr)
+    try:
+        stalled_console_checks(sim, ctl, sock, end, out)
+    finally:
+        if sim.proc.poll() is None:  # it hung: the checks said so already
+            sim.proc.kill()
+            sim.proc.wait()
+        os.close(out)
+
+
+def stalled_console_checks(sim, ctl, sock, end, out):
+    wait_socket(sock)
+    deadline = time.time() + 10
+    while time.time() < deadline and pipe_fill(out) < 4096:
+        time.sleep(0.05)
+    time.sleep(0.5)  # and the UART's own buffer behind it
+    check(f"stalled console ({end}): the guest filled the pipe", pipe_fill(out) >= 4096,
+          f"{pipe_fill(out)} bytes")
+    took, r = timed([ctl, "-s", sock, "--json", "query-status"], 5)
+    check(f"stalled console ({end}): the monitor answers at once",
+          r is not None and r.returncode == 0 and took < 1, f"{took:.1f} s")
+    took, r = timed([ctl, "-s", sock, "stop"], 5)
+    check(f"stalled console ({end}): stop returns at once (no vCPU waits on the console)",
+          r is not None and r.returncode == 0 and took < 1, f"{took:.1f} s")
+    timed([ctl, "-s", sock, "cont"], 5)
+    sim.proc.stdin.write(b"typed while nobody reads\n" * 8)
+    sim.proc.stdin.flush()
+    time.sleep(0.3)
+    took, r = timed([ctl, "-s", sock, "--json", "query-status"], 5)
+    check(f"stalled console ({end}): console input does not block the main loop",
+          r is not None and r.returncode == 0 and json.loads(r.stdout)["status"] == "running"
+          and took < 1, f"{took:.1f} s")
+    t = time.monotonic()
+    if end == "quit":
+        timed([ctl, "-s", sock, "quit"], 5)
+    else:
+        sim.proc.send_signal(signal.SIGTERM)
+    try:
+        rc = sim.proc.wait(5)
+    except subprocess.TimeoutExpired:
+        rc = None
+    took = time.monotonic() - t
+    check(f"stalled console: {end} ends kvmem within 2 s, status 0", rc == 0 and took < 2,
+          f"rc {rc} after {took:.1f} s")
+    if rc is None:
+        return
+    data = b""
+    while chunk := os.read(out, 65536):
+        data += chunk
+    lines = data.decode(errors="replace").split("\n")[1:-1]  # "sim: guest up" first; the last may be cut
+    numbers = [int(l.split()[-1]) for l in lines if l.startswith("sim: flood ")]
+    check(f"stalled console ({end}): the output is whole and in order",
+          len(numbers) == len(lines) and numbers == list(range(len(numbers))) and
+          len(numbers) > 100, f"{len(numbers)} flood lines of {len(lines)}: {lines[:3]}")
 
 
 def check_cpu_queries(build, work, sock):
@@ -507,6 +594,8 @@ def main():
               rc == 1 and "not a socket" in sim.err() and os.path.isfile(notsock), sim.err())
 
         check_out_of_fds(build, work, a)
+        check_stalled_console(build, work, a, "quit")
+        check_stalled_console(build, work, a, "SIGTERM")
         check_cpu_queries(build, work, a)
 
         # QMP on stdio
