@@ -260,17 +260,39 @@ static json_t *cause(const struct machine_end *end)
 	return json_pack("{s:b, s:s}", "guest", end->guest, "reason", end->reason);
 }
 
+/* What follows the end of a run of the VM, from how it ended and -action
+ * (QEMU's runstate rules): a guest's or system_reset's reboot resets the
+ * machine unless reboot=shutdown, which makes it a power-off; a power-off
+ * exits unless shutdown=pause, which stops the guest where it is.  quit,
+ * signals and errors always exit. */
+enum machine_next { NEXT_RESET, NEXT_PAUSE, NEXT_EXIT };
+
+static enum machine_next next_step(const struct machine *m)
+{
+	const struct config_run_actions *on = &m->cfg->on;
+	enum machine_end_kind kind = m->end.kind;
+
+	if (kind == MACHINE_END_RESET && on->reboot == CONFIG_REBOOT_RESET)
+		return NEXT_RESET;
+	if (kind == MACHINE_END_RESET || kind == MACHINE_END_POWEROFF)
+		return on->shutdown == CONFIG_SHUTDOWN_PAUSE ? NEXT_PAUSE : NEXT_EXIT;
+	return NEXT_EXIT;
+}
+
 /* Tell the monitors how this run ends: RESET if the VM is rebuilt,
  * SHUTDOWN otherwise.  Once: a command that ends the run says it before
  * its own answer (as QEMU), the loop says it for everything else. */
 static void announce_end(struct machine *m)
 {
-	bool reset = m->end.kind == MACHINE_END_RESET && !m->cfg->no_reboot;
+	enum machine_next next = next_step(m);
 
 	if (m->end.announced)
 		return;
 	m->end.announced = true;
-	monitors_event(m->mon, reset ? "RESET" : "SHUTDOWN", cause(&m->end));
+	monitors_event(m->mon, next == NEXT_RESET ? "RESET" : "SHUTDOWN", cause(&m->end));
+	/* shutdown=pause stops a running guest: STOP follows, as in QEMU */
+	if (next == NEXT_PAUSE && m->runstate == MACHINE_RUNNING)
+		monitors_event(m->mon, "STOP", NULL);
 }
 
 /* Console input: stdin, raw when it is a terminal, with QEMU's escape
@@ -471,15 +493,12 @@ static void on_vm_request(void *opaque, uint32_t events)
 	}
 }
 
-/* Run the VM until something ends this run of it. */
-static int run_until_end(struct machine *m, struct kverr *err)
+/* Serve the loop until something ends this run of the VM (m->end). */
+static void wait_for_end(struct machine *m)
 {
 	int ret;
 
 	m->end = (struct machine_end){.kind = MACHINE_END_NONE};
-	ret = loop_add(&m->loop, m->vm.event_fd, EPOLLIN, on_vm_request, m);
-	if (ret)
-		return kverr_sys(err, -ret, "epoll");
 	while (m->end.kind == MACHINE_END_NONE) {
 		ret = loop_run_once(&m->loop, -1);
 		if (ret < 0) {
@@ -487,9 +506,42 @@ static int run_until_end(struct machine *m, struct kverr *err)
 			machine_end(m, MACHINE_END_ERROR, false, "host-error");
 		}
 	}
-	loop_del(&m->loop, m->vm.event_fd);
-	vm_stop(&m->vm);
-	return 0;
+}
+
+static int start_vm(struct machine *m, struct kverr *err)
+{
+	int ret = vm_build(m, err);
+
+	if (ret)
+		return ret;
+	ret = loop_add(&m->loop, m->vm.event_fd, EPOLLIN, on_vm_request, m);
+	return ret ? kverr_sys(err, -ret, "epoll") : 0;
+}
+
+static void stop_vm(struct machine *m)
+{
+	if (m->vm_live)
+		loop_del(&m->loop, m->vm.event_fd);
+	vm_teardown(m);
+}
+
+/* A guest that reset itself by a triple fault: its vCPU's registers, as
+ * one block on stderr (main's log), and what kvmem does next. */
+static void log_guest_reset(struct machine *m, enum machine_next next)
+{
+	static const char *const what[] = {
+	    [NEXT_RESET] = "resetting the machine (-action reboot=reset, QEMU's default)",
+	    [NEXT_PAUSE] = "stopping the guest (-action reboot=shutdown,shutdown=pause)",
+	    [NEXT_EXIT] = "exiting (-action reboot=shutdown, as -no-reboot)",
+	};
+	char block[sizeof(m->vm.report) + 128];
+
+	if (m->end.kind != MACHINE_END_RESET || !m->vm_live || !m->vm.report[0])
+		return;
+	snprintf(block, sizeof(block), "%s\n  %s", m->vm.report, what[next]);
+	m->vm.report[0] = '\0';
+	if (m->log)
+		m->log(block);
 }
 
 int machine_run(struct machine *m, struct kverr *err, char *report, size_t report_size)
@@ -498,6 +550,7 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 	struct signals sig = {.m = m};
 	sigset_t mask;
 	int rx_fd, status = MACHINE_EXIT_ERROR;
+	bool build = true;
 
 	/* Before signals are blocked: Ctrl-C still ends a wait=on wait. */
 	if (monitors_wait_clients(m->mon, err) < 0)
@@ -531,38 +584,50 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 
 	m->runstate = m->cfg->start_paused ? MACHINE_PRELAUNCH : MACHINE_RUNNING;
 	for (;;) {
-		struct machine_end end;
+		enum machine_next next;
 
-		if (vm_build(m, err) < 0 || run_until_end(m, err) < 0) {
+		if (build && start_vm(m, err) < 0) {
 			monitors_event(m->mon, "SHUTDOWN",
 				       cause(&(struct machine_end){.reason = "host-error"}));
 			break;
 		}
-		end = m->end;
-		if (end.kind == MACHINE_END_RESET && !m->cfg->no_reboot) {
-			vm_teardown(m);
+		build = false;
+		wait_for_end(m);
+		vm_stop(&m->vm);
+		next = next_step(m);
+		log_guest_reset(m, next);
+		announce_end(m);
+		if (next == NEXT_RESET) {
+			stop_vm(m);
 			serial_reset(m->serial);
 			pm_reset(m->pm);
 			/* A VM reset while stopped stays stopped (QEMU: prelaunch). */
 			if (m->runstate != MACHINE_RUNNING)
 				m->runstate = MACHINE_PRELAUNCH;
-			announce_end(m);
+			build = true;
 			continue;
 		}
-		announce_end(m);
-		if (end.kind == MACHINE_END_CRASH) {
+		if (next == NEXT_PAUSE) {
+			/* The guest stays as it was, its vCPUs stopped, until
+			 * system_reset or quit (QEMU's runstate "shutdown"). */
+			m->runstate = MACHINE_SHUTDOWN;
+			continue;
+		}
+		if (m->end.kind == MACHINE_END_CRASH) {
 			snprintf(report, report_size, "%s", m->vm.report);
 			status = MACHINE_EXIT_CRASH;
-		} else if (end.kind == MACHINE_END_ERROR) {
+		} else if (m->end.kind == MACHINE_END_ERROR) {
 			*err = m->loop_err;
 			status = MACHINE_EXIT_ERROR;
 		} else {
 			status = MACHINE_EXIT_OK;
-			if (end.kind == MACHINE_END_QUIT && m->loop_err.msg[0])
+			if (m->end.kind == MACHINE_END_QUIT && m->loop_err.msg[0])
 				snprintf(report, report_size, "%s", m->loop_err.msg);
 		}
 		break;
 	}
+	if (m->vm_live)
+		loop_del(&m->loop, m->vm.event_fd);
 	/* Let the clients have their last answers and the SHUTDOWN event, and
 	 * the console what it takes now: a reader that stopped cannot hold
 	 * kvmem's exit. */
@@ -603,6 +668,8 @@ const char *machine_runstate_name(enum machine_runstate s)
 		return "prelaunch";
 	case MACHINE_RUNNING:
 		return "running";
+	case MACHINE_SHUTDOWN:
+		return "shutdown";
 	case MACHINE_PAUSED:
 		break;
 	}
@@ -619,13 +686,16 @@ void machine_stop(struct machine *m)
 	monitors_event(m->mon, "STOP", NULL);
 }
 
-void machine_cont(struct machine *m)
+int machine_cont(struct machine *m)
 {
+	if (m->runstate == MACHINE_SHUTDOWN)
+		return -1; /* its vCPUs are gone: only a reset brings them back */
 	if (m->runstate == MACHINE_RUNNING)
-		return;
+		return 0;
 	m->runstate = MACHINE_RUNNING;
 	vm_resume(&m->vm);
 	monitors_event(m->mon, "RESUME", NULL);
+	return 0;
 }
 
 void machine_powerdown(struct machine *m)

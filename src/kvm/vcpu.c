@@ -228,7 +228,8 @@ void vcpu_format_state(struct vcpu *vcpu, const char *why, char *buf, size_t siz
 		buf[pos - 1] = '\0';
 }
 
-static void crash(struct vcpu *vcpu, const char *why)
+/* The state of this vCPU into vm->report (the first one to get there). */
+static void report_state(struct vcpu *vcpu, const char *why)
 {
 	struct vm *vm = vcpu->vm;
 
@@ -236,7 +237,12 @@ static void crash(struct vcpu *vcpu, const char *why)
 	if (!vm->report[0])
 		vcpu_format_state(vcpu, why, vm->report, sizeof(vm->report));
 	pthread_mutex_unlock(&vm->report_lock);
-	vm_request(vm, VM_REQ_CRASH);
+}
+
+static void crash(struct vcpu *vcpu, const char *why)
+{
+	report_state(vcpu, why);
+	vm_request(vcpu->vm, VM_REQ_CRASH);
 }
 
 static bool handle_io(struct vcpu *vcpu)
@@ -275,7 +281,11 @@ static bool handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_HLT: /* not expected with the in-kernel irqchip; harmless */
 		return true;
 	case KVM_EXIT_SHUTDOWN:
-		crash(vcpu, "triple fault (KVM_EXIT_SHUTDOWN)");
+		/* A triple fault shuts the CPU down and the board resets it,
+		 * as QEMU does (a guest-reset, subject to -action reboot=);
+		 * the registers go with the request for the log. */
+		report_state(vcpu, "triple fault (KVM_EXIT_SHUTDOWN)");
+		vm_request(vcpu->vm, VM_REQ_RESET);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		switch (run->system_event.type) {

@@ -47,9 +47,10 @@ struct vcpu {
 
 enum vm_request {
 	VM_REQ_NONE = 0,
-	VM_REQ_RESET,    /* guest asked for a reboot */
+	VM_REQ_RESET,	 /* guest asked for a reboot; after a triple fault,
+			  * vm->report holds the vCPU's registers */
 	VM_REQ_POWEROFF, /* guest powered off (ACPI S5) */
-	VM_REQ_CRASH,    /* unhandled exit or triple fault: vm->report says which */
+	VM_REQ_CRASH,	 /* an exit kvmem cannot handle: vm->report says which */
 };
 
 struct vm {
@@ -75,7 +76,7 @@ struct vm {
 	bool clock_saved;         /* clock holds the kvmclock from vm_pause */
 	uint64_t clock;
 	pthread_mutex_t report_lock;
-	char report[4096]; /* crash report, set with VM_REQ_CRASH */
+	char report[4096]; /* registers, with VM_REQ_CRASH or a triple fault's VM_REQ_RESET */
 };
 
 /* Open /dev/kvm, check the capabilities kvmem needs, create the VM with an

@@ -46,8 +46,9 @@ static int cmd_stop(const struct qmp_request *req, json_t **ret, struct qmp_erro
 static int cmd_cont(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	(void)ret;
-	(void)err;
-	machine_cont(machine_of(req));
+	if (machine_cont(machine_of(req)) < 0)
+		return qmp_error_set(err, QMP_ERR_GENERIC,
+				     "Resetting the Virtual Machine is required");
 	return 0;
 }
 

@@ -77,6 +77,11 @@ bad "bad -m value" "-m|12X" \
 	-kernel "$kernel" -m 12X
 bad "-m unknown key" "-m|foo" \
 	-kernel "$kernel" -m 1G,foo=2
+# -action with QEMU 7.2's words
+bad "-action bad value" "-action reboot=halt: Parameter 'reboot' does not accept value 'halt'" \
+	-kernel "$kernel" -action reboot=halt
+bad "-action unknown key" "-action oops=reset: Invalid parameter 'oops'" \
+	-kernel "$kernel" -action oops=reset
 bad "missing kernel file" "-kernel|$missing|No such file or directory" \
 	-kernel "$missing"
 bad "no -kernel at all" "-kernel" \
@@ -285,8 +290,8 @@ elif [ -n "$err" ]; then
 	problem="stderr not empty: $err"
 else
 	for needle in "usage:" "-m [size=]" "-smp " "-kernel " "-initrd " "-append " \
-		"-serial " "-nographic" "-name " "-no-reboot" "-version" "-object " "-machine " \
-		"-qmp " "-monitor " "-S "; do
+		"-serial " "-nographic" "-name " "-no-reboot" "-no-shutdown" "-action " "-version" \
+		"-object " "-machine " "-qmp " "-monitor " "-S "; do
 		if [[ "$out" != *"$needle"* ]]; then
 			problem="help lacks '$needle'"
 			break

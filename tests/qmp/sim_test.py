@@ -112,25 +112,38 @@ def run(argv, timeout=60, **kw):
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
 
 
-def qmp_session(path, requests, timeout=10):
+def qmp_session(path, requests, timeout=10, wait=True):
     """Every message kvmem sends on one connection that sends requests,
-    in order, until kvmem closes it."""
+    in order, until kvmem closes it.  With wait=False: once the requests
+    are answered, a function that returns them all later."""
     s = socket.socket(socket.AF_UNIX)
     s.connect(path)
     s.settimeout(timeout)
     data = b""
     for r in requests:
         s.sendall(r.encode())
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except OSError:
-        pass
-    s.close()
-    return [json.loads(l) for l in data.decode().splitlines() if l.strip()]
+
+    def rest():
+        nonlocal data
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            pass
+        s.close()
+        return [json.loads(l) for l in data.decode().splitlines() if l.strip()]
+    if wait:
+        return rest()
+    # the greeting and one answer per request
+    while data.count(b"\n") < 1 + len(requests):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return rest
 
 
 def qmp_greeted(sock, timeout):
@@ -262,6 +275,102 @@ def stalled_console_checks(sim, ctl, sock, end, out):
     check(f"stalled console ({end}): the output is whole and in order",
           len(numbers) == len(lines) and numbers == list(range(len(numbers))) and
           len(numbers) > 100, f"{len(numbers)} flood lines of {len(lines)}: {lines[:3]}")
+
+
+def check_actions(build, work, sock):
+    """-action reboot= and shutdown=, against QEMU 7.2's events, states
+    and messages for the same requests (qemu-system-x86_64 -machine
+    pc,accel=tcg -action reboot=shutdown,shutdown=pause)."""
+    ctl = os.path.join(build, "tools", "kvmemctl")
+
+    def kinds(msgs):
+        return [m["event"] if "event" in m else ("error" if "error" in m else "return")
+                for m in msgs]
+
+    # reboot=shutdown,shutdown=pause: system_reset powers off and stops
+    sim = Sim(build, work, ["-action", "reboot=shutdown,shutdown=pause",
+                            "-qmp", f"unix:{sock},server=on,wait=off"], name="pause1")
+    wait_socket(sock)
+    sim.wait_ticks(2)
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(sock)
+    f = c.makefile("rwb", buffering=0)
+
+    def ask(req):
+        f.write(req.encode() + b"\n")
+        out = []
+        while True:
+            m = json.loads(f.readline())
+            out.append(m)
+            if "event" not in m:
+                return out
+    f.readline()
+    ask('{"execute": "qmp_capabilities"}')
+    got = ask('{"execute": "system_reset"}')
+    check("reboot=shutdown,shutdown=pause: system_reset gives SHUTDOWN, STOP, then the answer",
+          kinds(got) == ["SHUTDOWN", "STOP", "return"] and got[0]["data"] ==
+          {"guest": False, "reason": "host-qmp-system-reset"}, got)
+    time.sleep(0.2)  # a tick already under way may still land
+    n = len(sim.ticks())
+    time.sleep(0.5)
+    got = ask('{"execute": "query-status"}')
+    check("the guest stands still in QEMU's 'shutdown' state",
+          got[-1]["return"] == {"running": False, "singlestep": False, "status": "shutdown"}
+          and len(sim.ticks()) == n, f"{got} ticks {n} -> {len(sim.ticks())}")
+    got = ask('{"execute": "cont"}')
+    check("cont in the shutdown state: QEMU's error", got[-1] == {"error": {
+        "class": "GenericError", "desc": "Resetting the Virtual Machine is required"}}, got)
+    got = ask('{"execute": "stop"}')
+    check("stop in the shutdown state: no event, the state stays",
+          kinds(got) == ["return"] and ask('{"execute": "query-status"}')[-1]["return"]
+          ["status"] == "shutdown", got)
+    got = ask('{"execute": "system_reset"}')
+    check("system_reset again: SHUTDOWN again, no STOP (it is not running)",
+          kinds(got) == ["SHUTDOWN", "return"], got)
+    got = ask('{"execute": "quit"}')
+    check("quit from the shutdown state: SHUTDOWN host-qmp-quit, exit 0",
+          kinds(got) == ["SHUTDOWN", "return"] and sim.wait() == 0, f"{got} {sim.err()}")
+    c.close()
+
+    # shutdown=pause: the guest powers off (ACPI S5) and waits, a reset
+    # brings it back in prelaunch, cont runs it
+    sim = Sim(build, work, ["-no-shutdown", "-qmp", f"unix:{sock},server=on,wait=off"],
+              name="pause2")
+    wait_socket(sock)
+    sim.wait_ticks(2)
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(sock)
+    f = c.makefile("rwb", buffering=0)
+    f.readline()
+    ask('{"execute": "qmp_capabilities"}')
+    ask('{"execute": "system_powerdown"}')
+    evs = []
+    c.settimeout(10)
+    while len(evs) < 2:
+        evs.append(json.loads(f.readline()))
+    check("-no-shutdown: the guest's power-off gives SHUTDOWN guest-shutdown, then STOP",
+          kinds(evs) == ["SHUTDOWN", "STOP"] and evs[0]["data"] ==
+          {"guest": True, "reason": "guest-shutdown"}, evs)
+    st = ask('{"execute": "query-status"}')[-1]["return"]["status"]
+    got = ask('{"execute": "system_reset"}')
+    st2 = ask('{"execute": "query-status"}')[-1]["return"]["status"]
+    ask('{"execute": "cont"}')
+    check("then system_reset: RESET, prelaunch; cont runs the guest again",
+          st == "shutdown" and kinds(got) == ["RESET", "return"] and st2 == "prelaunch" and
+          sim.wait_ticks(len(sim.ticks()) + 2) and
+          open(sim.console).read().count("sim: guest up") == 2, f"{st} {got} {st2}")
+    ask('{"execute": "quit"}')
+    check("-no-shutdown: quit exits 0", sim.wait() == 0, sim.err())
+    c.close()
+
+    # reboot=shutdown alone is -no-reboot
+    sim = Sim(build, work, ["-action", "reboot=shutdown",
+                            "-qmp", f"unix:{sock},server=on,wait=off"], name="rebootshut")
+    wait_socket(sock)
+    msgs = qmp_session(sock, ['{"execute": "qmp_capabilities"}',
+                              '{"execute": "system_reset", "id": 1}'])
+    check("-action reboot=shutdown: system_reset gives SHUTDOWN and kvmem exits 0",
+          kinds(msgs[2:]) == ["SHUTDOWN", "return"] and sim.wait() == 0, f"{msgs} {sim.err()}")
 
 
 def check_cpu_queries(build, work, sock):
@@ -522,15 +631,13 @@ def main():
         # SHUTDOWN event comes before quit's answer
         sim = Sim(build, work, ["-qmp", f"unix:{a},server=on,wait=off"], name="quit")
         wait_socket(a)
-        watcher = subprocess.Popen([ctl, "-s", a, "--json", "--timeout", "30", "wait-event",
-                                    "SHUTDOWN"], stdout=subprocess.PIPE, text=True)
-        time.sleep(0.3)
+        watcher = qmp_session(a, ['{"execute": "qmp_capabilities"}'], wait=False)
         lines = qmp_session(a, ['{"execute": "qmp_capabilities"}',
                                 '{"execute": "quit", "id": "q"}'])
-        out, _ = watcher.communicate(timeout=30)
+        out = [m for m in watcher() if m.get("event") == "SHUTDOWN"]
         rc = sim.wait()
-        check("quit: kvmem exits 0, SHUTDOWN says host-qmp-quit",
-              rc == 0 and json.loads(out)["data"] ==
+        check("quit: kvmem exits 0, SHUTDOWN says host-qmp-quit to another client too",
+              rc == 0 and len(out) == 1 and out[0]["data"] ==
               {"guest": False, "reason": "host-qmp-quit"}, f"{lines} {rc} {out}")
         check("quit: SHUTDOWN comes before quit's answer, as in QEMU 7.2",
               [m.get("event", m.get("id")) for m in lines[2:]] == ["SHUTDOWN", "q"], lines)
@@ -548,6 +655,8 @@ def main():
         check("system_reset with -no-reboot: SHUTDOWN host-qmp-system-reset, exit 0",
               rc == 0 and json.loads(out)["data"] ==
               {"guest": False, "reason": "host-qmp-system-reset"}, f"{rc} {out}")
+
+        check_actions(build, work, a)
 
         # a signal
         sim = Sim(build, work, ["-qmp", f"unix:{a},server=on,wait=off"], name="signal")
