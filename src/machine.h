@@ -59,7 +59,7 @@ struct machine_end {
 	enum machine_end_kind kind;
 	bool guest;         /* the guest asked for it */
 	const char *reason; /* QMP's ShutdownCause */
-	bool announced;     /* its RESET or SHUTDOWN event was sent */
+	bool announced;	    /* its RESET or SHUTDOWN event was sent */
 };
 
 struct machine {

@@ -226,8 +226,8 @@ static bool temt(const struct serial *s)
 static bool tx_flush(struct serial *s)
 {
 	while (s->tx_len) {
-		size_t n = SERIAL_TX_BUF - s->tx_head < s->tx_len ? SERIAL_TX_BUF - s->tx_head
-								  : s->tx_len;
+		size_t n =
+		    SERIAL_TX_BUF - s->tx_head < s->tx_len ? SERIAL_TX_BUF - s->tx_head : s->tx_len;
 		const uint8_t *p = s->tx + s->tx_head;
 		ssize_t w = s->out_socket ? send(s->out_fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL)
 					  : write(s->out_fd, p, n);

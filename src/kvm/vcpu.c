@@ -104,8 +104,7 @@ int vcpu_init(struct vcpu *vcpu, struct vm *vm, uint32_t idx, struct kverr *err)
 	vcpu->apic_id = topology_apic_id(vm->topo, idx);
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)vcpu->apic_id);
 	if (vcpu->fd < 0)
-		return kverr_sys(err, errno, "KVM_CREATE_VCPU %u (APIC id %u)", idx,
-				 vcpu->apic_id);
+		return kverr_sys(err, errno, "KVM_CREATE_VCPU %u (APIC id %u)", idx, vcpu->apic_id);
 	/* The caller counts only vCPUs that were set up completely, so a
 	 * failure here must not leave the fd or its kvm_run mapping behind. */
 	ret = vcpu_setup(vcpu, err);

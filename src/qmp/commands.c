@@ -115,8 +115,8 @@ static int cmd_query_cpus_fast(const struct qmp_request *req, json_t **ret, stru
 		cpu_qom_path(i, path, sizeof(path));
 		json_array_append_new(list, json_pack("{s:I, s:o, s:s, s:i, s:s}", "thread-id",
 						      (json_int_t)machine_vcpu_tid(m, i), "props",
-						      cpu_props(m, i), "qom-path", path, "cpu-index", i,
-						      "target", "x86_64"));
+						      cpu_props(m, i), "qom-path", path,
+						      "cpu-index", i, "target", "x86_64"));
 	}
 	*ret = list;
 	return 0;

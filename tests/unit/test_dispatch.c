@@ -140,7 +140,8 @@ static void test_request_checks(void **state)
 	assert_string_equal(ask(&s, "{\"id\": {\"a\": [null, 1.5]}, \"execute\": \"nothing\"}"),
 			    "{\"id\":{\"a\":[null,1.5]},\"return\":{}}");
 	/* json.c parses, with QEMU's messages (tests/unit/test_json.c) */
-	assert_string_equal(ask(&s, "{]"), ERR("GenericError", "JSON parse error, expecting value"));
+	assert_string_equal(ask(&s, "{]"),
+			    ERR("GenericError", "JSON parse error, expecting value"));
 	assert_string_equal(ask(&s, "{\"execute\": \"a\", \"execute\": \"b\"}"),
 			    ERR("GenericError", "JSON parse error, duplicate key"));
 }
@@ -272,23 +273,27 @@ static void test_qemu_json_extensions(void **state)
 	/* a string argument holding it reaches the command whole */
 	ASSERT_WIRE(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"x\\u0000y\"}}",
 		    "{\"return\": {\"s\": \"x\\u0000y\"}}");
-	ASSERT_WIRE(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"e\": \"a\\u0000\"}}",
+	ASSERT_WIRE(&s,
+		    "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"e\": \"a\\u0000\"}}",
 		    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'e' does "
 		    "not accept value 'a\\u0000'\"}}");
 	/* uint64 arguments: 'size' takes up to 2^64-1, 'int' stops at 2^63-1 */
-	ASSERT_WIRE(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"size\": "
-			"18446744073709551615}}",
+	ASSERT_WIRE(&s,
+		    "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"size\": "
+		    "18446744073709551615}}",
 		    "{\"return\": {\"s\": \"\", \"size\": 18446744073709551615}}");
-	ASSERT_WIRE(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"n\": "
-			"9223372036854775808}}",
+	ASSERT_WIRE(&s,
+		    "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"n\": "
+		    "9223372036854775808}}",
 		    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter "
 		    "type for 'n', expected: integer\"}}");
 	/* a big integer is no object */
 	ASSERT_WIRE(&s, "{\"execute\": \"echo\", \"arguments\": 18446744073709551615}",
 		    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
 		    "'arguments' must be an object\"}}");
-	ASSERT_WIRE(&s, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"obj\": "
-			"18446744073709551615}}",
+	ASSERT_WIRE(&s,
+		    "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\", \"obj\": "
+		    "18446744073709551615}}",
 		    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter "
 		    "type for 'obj', expected: object\"}}");
 	ASSERT_WIRE(&s, "18446744073709551615",
