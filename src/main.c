@@ -1,8 +1,11 @@
 /* main.c - kvmem's entry point.  The stages run in the order written here;
  * see src/machine.h for what each one does and docs/ARCHITECTURE.md for
  * why.  Only this file prints errors and chooses the exit status. */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "config/device.h"
@@ -28,6 +31,28 @@ static int device_help(const struct config *cfg)
 		status = MACHINE_EXIT_ERROR;
 	buf_free(&text);
 	return status;
+}
+
+/* The running machine's log (a triple fault's registers): one block on
+ * stderr, in one write so the guest's console output cannot cut it, and
+ * only if stderr takes it within a second, so that a reader that stopped
+ * never holds the main loop. */
+static void log_block(const char *block)
+{
+	char text[8192];
+	int n = snprintf(text, sizeof(text), "kvmem: %s\n", block);
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
+	struct pollfd p = {.fd = STDERR_FILENO, .events = POLLOUT};
+
+	for (size_t off = 0; off < len && poll(&p, 1, 1000) == 1 && !(p.revents & POLLERR);) {
+		ssize_t w = write(STDERR_FILENO, text + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
 }
 
 int main(int argc, char **argv)
@@ -76,6 +101,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "kvmem: %s %s: waiting for a client to connect (wait=on)\n",
 				cfg.monitor[i].mode == MONITOR_QMP ? "-qmp" : "-monitor",
 				cfg.monitor[i].spec);
+	m.log = log_block;
 	status = machine_run(&m, &err, report, sizeof(report));
 	if (status == MACHINE_EXIT_ERROR)
 		fail(&err);

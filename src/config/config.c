@@ -457,7 +457,69 @@ static int opt_no_reboot(struct parser *p, const char *arg, struct kverr *err)
 {
 	(void)arg;
 	(void)err;
-	p->cfg->no_reboot = true;
+	p->cfg->on.reboot = CONFIG_REBOOT_SHUTDOWN;
+	return 0;
+}
+
+static int opt_no_shutdown(struct parser *p, const char *arg, struct kverr *err)
+{
+	(void)arg;
+	(void)err;
+	p->cfg->on.shutdown = CONFIG_SHUTDOWN_PAUSE;
+	return 0;
+}
+
+/* QEMU 7.2's values for each -action key, in the enums' order. */
+static const char *const reboot_actions[] = {"reset", "shutdown", NULL};
+static const char *const shutdown_actions[] = {"poweroff", "pause", NULL};
+static const char *const panic_actions[] = {"pause", "shutdown", "exit-failure", "none", NULL};
+static const char *const watchdog_actions[] = {"reset", "shutdown", "poweroff",	  "pause",
+					       "debug", "none",	    "inject-nmi", NULL};
+
+/* -action reboot=reset|shutdown,shutdown=poweroff|pause,panic=...,watchdog=...
+ * with QEMU's messages; an empty list changes nothing, as in QEMU. */
+static int opt_action(struct parser *p, const char *arg, struct kverr *err)
+{
+	static const struct {
+		const char *key;
+		const char *const *values;
+	} keys[] = {
+	    {"reboot", reboot_actions},
+	    {"shutdown", shutdown_actions},
+	    {"panic", panic_actions},
+	    {"watchdog", watchdog_actions},
+	};
+	/* in keys[] order; each enum's values are its list's indexes */
+	unsigned set[] = {p->cfg->on.reboot, p->cfg->on.shutdown, p->cfg->on.panic,
+			  p->cfg->on.watchdog};
+	struct kv_iter it;
+	struct kv kv;
+	int ret;
+
+	if (!*arg)
+		return 0;
+	ret = kv_begin(p, "-action", arg, NULL, &it, err);
+	if (ret)
+		return ret;
+	while (kv_next(&it, &kv)) {
+		const char *val = kv.val ? kv.val : "on"; /* QEMU's short-form boolean */
+		size_t k, v;
+
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]) && strcmp(keys[k].key, kv.key); k++)
+			;
+		if (k == sizeof(keys) / sizeof(keys[0]))
+			return kverr_set(err, EINVAL, "-action %s: Invalid parameter '%s'", arg,
+					 kv.key);
+		for (v = 0; keys[k].values[v] && strcmp(keys[k].values[v], val); v++)
+			;
+		if (!keys[k].values[v])
+			return kverr_set(err, EINVAL,
+					 "-action %s: Parameter '%s' does not accept value '%s'",
+					 arg, kv.key, val);
+		set[k] = (unsigned)v;
+	}
+	p->cfg->on = (struct config_run_actions){
+	    .reboot = set[0], .shutdown = set[1], .panic = set[2], .watchdog = set[3]};
 	return 0;
 }
 
@@ -673,7 +735,13 @@ static const struct option options[] = {
     {"nographic", false, opt_nographic, "-nographic",
      "no graphical output, serial on stdio (kvmem has no display)"},
     {"name", true, opt_name, "-name [guest=]name", "set the name of the guest"},
-    {"no-reboot", false, opt_no_reboot, "-no-reboot", "exit instead of rebooting"},
+    {"no-reboot", false, opt_no_reboot, "-no-reboot",
+     "exit instead of rebooting (-action reboot=shutdown)"},
+    {"no-shutdown", false, opt_no_shutdown, "-no-shutdown",
+     "stop, not exit, when the guest powers off (-action shutdown=pause)"},
+    {"action", true, opt_action,
+     "-action reboot=reset|shutdown,shutdown=poweroff|pause,panic=...,watchdog=...",
+     "what the guest's reboot and power-off do (docs/cli.md)"},
     {"numa", true, opt_numa,
      "-numa node[,nodeid=n][,cpus=a[-b]][,mem=size|memdev=id][,initiator=n]",
      "a guest NUMA node; also -numa dist,src=,dst=,val= / cpu,node-id=,... / hmat-lb / "
@@ -966,6 +1034,7 @@ int config_parse(struct config *cfg, int argc, char **argv, struct kverr *err)
 	    .smp = {1, 1, 1, 1, 1, 1},
 	    .append = "",
 	    .serial = SERIAL_STDIO,
+	    .on = {.panic = CONFIG_PANIC_SHUTDOWN}, /* QEMU's defaults; the others are 0 */
 	};
 	for (int i = 1; i < argc && !ret; i++) {
 		const char *arg = argv[i], *val = NULL;

@@ -224,6 +224,38 @@ struct config_monitor {
 			   * client has connected */
 };
 
+/* -action (QEMU's RunStateAction): what the machine does when the guest
+ * reboots, powers off, panics or its watchdog fires.  -no-reboot is
+ * reboot=shutdown, -no-shutdown is shutdown=pause.  Values in QEMU's
+ * order (config_action_names). */
+enum config_reboot_action { CONFIG_REBOOT_RESET, CONFIG_REBOOT_SHUTDOWN };
+enum config_shutdown_action { CONFIG_SHUTDOWN_POWEROFF, CONFIG_SHUTDOWN_PAUSE };
+/* kvmem has no device that reports a panic (pvpanic) or has a watchdog:
+ * these are accepted, as QEMU accepts them on a machine without one, and
+ * have nothing to act on. */
+enum config_panic_action {
+	CONFIG_PANIC_PAUSE,
+	CONFIG_PANIC_SHUTDOWN,
+	CONFIG_PANIC_EXIT_FAILURE,
+	CONFIG_PANIC_NONE,
+};
+enum config_watchdog_action {
+	CONFIG_WATCHDOG_RESET,
+	CONFIG_WATCHDOG_SHUTDOWN,
+	CONFIG_WATCHDOG_POWEROFF,
+	CONFIG_WATCHDOG_PAUSE,
+	CONFIG_WATCHDOG_DEBUG,
+	CONFIG_WATCHDOG_NONE,
+	CONFIG_WATCHDOG_INJECT_NMI,
+};
+
+struct config_run_actions {
+	enum config_reboot_action reboot;     /* default reset */
+	enum config_shutdown_action shutdown; /* default poweroff */
+	enum config_panic_action panic;	      /* default shutdown */
+	enum config_watchdog_action watchdog; /* default reset */
+};
+
 enum config_action {
 	CONFIG_RUN,
 	CONFIG_HELP,	    /* -h / --help: print help, exit 0 */
@@ -251,7 +283,7 @@ struct config {
 	enum serial_mode serial;
 	const char *serial_path; /* SERIAL_FILE only */
 	bool nographic;
-	bool no_reboot;
+	struct config_run_actions on; /* -action, -no-reboot, -no-shutdown */
 	const char *name; /* NULL when absent; -name guest=foo or -name foo */
 	struct config_memdev memdev[CONFIG_MAX_MEMDEVS]; /* -object memory-backend-* */
 	unsigned nr_memdevs;

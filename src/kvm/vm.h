@@ -47,9 +47,10 @@ struct vcpu {
 
 enum vm_request {
 	VM_REQ_NONE = 0,
-	VM_REQ_RESET,    /* guest asked for a reboot */
+	VM_REQ_RESET,	 /* guest asked for a reboot; after a triple fault,
+			  * vm->report holds the vCPU's registers */
 	VM_REQ_POWEROFF, /* guest powered off (ACPI S5) */
-	VM_REQ_CRASH,    /* unhandled exit or triple fault: vm->report says which */
+	VM_REQ_CRASH,	 /* an exit kvmem cannot handle: vm->report says which */
 };
 
 struct vm {
@@ -75,7 +76,7 @@ struct vm {
 	bool clock_saved;         /* clock holds the kvmclock from vm_pause */
 	uint64_t clock;
 	pthread_mutex_t report_lock;
-	char report[4096]; /* crash report, set with VM_REQ_CRASH */
+	char report[4096]; /* registers, with VM_REQ_CRASH or a triple fault's VM_REQ_RESET */
 };
 
 /* Open /dev/kvm, check the capabilities kvmem needs, create the VM with an
@@ -127,6 +128,8 @@ bool vcpu_thread_runnable(struct vcpu *vcpu, void (*on_wake)(struct vcpu *));
 void vcpu_thread_end(struct vcpu *vcpu);
 
 /* vcpu.c */
+/* Create vCPU idx and set it up (kvm_run, CPUID, MSRs, FPU, LAPIC).  On
+ * failure nothing is left: its fd is closed and kvm_run unmapped. */
 int vcpu_init(struct vcpu *vcpu, struct vm *vm, uint32_t idx, struct kverr *err);
 int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *entry, struct kverr *err);
 void *vcpu_thread(void *arg);

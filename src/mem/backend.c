@@ -64,7 +64,7 @@ static int hugepage_error(struct backend *b, int e, const char *what, struct kve
 			 "memory backend '%s': %s %llu MiB of %zu kB huge pages failed: %s "
 			 "(%ld needed, %ld free in the pool: reserve more with "
 			 "/sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages)",
-			 b->id, what, mib(b->size), b->page_size >> 10, strerror(e),
+			 b->id, what, mib(b->size), b->page_size >> 10, kv_strerror(e),
 			 (long)(b->size / b->page_size), avail, b->page_size >> 10);
 }
 
@@ -347,7 +347,7 @@ int backend_prealloc(struct backend *b, unsigned threads, bool touch, struct kve
 				 "memory backend '%s': preallocating %llu MiB failed at offset "
 				 "0x%llx: %s",
 				 b->id, mib(b->size), (unsigned long long)j->failed,
-				 strerror(j->error));
+				 kv_strerror(j->error));
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dev/machine_devs.h"
 #include "machine.h"
@@ -46,8 +47,9 @@ static int cmd_stop(const struct qmp_request *req, json_t **ret, struct qmp_erro
 static int cmd_cont(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	(void)ret;
-	(void)err;
-	machine_cont(machine_of(req));
+	if (machine_cont(machine_of(req)) < 0)
+		return qmp_error_set(err, QMP_ERR_GENERIC,
+				     "Resetting the Virtual Machine is required");
 	return 0;
 }
 
@@ -77,6 +79,31 @@ static int cmd_quit(const struct qmp_request *req, json_t **ret, struct qmp_erro
 
 /* ---- CPUs and memory ---- */
 
+/* QEMU's pc machine creates CPU 0 first, as unattached device 0, then its
+ * APIC (device 1), then the other CPUs at boot: device[idx + 1].  CPUs
+ * not present (up to maxcpus) have no QOM object. */
+static void cpu_qom_path(uint32_t idx, char *buf, size_t size)
+{
+	snprintf(buf, size, "/machine/unattached/device[%u]", idx ? idx + 1 : 0);
+}
+
+/* CpuInstanceProperties of CPU idx: socket, core, thread; die when there
+ * are several dies, node when there are NUMA nodes (as QEMU names them). */
+static json_t *cpu_props(const struct machine *m, uint32_t idx)
+{
+	struct topology_ids pos;
+	json_t *props;
+
+	topology_ids(&m->topo, idx, &pos);
+	props = json_pack("{s:i, s:i}", "core-id", pos.core, "thread-id", pos.thread);
+	if (m->topo.dies > 1)
+		json_object_set_new(props, "die-id", json_integer(pos.die));
+	if (m->numa.nr_nodes)
+		json_object_set_new(props, "node-id", json_integer(m->numa.cpu_node[idx]));
+	json_object_set_new(props, "socket-id", json_integer(pos.socket));
+	return props;
+}
+
 static int cmd_query_cpus_fast(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	struct machine *m = machine_of(req);
@@ -84,26 +111,61 @@ static int cmd_query_cpus_fast(const struct qmp_request *req, json_t **ret, stru
 
 	(void)err;
 	for (uint32_t i = 0; i < m->topo.cpus; i++) {
-		struct topology_ids pos;
-		json_t *props;
 		char path[64];
 
-		topology_ids(&m->topo, i, &pos);
-		props = json_pack("{s:i, s:i, s:i}", "core-id", pos.core, "thread-id", pos.thread,
-				  "socket-id", pos.socket);
-		if (m->topo.dies > 1) /* QEMU names dies only when there are several */
-			json_object_set_new(props, "die-id", json_integer(pos.die));
-		if (m->numa.nr_nodes)
-			json_object_set_new(props, "node-id", json_integer(m->numa.cpu_node[i]));
-		/* QEMU's pc machine creates the CPUs first, as unattached
-		 * devices 0, 2, 4... (each CPU's APIC takes the odd number). */
-		snprintf(path, sizeof(path), "/machine/unattached/device[%u]", 2 * i);
+		cpu_qom_path(i, path, sizeof(path));
 		json_array_append_new(list, json_pack("{s:I, s:o, s:s, s:i, s:s}", "thread-id",
 						      (json_int_t)machine_vcpu_tid(m, i), "props",
-						      props, "qom-path", path, "cpu-index", i,
-						      "target", "x86_64"));
+						      cpu_props(m, i), "qom-path", path,
+						      "cpu-index", i, "target", "x86_64"));
 	}
 	*ret = list;
+	return 0;
+}
+
+/* Every possible CPU (up to maxcpus), highest index first as QEMU lists
+ * them; those present have a qom-path.  kvmem gives the guest KVM's host
+ * CPUID, which QEMU calls the "host" CPU model. */
+static int cmd_query_hotpluggable_cpus(const struct qmp_request *req, json_t **ret,
+				       struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+	json_t *list = json_array();
+
+	(void)err;
+	for (uint32_t i = m->topo.maxcpus; i-- > 0;) {
+		json_t *cpu = json_pack("{s:o, s:i}", "props", cpu_props(m, i), "vcpus-count", 1);
+		char path[64];
+
+		if (i < m->topo.cpus) {
+			cpu_qom_path(i, path, sizeof(path));
+			json_object_set_new(cpu, "qom-path", json_string(path));
+		}
+		json_object_set_new(cpu, "type", json_string("host-x86_64-cpu"));
+		json_array_append_new(list, cpu);
+	}
+	*ret = list;
+	return 0;
+}
+
+/* kvmem runs on KVM or not at all. */
+static int cmd_query_kvm(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)req;
+	(void)err;
+	*ret = json_pack("{s:b, s:b}", "enabled", 1, "present", 1);
+	return 0;
+}
+
+/* -name's guest name; {} without one, as QEMU. */
+static int cmd_query_name(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+
+	(void)err;
+	if (m->cfg->name) /* any bytes: the printer shows what is not UTF-8 as U+FFFD */
+		*ret = json_pack("{s:o}", "name",
+				 json_stringn_nocheck(m->cfg->name, strlen(m->cfg->name)));
 	return 0;
 }
 
@@ -338,6 +400,9 @@ static const struct qmp_command commands[] = {
     {.name = "system_reset", .fn = cmd_system_reset},
     {.name = "quit", .fn = cmd_quit},
     {.name = "query-cpus-fast", .fn = cmd_query_cpus_fast},
+    {.name = "query-hotpluggable-cpus", .fn = cmd_query_hotpluggable_cpus},
+    {.name = "query-kvm", .fn = cmd_query_kvm},
+    {.name = "query-name", .fn = cmd_query_name},
     {.name = "query-memory-size-summary", .fn = cmd_query_memory_size_summary},
     {.name = "query-memdev", .fn = cmd_query_memdev},
     MACHINE_DEVS_QMP_COMMANDS,

@@ -1,7 +1,7 @@
 /* dispatch.h - QMP requests in, responses out: the protocol of QEMU's
- * docs/interop/qmp-spec, without the sockets.  Pure: jansson only.
+ * docs/interop/qmp-spec, without the sockets.  Pure: JSON values only.
  *
- * Owns: parsing one message (jansson), checking its members as QEMU's
+ * Owns: parsing one message (json.c, QEMU's JSON), checking its members as QEMU's
  * qmp_dispatch does, capabilities negotiation, finding the command in a
  * table, checking its arguments against the table's declaration, and
  * building the "return" / "error" response with the request's "id".  The
@@ -124,8 +124,9 @@ json_t *qmp_greeting(void);
 /* {"event": name, "data": data (if non-NULL, stolen), "timestamp": now} */
 json_t *qmp_event(const char *name, json_t *data);
 
-/* One line of compact JSON (QEMU's spacing) ending in "\r\n", ASCII only;
- * the caller frees it.  NULL when out of memory. */
+/* One line of JSON as QEMU's json-writer prints it (json.c: its spacing,
+ * ASCII only, ids above 2^63 exactly) ending in "\r\n"; the caller frees
+ * it.  NULL when out of memory. */
 char *qmp_serialize(const json_t *msg, size_t *len);
 
 #endif
