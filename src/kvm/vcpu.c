@@ -167,7 +167,7 @@ void vcpu_kick(struct vcpu *vcpu)
 {
 	if (vcpu->run)
 		vcpu->run->immediate_exit = 1;
-	pthread_kill(vcpu->thread, SIGUSR1);
+	pthread_kill(vcpu->thread.id, SIGUSR1);
 }
 
 static size_t append(char *buf, size_t size, size_t pos, const char *fmt, ...)

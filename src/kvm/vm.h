@@ -31,6 +31,7 @@
 #include "mem/manager.h"
 #include "plan/topology.h"
 #include "util/err.h"
+#include "util/thread.h"
 
 struct vm;
 
@@ -40,7 +41,7 @@ struct vcpu {
 	uint32_t apic_id;
 	int fd;
 	struct kvm_run *run;
-	pthread_t thread;
+	struct thread thread; /* on a small stack without huge pages */
 	bool thread_started;
 	pid_t tid; /* the vCPU thread's id, known once vm_start returned */
 };
