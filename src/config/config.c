@@ -162,6 +162,16 @@ int config_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 
 /* A QEMU number (QEMU_OPT_NUMBER): strtoull base 0, so 0x10 and 010 (octal)
  * are accepted as QEMU does; no sign, no blanks. */
+bool id_wellformed(const char *id)
+{
+	if (!isalpha((unsigned char)id[0]))
+		return false;
+	for (const char *c = id + 1; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("-._", *c))
+			return false;
+	return true;
+}
+
 int parse_number(const char *s, uint64_t *out)
 {
 	unsigned long long v;

@@ -113,17 +113,6 @@ static int parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
-/* QEMU's id_wellformed(). */
-static bool id_wellformed(const char *id)
-{
-	if (!isalpha((unsigned char)id[0]))
-		return false;
-	for (const char *c = id + 1; *c; c++)
-		if (!isalnum((unsigned char)*c) && !strchr("-._", *c))
-			return false;
-	return true;
-}
-
 static bool is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));
