@@ -21,6 +21,7 @@
 #include "acpi/acpi.h"
 #include "config/config.h"
 #include "dev/machine_devs.h"
+#include "hw/chardevs.h"
 #include "hw/bus.h"
 #include "kvm/boot.h"
 #include "kvm/vm.h"
@@ -67,6 +68,7 @@ struct machine_end {
 
 struct machine {
 	const struct config *cfg;
+	const char *accel; /* the accelerator (vm_accels); NULL: none works (-machine none) */
 	/* plan */
 	struct layout layout;
 	struct topology topo;
@@ -86,6 +88,8 @@ struct machine {
 	struct pm *pm;
 	struct irq_line serial_irq, sci_irq;
 	struct machine_devs devs; /* -device and device_add (src/dev/) */
+	struct chardevs chardevs; /* the -chardev backends devices use, opened */
+	int console_in_fd;	  /* what the UART reads: stdin, a pty, or -1 */
 	/* KVM */
 	struct vm vm;
 	bool vm_live;
