@@ -231,6 +231,7 @@ int machine_devices(struct machine *m, struct kverr *err)
 	}
 	if (m->serial_out_fd < 0)
 		return kverr_sys(err, errno, "-serial: cannot set up the console output");
+	m->console_in_fd = cfg->serial == SERIAL_STDIO ? STDIN_FILENO : -1;
 
 	m->serial_irq = (struct irq_line){.set = vm_set_irq, .ctx = &m->vm, .gsi = IOMAP_COM1_IRQ};
 	m->sci_irq = (struct irq_line){.set = vm_set_irq, .ctx = &m->vm, .gsi = IOMAP_SCI_IRQ};
@@ -251,6 +252,15 @@ int machine_devices(struct machine *m, struct kverr *err)
 	    (ret = bus_register(&m->pio, IOMAP_I8042_CMD, 1, pm_i8042_io, m->pm, "i8042", err)))
 		return ret;
 	return machine_devs_realize(m, err);
+}
+
+void machine_serial_connect(struct machine *m, int out_fd, int in_fd)
+{
+	if (m->serial_out_fd >= 0)
+		close(m->serial_out_fd);
+	m->serial_out_fd = out_fd;
+	serial_set_output(m->serial, out_fd);
+	m->console_in_fd = in_fd;
 }
 
 /* ---- stage 4: monitors ---- */
@@ -350,6 +360,7 @@ struct console {
 	bool watched;   /* stdin is in the loop */
 	bool out_watched; /* the serial output fd is in the loop (EPOLLOUT) */
 	bool is_tty;
+	int fd; /* the input: stdin, or the pty of an isa-serial's chardev */
 	bool saved;
 	struct termios saved_tio;
 	bool escape;
@@ -361,8 +372,10 @@ static void console_init(struct console *c, struct machine *m)
 {
 	memset(c, 0, sizeof(*c));
 	c->m = m;
-	c->active = m->cfg->serial == SERIAL_STDIO;
-	c->is_tty = c->active && isatty(STDIN_FILENO);
+	c->fd = m->console_in_fd;
+	c->active = c->fd >= 0;
+	/* the escape prefix and raw mode are for a user's terminal on stdin */
+	c->is_tty = c->active && c->fd == STDIN_FILENO && isatty(STDIN_FILENO);
 	if (c->is_tty && tcgetattr(STDIN_FILENO, &c->saved_tio) == 0) {
 		struct termios raw = c->saved_tio;
 		cfmakeraw(&raw);
@@ -422,8 +435,8 @@ static void console_watch(struct console *c, bool on)
 	if (on == c->watched || !c->active)
 		return;
 	if (!on) {
-		loop_del(&c->m->loop, STDIN_FILENO);
-	} else if (loop_add(&c->m->loop, STDIN_FILENO, EPOLLIN, console_stdin, c) < 0) {
+		loop_del(&c->m->loop, c->fd);
+	} else if (loop_add(&c->m->loop, c->fd, EPOLLIN, console_stdin, c) < 0) {
 		c->active = false; /* e.g. a regular file: nothing to wait for */
 		return;
 	}
@@ -433,7 +446,7 @@ static void console_watch(struct console *c, bool on)
 static void console_stdin(void *opaque, uint32_t events)
 {
 	struct console *c = opaque;
-	ssize_t r = read(STDIN_FILENO, c->pending, sizeof(c->pending));
+	ssize_t r = read(c->fd, c->pending, sizeof(c->pending));
 	size_t len;
 
 	(void)events;

@@ -122,6 +122,11 @@ int machine_monitors(struct machine *m, struct kverr *err);
 int machine_run(struct machine *m, struct kverr *err, char *report, size_t report_size);
 void machine_destroy(struct machine *m);
 
+/* COM1's output and input (-1: none), instead of -serial's: the isa-serial
+ * device's realize, before the guest runs.  The machine owns out_fd from
+ * then on; in_fd stays the caller's. */
+void machine_serial_connect(struct machine *m, int out_fd, int in_fd);
+
 /* ---- run-time control, for the monitors (main thread, while running) ---- */
 
 /* QMP's name for the run state ("running", "paused", "prelaunch"). */

@@ -469,6 +469,16 @@ int config_compat_sandbox(struct config *cfg, const char *arg, struct kverr *err
 			 arg);
 }
 
+int config_compat_no_acpi(struct config *cfg, const char *arg, struct kverr *err)
+{
+	(void)cfg;
+	(void)arg;
+	return kverr_set(err, EINVAL,
+			 "-no-acpi: not supported: kvmem's pc always has ACPI (its memory map, "
+			 "NUMA nodes and power button are there); with libvirt, add "
+			 "<features><acpi/></features> to the domain");
+}
+
 int config_compat_finish(struct config *cfg, bool serial_given, struct kverr *err)
 {
 	struct config_compat *c = &cfg->compat;

@@ -57,6 +57,7 @@ int config_compat_overcommit(struct config *cfg, const char *arg, struct kverr *
 int config_compat_audiodev(struct config *cfg, const char *arg, struct kverr *err);
 int config_compat_cpu(struct config *cfg, const char *arg, struct kverr *err);
 int config_compat_sandbox(struct config *cfg, const char *arg, struct kverr *err);
+int config_compat_no_acpi(struct config *cfg, const char *arg, struct kverr *err);
 
 /* -machine: "pc", "pc-i440fx-7.2" (what query-machines reports) or
  * "none"; 0, or -EINVAL with QEMU's message. */

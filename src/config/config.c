@@ -741,6 +741,7 @@ CFG_HANDLER(compat_overcommit)
 CFG_HANDLER(compat_audiodev)
 CFG_HANDLER(compat_cpu)
 CFG_HANDLER(compat_sandbox)
+CFG_HANDLER(compat_no_acpi)
 CFG_HANDLER(chardev_parse)
 CFG_HANDLER(mon_parse)
 CFG_HANDLER(add_fd_parse)
@@ -839,6 +840,7 @@ static const struct option options[] = {
     {"cpu", true, opt_compat_cpu, "-cpu host|max",
      "the guest's CPU: the host's, as KVM supports it"},
     {"sandbox", true, opt_compat_sandbox, NULL, NULL},
+    {"no-acpi", false, opt_compat_no_acpi, NULL, NULL},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

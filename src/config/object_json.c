@@ -199,12 +199,13 @@ int config_object_json(struct config *cfg, const char *arg, struct kverr *err)
 		return kverr_set(err, EINVAL, "-object %s: Parameter 'qom-type' is missing", arg);
 	}
 	if (config_object_type_props(type, &key, &key, 0) == -ENOENT) {
+		kverr_set(err, EINVAL,
+			  "-object %s: unsupported object type '%s' (kvmem supports "
+			  "memory-backend-ram, memory-backend-memfd, memory-backend-file and "
+			  "secret)",
+			  arg, type);
 		json_decref(obj);
-		return kverr_set(err, EINVAL,
-				 "-object %s: unsupported object type '%s' (kvmem supports "
-				 "memory-backend-ram, memory-backend-memfd, memory-backend-file "
-				 "and secret)",
-				 arg, type);
+		return -EINVAL;
 	}
 	put_text(&text, type);
 	json_object_foreach(obj, key, v)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 void chardevs_init(struct chardevs *c)
@@ -12,6 +13,7 @@ void chardevs_init(struct chardevs *c)
 	for (unsigned i = 0; i < CONFIG_MAX_CHARDEVS; i++) {
 		c->fd[i] = -1;
 		c->pty[i][0] = '\0';
+		c->pty_slave[i] = -1;
 	}
 }
 
@@ -48,20 +50,34 @@ static int open_file(const struct config *cfg, const struct config_chardev *chr,
 
 static int open_pty(struct chardevs *c, unsigned idx, struct kverr *err)
 {
-	int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	const char *name;
+	int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK), slave = -1;
+	struct termios raw;
 
 	if (fd < 0)
 		return kverr_sys(err, errno, "cannot open a pseudo-terminal");
-	name = ptsname(fd);
-	if (grantpt(fd) < 0 || unlockpt(fd) < 0 || !name) {
-		int e = errno;
-
-		close(fd);
-		return kverr_sys(err, e, "cannot open a pseudo-terminal");
-	}
-	snprintf(c->pty[idx], sizeof(c->pty[idx]), "%s", name);
+	if (grantpt(fd) < 0 || unlockpt(fd) < 0 ||
+	    ptsname_r(fd, c->pty[idx], sizeof(c->pty[idx])) != 0)
+		goto fail;
+	/* kvmem keeps the terminal's other end open, raw (no echo of the
+	 * guest's output back to it as input), so that the pty works before
+	 * and between clients (docs/cli.md: unlike QEMU, output waits for a
+	 * reader once the terminal's buffer is full) */
+	slave = open(c->pty[idx], O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0 || tcgetattr(slave, &raw) < 0)
+		goto fail;
+	cfmakeraw(&raw);
+	if (tcsetattr(slave, TCSANOW, &raw) < 0)
+		goto fail;
+	c->pty_slave[idx] = slave;
 	return fd;
+fail: {
+	int e = errno;
+
+	if (slave >= 0)
+		close(slave);
+	close(fd);
+	return kverr_sys(err, e, "cannot open a pseudo-terminal");
+}
 }
 
 int chardevs_open(struct chardevs *c, const struct config *cfg, unsigned idx, struct kverr *err)
@@ -101,6 +117,8 @@ void chardevs_close(struct chardevs *c)
 	for (unsigned i = 0; i < CONFIG_MAX_CHARDEVS; i++) {
 		if (c->fd[i] >= 0)
 			close(c->fd[i]);
-		c->fd[i] = -1;
+		if (c->pty_slave[i] >= 0)
+			close(c->pty_slave[i]);
+		c->fd[i] = c->pty_slave[i] = -1;
 	}
 }

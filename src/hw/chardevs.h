@@ -15,6 +15,7 @@
 struct chardevs {
 	int fd[CONFIG_MAX_CHARDEVS];	   /* by index in cfg->chardevs.chr; -1: not open */
 	char pty[CONFIG_MAX_CHARDEVS][64]; /* CHR_PTY: the terminal's path */
+	int pty_slave[CONFIG_MAX_CHARDEVS]; /* CHR_PTY: its other end, kept open */
 };
 
 void chardevs_init(struct chardevs *c);

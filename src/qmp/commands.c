@@ -80,12 +80,10 @@ static int cmd_quit(const struct qmp_request *req, json_t **ret, struct qmp_erro
 
 /* ---- CPUs and memory ---- */
 
-/* QEMU's pc machine creates CPU 0 first, as unattached device 0, then its
- * APIC (device 1), then the other CPUs at boot: device[idx + 1].  CPUs
- * not present (up to maxcpus) have no QOM object. */
+/* qom.h's path of a vCPU; CPUs not present (up to maxcpus) have none. */
 static void cpu_qom_path(uint32_t idx, char *buf, size_t size)
 {
-	snprintf(buf, size, "/machine/unattached/device[%u]", idx ? idx + 1 : 0);
+	qom_cpu_path(idx, buf, size);
 }
 
 /* CpuInstanceProperties of CPU idx: socket, core, thread; die when there
