@@ -358,7 +358,9 @@ int qom_find_device(const struct qom *q, const char *id, struct device **dev, st
 	struct node n;
 
 	*dev = NULL;
-	if (!walk(q, id[0] == '/' ? (struct node){N_ROOT, NULL, 0} : (struct node){N_PERIPHERAL, NULL, 0},
+	if (!walk(q,
+		  id[0] == '/' ? (struct node){N_ROOT, NULL, 0}
+			       : (struct node){N_PERIPHERAL, NULL, 0},
 		  id, &n))
 		return kverr_set(err, ENODEV, "Device '%s' not found", id);
 	if (n.kind != N_DEVICE)

@@ -70,7 +70,7 @@ static int open_pty(struct chardevs *c, unsigned idx, struct kverr *err)
 		goto fail;
 	c->pty_slave[idx] = slave;
 	return fd;
-fail: {
+fail : {
 	int e = errno;
 
 	if (slave >= 0)
