@@ -308,7 +308,8 @@ int introspect_query_chardev(const struct qmp_request *req, json_t **ret, struct
 			break;
 		}
 		json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "label", c->id, "filename",
-						      name, "frontend-open", c->user != NULL));
+						      name, "frontend-open",
+						      c->user != NULL || m->chardevs.fd[i] >= 0));
 	}
 	*ret = list;
 	return 0;

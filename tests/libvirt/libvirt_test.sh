@@ -93,6 +93,18 @@ bad=$(grep -a "QEMU_MONITOR_RECV_REPLY" "$log" | grep -a '"error"' |
 check "probe: no other command refused" test -z "$bad"
 [ -z "$bad" ] || echo "$bad" | cut -c1-300
 
+# ---- the serial port on a descriptor passed with -add-fd, as libvirt may ----
+rm -f "$work/fdset.log"
+(
+	exec 3>>"$work/fdset.log"
+	timeout 3 "$sim" -kernel "$(ls /boot/vmlinuz-* | head -n 1)" -nodefaults -add-fd \
+		set=0,fd=3,opaque=serial0-source -chardev file,id=s,path=/dev/fdset/0,append=on \
+		-device '{"driver":"isa-serial","chardev":"s","id":"serial0","index":0}' \
+		>/dev/null 2>&1 3>&3
+) 3>&-
+check "isa-serial on /dev/fdset/0 writes to the passed descriptor" grep -q "sim: tick" \
+	"$work/fdset.log"
+
 # ---- a domain ----
 kernel=$(ls /boot/vmlinuz-* | head -n 1)
 cat >"$work/lvtest.xml" <<X
