@@ -33,6 +33,33 @@
 
 /* ---- stage 1: plan (pure) ---- */
 
+/* The accelerator: the first of -accel's (or -machine accel='s) that this
+ * VM has; kvm when none is named.  -machine none, which runs no guest and
+ * is what libvirt probes, takes the first that works on this host and
+ * goes on without one if none does (query-kvm then says so). */
+static int machine_choose_accel(struct machine *m, struct kverr *err)
+{
+	const struct config_compat *c = &m->cfg->compat;
+	static const char *const kvm_only[] = {"kvm"};
+	const char *const *want = c->nr_accels ? c->accel : kvm_only;
+	unsigned n = c->nr_accels ? c->nr_accels : 1;
+
+	for (unsigned i = 0; i < n; i++) {
+		for (const char *const *a = vm_accels; *a; a++) {
+			if (strcmp(*a, want[i]))
+				continue;
+			if (c->machine_none && vm_accel_probe(*a, NULL))
+				continue;
+			m->accel = *a;
+			return 0;
+		}
+	}
+	if (c->machine_none)
+		return 0;
+	return kverr_set(err, EINVAL, "%s%s%s: kvmem runs guests with %s only", c->accel_opt,
+			 strcmp(c->accel_opt, "-accel") ? "" : " ", want[0], vm_accels[0]);
+}
+
 int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 {
 	struct acpi_input acpi_in;
@@ -46,9 +73,16 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 		m->ram[i].fd = -1;
 	m->loop.epfd = -1;
 	m->devs.kick_fd = -1;
+	chardevs_init(&m->chardevs);
+	m->console_in_fd = -1;
 	m->pio.name = "pio";
 	m->mmio.name = "mmio";
 
+	ret = machine_choose_accel(m, err);
+	if (ret)
+		return ret;
+	if (cfg->compat.machine_none) /* QMP only: the device registry, no guest */
+		return machine_devs_plan(m, err);
 	ret = layout_compute(&cfg->mem, &m->layout, err);
 	if (!ret)
 		ret = layout_check_phys_bits(&m->layout, layout_host_guest_phys_bits(), err);
@@ -106,7 +140,11 @@ int machine_memory(struct machine *m, struct kverr *err)
 {
 	const struct ram_plan *rp = &m->ram_plan;
 	struct mem_host_ops host = {.discard = discard};
-	int ret = mem_manager_create(&m->mem, &host, err);
+	int ret;
+
+	if (m->cfg->compat.machine_none)
+		return 0;
+	ret = mem_manager_create(&m->mem, &host, err);
 
 	for (unsigned i = 0; !ret && i < rp->nr_backends; i++)
 		ret = backend_create(&m->ram[i], rp->backend[i].memdev, err);
@@ -174,6 +212,8 @@ int machine_devices(struct machine *m, struct kverr *err)
 	struct pm_callbacks cb = {.poweroff = machine_poweroff, .reset = machine_reset, .opaque = m};
 	int ret;
 
+	if (cfg->compat.machine_none)
+		return 0;
 	switch (cfg->serial) {
 	case SERIAL_STDIO:
 		m->serial_out_fd = console_output_fd(STDOUT_FILENO);
@@ -191,6 +231,7 @@ int machine_devices(struct machine *m, struct kverr *err)
 	}
 	if (m->serial_out_fd < 0)
 		return kverr_sys(err, errno, "-serial: cannot set up the console output");
+	m->console_in_fd = cfg->serial == SERIAL_STDIO ? STDIN_FILENO : -1;
 
 	m->serial_irq = (struct irq_line){.set = vm_set_irq, .ctx = &m->vm, .gsi = IOMAP_COM1_IRQ};
 	m->sci_irq = (struct irq_line){.set = vm_set_irq, .ctx = &m->vm, .gsi = IOMAP_SCI_IRQ};
@@ -213,11 +254,21 @@ int machine_devices(struct machine *m, struct kverr *err)
 	return machine_devs_realize(m, err);
 }
 
+void machine_serial_connect(struct machine *m, int out_fd, int in_fd)
+{
+	if (m->serial_out_fd >= 0)
+		close(m->serial_out_fd);
+	m->serial_out_fd = out_fd;
+	serial_set_output(m->serial, out_fd);
+	m->console_in_fd = in_fd;
+}
+
 /* ---- stage 4: monitors ---- */
 
 int machine_monitors(struct machine *m, struct kverr *err)
 {
-	return monitors_create(&m->mon, m->cfg, &kvmem_qmp_commands, m, err);
+	return monitors_create(&m->mon, m->cfg, kvmem_qmp_table(m->cfg->compat.machine_none), m,
+			       err);
 }
 
 /* ---- stage 5: run ---- */
@@ -309,6 +360,7 @@ struct console {
 	bool watched;   /* stdin is in the loop */
 	bool out_watched; /* the serial output fd is in the loop (EPOLLOUT) */
 	bool is_tty;
+	int fd; /* the input: stdin, or the pty of an isa-serial's chardev */
 	bool saved;
 	struct termios saved_tio;
 	bool escape;
@@ -320,8 +372,10 @@ static void console_init(struct console *c, struct machine *m)
 {
 	memset(c, 0, sizeof(*c));
 	c->m = m;
-	c->active = m->cfg->serial == SERIAL_STDIO;
-	c->is_tty = c->active && isatty(STDIN_FILENO);
+	c->fd = m->console_in_fd;
+	c->active = c->fd >= 0;
+	/* the escape prefix and raw mode are for a user's terminal on stdin */
+	c->is_tty = c->active && c->fd == STDIN_FILENO && isatty(STDIN_FILENO);
 	if (c->is_tty && tcgetattr(STDIN_FILENO, &c->saved_tio) == 0) {
 		struct termios raw = c->saved_tio;
 		cfmakeraw(&raw);
@@ -381,8 +435,8 @@ static void console_watch(struct console *c, bool on)
 	if (on == c->watched || !c->active)
 		return;
 	if (!on) {
-		loop_del(&c->m->loop, STDIN_FILENO);
-	} else if (loop_add(&c->m->loop, STDIN_FILENO, EPOLLIN, console_stdin, c) < 0) {
+		loop_del(&c->m->loop, c->fd);
+	} else if (loop_add(&c->m->loop, c->fd, EPOLLIN, console_stdin, c) < 0) {
 		c->active = false; /* e.g. a regular file: nothing to wait for */
 		return;
 	}
@@ -392,7 +446,7 @@ static void console_watch(struct console *c, bool on)
 static void console_stdin(void *opaque, uint32_t events)
 {
 	struct console *c = opaque;
-	ssize_t r = read(STDIN_FILENO, c->pending, sizeof(c->pending));
+	ssize_t r = read(c->fd, c->pending, sizeof(c->pending));
 	size_t len;
 
 	(void)events;
@@ -550,6 +604,41 @@ static void log_guest_reset(struct machine *m, enum machine_next next)
 		m->log(block);
 }
 
+/* -machine none: serve the monitors until quit or a signal. */
+static int run_none(struct machine *m, struct kverr *err)
+{
+	struct signals sig = {.m = m};
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sig.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig.fd < 0)
+		return kverr_sys(err, errno, "signalfd"), MACHINE_EXIT_ERROR;
+	m->runstate = MACHINE_PRELAUNCH;
+	if (loop_init(&m->loop, err) < 0 ||
+	    loop_add(&m->loop, sig.fd, EPOLLIN, on_signal, &sig) < 0 ||
+	    monitors_attach(m->mon, &m->loop, err) < 0) {
+		if (!err->msg[0])
+			kverr_set(err, ENOMEM, "cannot set up the main loop");
+		close(sig.fd);
+		return MACHINE_EXIT_ERROR;
+	}
+	wait_for_end(m);
+	announce_end(m);
+	monitors_flush(m->mon, 1000);
+	close(sig.fd);
+	if (m->end.kind == MACHINE_END_ERROR) {
+		*err = m->loop_err;
+		return MACHINE_EXIT_ERROR;
+	}
+	return MACHINE_EXIT_OK;
+}
+
 int machine_run(struct machine *m, struct kverr *err, char *report, size_t report_size)
 {
 	struct console con;
@@ -561,6 +650,8 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 	/* Before signals are blocked: Ctrl-C still ends a wait=on wait. */
 	if (monitors_wait_clients(m->mon, err) < 0)
 		return MACHINE_EXIT_ERROR;
+	if (m->cfg->compat.machine_none)
+		return run_none(m, err);
 
 	/* Termination signals go to the main loop; vCPU threads inherit the
 	 * mask, so none of them is interrupted by a stray SIGINT. */
@@ -662,6 +753,7 @@ void machine_destroy(struct machine *m)
 		serial_destroy(m->serial);
 	if (m->serial_out_fd >= 0)
 		close(m->serial_out_fd);
+	chardevs_close(&m->chardevs);
 	/* the regions first: no reader can see the backends after this */
 	mem_manager_destroy(m->mem);
 	m->mem = NULL;

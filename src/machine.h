@@ -21,6 +21,7 @@
 #include "acpi/acpi.h"
 #include "config/config.h"
 #include "dev/machine_devs.h"
+#include "hw/chardevs.h"
 #include "hw/bus.h"
 #include "kvm/boot.h"
 #include "kvm/vm.h"
@@ -67,6 +68,7 @@ struct machine_end {
 
 struct machine {
 	const struct config *cfg;
+	const char *accel; /* the accelerator (vm_accels); NULL: none works (-machine none) */
 	/* plan */
 	struct layout layout;
 	struct topology topo;
@@ -86,6 +88,8 @@ struct machine {
 	struct pm *pm;
 	struct irq_line serial_irq, sci_irq;
 	struct machine_devs devs; /* -device and device_add (src/dev/) */
+	struct chardevs chardevs; /* the -chardev backends devices use, opened */
+	int console_in_fd;	  /* what the UART reads: stdin, a pty, or -1 */
 	/* KVM */
 	struct vm vm;
 	bool vm_live;
@@ -117,6 +121,11 @@ int machine_monitors(struct machine *m, struct kverr *err);
  * MACHINE_EXIT_ERROR and with the crash report for MACHINE_EXIT_CRASH. */
 int machine_run(struct machine *m, struct kverr *err, char *report, size_t report_size);
 void machine_destroy(struct machine *m);
+
+/* COM1's output and input (-1: none), instead of -serial's: the isa-serial
+ * device's realize, before the guest runs.  The machine owns out_fd from
+ * then on; in_fd stays the caller's. */
+void machine_serial_connect(struct machine *m, int out_fd, int in_fd);
 
 /* ---- run-time control, for the monitors (main thread, while running) ---- */
 

@@ -5,16 +5,32 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config/config.h"
 #include "config/device.h"
 #include "machine.h"
 #include "plan/print.h"
+#include "util/daemon.h"
+
+/* -msg timestamp=on: QEMU's prefix, the UTC time to the microsecond */
+static bool msg_timestamp;
 
 static int fail(struct kverr *err)
 {
-	fprintf(stderr, "kvmem: %s\n", err->msg);
+	char when[64] = "";
+
+	if (msg_timestamp) {
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(when + n, sizeof(when) - n, ".%06ldZ ", ts.tv_nsec / 1000);
+	}
+	fprintf(stderr, "%skvmem: %s\n", when, err->msg);
 	return MACHINE_EXIT_ERROR;
 }
 
@@ -60,6 +76,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct machine m;
 	struct kverr err = {{0}};
+	struct daemon daemon = {.ready_fd = -1, .pid_fd = -1};
 	char report[4096] = "";
 	int status;
 
@@ -78,6 +95,22 @@ int main(int argc, char **argv)
 		return status;
 	case CONFIG_RUN:
 		break;
+	}
+	msg_timestamp = cfg.compat.msg_timestamp;
+
+	/* -daemonize: the foreground process only waits for the verdict of
+	 * the background one, which prints its own errors until it is ready */
+	if (cfg.compat.daemonize) {
+		int ret = daemon_start(&daemon, &status, &err);
+
+		if (ret < 0 || ret == 1) {
+			config_free(&cfg);
+			return ret < 0 ? fail(&err) : status;
+		}
+	}
+	if (cfg.compat.pidfile && daemon_pidfile(&daemon, cfg.compat.pidfile, &err) < 0) {
+		config_free(&cfg);
+		return fail(&err);
 	}
 
 	if (machine_plan(&m, &cfg, &err) < 0) {
@@ -102,6 +135,7 @@ int main(int argc, char **argv)
 				cfg.monitor[i].mode == MONITOR_QMP ? "-qmp" : "-monitor",
 				cfg.monitor[i].spec);
 	m.log = log_block;
+	daemon_ready(&daemon); /* the monitors listen: libvirt may connect */
 	status = machine_run(&m, &err, report, sizeof(report));
 	if (status == MACHINE_EXIT_ERROR)
 		fail(&err);
@@ -111,6 +145,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kvmem: %s\n", report);
 out:
 	machine_destroy(&m);
+	daemon_end(&daemon);
 	config_free(&cfg);
 	return status;
 }

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config/chardev.h"
+#include "config/compat.h"
 #include "util/err.h"
 
 #define CONFIG_DEFAULT_RAM (128ULL << 20) /* QEMU's default -m */
@@ -67,6 +69,7 @@ struct config_memdev {
 	uint32_t prealloc_threads; /* default 1 */
 	bool merge;                /* MADV_MERGEABLE; QEMU's default is on */
 	bool dump;                 /* off = MADV_DONTDUMP; QEMU's default is on */
+	bool dump_given;           /* else -machine dump-guest-core's value */
 	bool reserve;              /* off = MAP_NORESERVE; default on */
 	uint64_t host_nodes;       /* bitmap of host NUMA nodes; 0 = none given */
 	enum memdev_policy policy;
@@ -209,6 +212,7 @@ enum chardev_kind {
 	CHARDEV_STDIO,
 	CHARDEV_UNIX,
 	CHARDEV_TCP,
+	CHARDEV_FD, /* -chardev socket,fd=N: a listening socket the caller made */
 };
 
 #define CONFIG_MAX_MONITORS 16
@@ -220,6 +224,7 @@ struct config_monitor {
 	char *path;       /* CHARDEV_UNIX: the socket's path */
 	char *host;       /* CHARDEV_TCP: address to listen on; "" = every interface */
 	char *port;       /* CHARDEV_TCP: decimal port */
+	int fd;           /* CHARDEV_FD: the inherited listening socket */
 	bool wait;        /* wait=on (QEMU's default): start the guest only once a
 			   * client has connected */
 };
@@ -296,6 +301,8 @@ struct config {
 	struct config_device device[CONFIG_MAX_DEVICES]; /* -device, in command-line order */
 	unsigned nr_devices;
 	const char *device_help; /* CONFIG_DEVICE_HELP: the -device argument */
+	struct config_compat compat;	 /* options taken for QEMU's users (compat.h) */
+	struct config_chardevs chardevs; /* -chardev, -mon, -add-fd (chardev.h) */
 
 	char *name_buf; /* private: storage behind name, freed by config_free */
 };
@@ -308,6 +315,9 @@ struct config {
  * return -EINVAL.  On success release cfg with config_free. */
 int config_parse(struct config *cfg, int argc, char **argv, struct kverr *err);
 void config_free(struct config *cfg);
+
+/* Whether kvmem has the option -name (without the dash). */
+bool config_option_exists(const char *name);
 
 /* Print --help text. */
 void config_print_help(FILE *out);

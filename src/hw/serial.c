@@ -545,6 +545,16 @@ fail:
 	return ret;
 }
 
+void serial_set_output(struct serial *s, int out_fd)
+{
+	struct stat st;
+
+	pthread_mutex_lock(&s->lock);
+	s->out_fd = out_fd;
+	s->out_socket = out_fd >= 0 && fstat(out_fd, &st) == 0 && S_ISSOCK(st.st_mode);
+	pthread_mutex_unlock(&s->lock);
+}
+
 void serial_destroy(struct serial *s)
 {
 	if (!s)

@@ -64,6 +64,9 @@ struct serial;
  * stays the caller's.  *irq is copied. */
 int serial_create(struct serial **out, int out_fd, const struct irq_line *irq, struct kverr *err);
 void serial_destroy(struct serial *s);
+/* Another output fd (the same rules), before the guest runs: the
+ * isa-serial device connects COM1 to its chardev this way. */
+void serial_set_output(struct serial *s, int out_fd);
 
 /* bus_access_fn for the 8 UART registers. */
 void serial_io(void *opaque, uint64_t offset, uint8_t *data, unsigned len, bool is_write);

@@ -83,6 +83,14 @@ struct vm {
 /* Open /dev/kvm, check the capabilities kvmem needs, create the VM with an
  * in-kernel irqchip and PIT.  pio/mmio are the device buses vCPU exits are
  * dispatched to. */
+/* The accelerators this VM implementation has, by QEMU's names ("kvm"),
+ * NULL-terminated: qom-list-types lists them, -accel picks among them. */
+extern const char *const vm_accels[];
+/* Whether accelerator name (one of vm_accels) works on this host, without
+ * creating a VM (kvm: /dev/kvm opens and speaks API version 12); 0 or
+ * -errno with err. */
+int vm_accel_probe(const char *name, struct kverr *err);
+
 int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struct bus *mmio,
 	      struct kverr *err);
 /* Attach the memory manager: it maps its regions as KVM memory slots now,

@@ -16,6 +16,7 @@
 #include "dev/machine_devs.h"
 #include "machine.h"
 #include "qmp/hmp.h"
+#include "qmp/introspect.h"
 #include "util/buf.h"
 
 static struct machine *machine_of(const struct qmp_request *req)
@@ -79,12 +80,10 @@ static int cmd_quit(const struct qmp_request *req, json_t **ret, struct qmp_erro
 
 /* ---- CPUs and memory ---- */
 
-/* QEMU's pc machine creates CPU 0 first, as unattached device 0, then its
- * APIC (device 1), then the other CPUs at boot: device[idx + 1].  CPUs
- * not present (up to maxcpus) have no QOM object. */
+/* qom.h's path of a vCPU; CPUs not present (up to maxcpus) have none. */
 static void cpu_qom_path(uint32_t idx, char *buf, size_t size)
 {
-	snprintf(buf, size, "/machine/unattached/device[%u]", idx ? idx + 1 : 0);
+	qom_cpu_path(idx, buf, size);
 }
 
 /* CpuInstanceProperties of CPU idx: socket, core, thread; die when there
@@ -148,12 +147,19 @@ static int cmd_query_hotpluggable_cpus(const struct qmp_request *req, json_t **r
 	return 0;
 }
 
-/* kvmem runs on KVM or not at all. */
+/* KVM is present when this kvmem has it (vm_accels), enabled when it is
+ * the accelerator in use: always, outside -machine none on a host where
+ * /dev/kvm does not work (and kvmem-sim started with -accel tcg). */
 static int cmd_query_kvm(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
-	(void)req;
+	struct machine *m = machine_of(req);
+	bool present = false;
+
 	(void)err;
-	*ret = json_pack("{s:b, s:b}", "enabled", 1, "present", 1);
+	for (const char *const *a = vm_accels; *a; a++)
+		present = present || !strcmp(*a, "kvm");
+	*ret = json_pack("{s:b, s:b}", "enabled", m->accel && !strcmp(m->accel, "kvm"), "present",
+			 present);
 	return 0;
 }
 
@@ -390,25 +396,59 @@ static const struct qmp_command commands[] = {
     {.name = "qmp_capabilities",
      .fn = qmp_cmd_capabilities,
      .args = qmp_capabilities_args,
-     .flags = QMP_CMD_NEGOTIATION},
-    {.name = "query-version", .fn = qmp_cmd_query_version},
-    {.name = "query-commands", .fn = qmp_cmd_query_commands},
-    {.name = "query-status", .fn = cmd_query_status},
+     .flags = QMP_CMD_NEGOTIATION | QMP_CMD_NO_VM},
+    {.name = "query-version", .fn = qmp_cmd_query_version, .flags = QMP_CMD_NO_VM},
+    {.name = "query-commands", .fn = qmp_cmd_query_commands, .flags = QMP_CMD_NO_VM},
+    {.name = "query-status", .fn = cmd_query_status, .flags = QMP_CMD_NO_VM},
     {.name = "stop", .fn = cmd_stop},
     {.name = "cont", .fn = cmd_cont},
     {.name = "system_powerdown", .fn = cmd_system_powerdown},
     {.name = "system_reset", .fn = cmd_system_reset},
-    {.name = "quit", .fn = cmd_quit},
-    {.name = "query-cpus-fast", .fn = cmd_query_cpus_fast},
-    {.name = "query-hotpluggable-cpus", .fn = cmd_query_hotpluggable_cpus},
-    {.name = "query-kvm", .fn = cmd_query_kvm},
-    {.name = "query-name", .fn = cmd_query_name},
+    {.name = "quit", .fn = cmd_quit, .flags = QMP_CMD_NO_VM},
+    {.name = "query-cpus-fast", .fn = cmd_query_cpus_fast, .flags = QMP_CMD_NO_VM},
+    {.name = "query-hotpluggable-cpus", .fn = cmd_query_hotpluggable_cpus, .flags = QMP_CMD_NO_VM},
+    {.name = "query-kvm", .fn = cmd_query_kvm, .flags = QMP_CMD_NO_VM},
+    {.name = "query-name", .fn = cmd_query_name, .flags = QMP_CMD_NO_VM},
     {.name = "query-memory-size-summary", .fn = cmd_query_memory_size_summary},
     {.name = "query-memdev", .fn = cmd_query_memdev},
     MACHINE_DEVS_QMP_COMMANDS,
-    {.name = "human-monitor-command", .fn = cmd_human_monitor_command, .args = hmp_args},
+    INTROSPECT_QMP_COMMANDS,
+    {.name = "human-monitor-command",
+     .fn = cmd_human_monitor_command,
+     .args = hmp_args,
+     .flags = QMP_CMD_NO_VM},
     {.name = "x-query-numa", .fn = cmd_x_query_numa},
     {.name = "x-kvmem-query-mtree", .fn = cmd_x_query_mtree},
 };
 
-const struct qmp_commands kvmem_qmp_commands = {commands, sizeof(commands) / sizeof(commands[0])};
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+const struct qmp_commands kvmem_qmp_commands = {commands, NR_COMMANDS};
+
+/* -machine none has no guest: a command that needs one is refused there
+ * (the rows without QMP_CMD_NO_VM), never run on a machine that has no
+ * memory, vCPUs or devices. */
+static int cmd_needs_guest(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)req;
+	(void)ret;
+	return qmp_error_set(err, QMP_ERR_GENERIC,
+			     "kvmem runs -machine none without a guest; this command needs one");
+}
+
+static struct qmp_command commands_none[NR_COMMANDS];
+static const struct qmp_commands kvmem_qmp_commands_none = {commands_none, NR_COMMANDS};
+
+const struct qmp_commands *kvmem_qmp_table(bool machine_none)
+{
+	if (!machine_none)
+		return &kvmem_qmp_commands;
+	if (!commands_none[0].name) {
+		for (size_t i = 0; i < NR_COMMANDS; i++) {
+			commands_none[i] = commands[i];
+			if (!(commands[i].flags & QMP_CMD_NO_VM))
+				commands_none[i].fn = cmd_needs_guest;
+		}
+	}
+	return &kvmem_qmp_commands_none;
+}

@@ -74,14 +74,19 @@ json_t *qmp_lex_error_response(const char *bytes, size_t len)
 	return qmp_error_response(&err, NULL);
 }
 
+/* The QEMU interface kvmem implements: its command line and QMP follow
+ * QEMU 7.2's, so clients that gate features on QEMU's version (libvirt
+ * needs at least 4.2.0) read 7.2.0; "package" says what answers, and its
+ * own version (docs/qmp.md). */
+#define QMP_QEMU_MAJOR 7
+#define QMP_QEMU_MINOR 2
+#define QMP_QEMU_MICRO 0
+
 static json_t *version_info(void)
 {
-	int major = 0, minor = 0, micro = 0;
-
-	sscanf(KVMEM_VERSION, "%d.%d.%d", &major, &minor, &micro);
-	/* kvmem reports its own version: it is not QEMU, and says so. */
-	return json_pack("{s:{s:i, s:i, s:i}, s:s}", "qemu", "micro", micro, "minor", minor,
-			 "major", major, "package", "kvmem");
+	return json_pack("{s:{s:i, s:i, s:i}, s:s}", "qemu", "micro", QMP_QEMU_MICRO, "minor",
+			 QMP_QEMU_MINOR, "major", QMP_QEMU_MAJOR, "package",
+			 "kvmem " KVMEM_VERSION);
 }
 
 json_t *qmp_greeting(void)

@@ -83,6 +83,8 @@ enum {
 	QMP_CMD_NEGOTIATION = 1 << 0, /* allowed before qmp_capabilities */
 	QMP_CMD_OPEN_ARGS = 1 << 1,   /* takes arguments beyond args (device_add's
 				       * properties): the function checks them */
+	QMP_CMD_NO_VM = 1 << 2,	      /* answers without a guest: -machine none
+				       * serves it (the others are refused there) */
 };
 
 struct qmp_command {
@@ -90,6 +92,9 @@ struct qmp_command {
 	qmp_fn fn;
 	const struct qmp_arg *args; /* NULL: takes no arguments */
 	unsigned flags;
+	/* QAPI features query-qmp-schema declares (device_add's
+	 * "json-cli-hotplug"), NULL-terminated; NULL: none */
+	const char *const *features;
 };
 
 struct qmp_commands {

@@ -148,6 +148,31 @@ static int listen_tcp(struct endpoint *ep, struct kverr *err)
 	return 0;
 }
 
+/* -chardev socket,fd=N,server=on: a socket the parent (libvirt) bound and
+ * listens on.  kvmem owns it from now on (non-blocking, closed on exec). */
+static int listen_fd(struct endpoint *ep, struct kverr *err)
+{
+	int fd = ep->cfg->fd, accepting = 0;
+	socklen_t len = sizeof(accepting);
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return kverr_sys(err, errno, "%s: File descriptor '%d'", ep->cfg->spec, fd);
+	if (!S_ISSOCK(st.st_mode))
+		return kverr_set(err, EINVAL, "%s: File descriptor '%d' is not a socket",
+				 ep->cfg->spec, fd);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0 || !accepting)
+		return kverr_set(err, EINVAL,
+				 "%s: File descriptor '%d' is not a listening socket (kvmem "
+				 "serves monitors as server=on)",
+				 ep->cfg->spec, fd);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return kverr_sys(err, errno, "%s: File descriptor '%d'", ep->cfg->spec, fd);
+	ep->fd = fd;
+	return 0;
+}
+
 int monitors_create(struct monitors **out, const struct config *cfg,
 		    const struct qmp_commands *table, void *ctx, struct kverr *err)
 {
@@ -172,6 +197,9 @@ int monitors_create(struct monitors **out, const struct config *cfg,
 			break;
 		case CHARDEV_TCP:
 			ret = listen_tcp(ep, err);
+			break;
+		case CHARDEV_FD:
+			ret = listen_fd(ep, err);
 			break;
 		}
 		ep->waiting = ep->fd >= 0 && ep->cfg->wait;

@@ -43,6 +43,19 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The simulated guest needs no accelerator: it stands in for kvmem on KVM
+ * (the monitor tests), and for a software one, QEMU's tcg, where a
+ * program such as libvirt must be told the host has no KVM. */
+const char *const vm_accels[] = {"kvm", "tcg", NULL};
+
+int vm_accel_probe(const char *name, struct kverr *err)
+{
+	for (const char *const *a = vm_accels; *a; a++)
+		if (!strcmp(*a, name))
+			return 0;
+	return kverr_set(err, ENOTSUP, "kvmem-sim has no accelerator %s", name);
+}
+
 int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struct bus *mmio,
 	      struct kverr *err)
 {

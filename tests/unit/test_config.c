@@ -739,7 +739,23 @@ static void test_help_text(void **state)
 					     "-S",
 					     "-qmp dev",
 					     "-monitor dev",
-					     "-device driver"};
+					     "-device driver",
+					     "-chardev socket|file|pty|null|stdio",
+					     "-mon [chardev=]ID",
+					     "-add-fd fd=FD,set=SET",
+					     "-accel kvm",
+					     "-nodefaults",
+					     "-no-user-config",
+					     "-pidfile file",
+					     "-daemonize",
+					     "-uuid UUID",
+					     "-display none",
+					     "-rtc base=utc",
+					     "-boot [strict=on|off]",
+					     "-msg timestamp=on|off",
+					     "-overcommit mem-lock=off",
+					     "-audiodev none,id=ID",
+					     "-cpu host|max"};
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);

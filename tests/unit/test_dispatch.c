@@ -332,7 +332,13 @@ static void test_greeting_event_version(void **state)
 	    "{\"name\":\"query-commands\"},{\"name\":\"echo\"},{\"name\":\"fail\"},"
 	    "{\"name\":\"nothing\"}]}");
 	assert_int_equal(qmp_execute(&table, NULL, "query-version", NULL, &ret, &err), 0);
-	assert_string_equal(json_string_value(json_object_get(ret, "package")), "kvmem");
+	/* the QEMU interface kvmem implements, and kvmem's own version */
+	assert_string_equal(json_string_value(json_object_get(ret, "package")),
+			    "kvmem " KVMEM_VERSION);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ret, "qemu"), "major")),
+			 7);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ret, "qemu"), "minor")),
+			 2);
 	json_decref(ret);
 	/* qmp_execute checks arguments the same way */
 	assert_int_equal(qmp_execute(&table, NULL, "echo", NULL, &ret, &err), -1);
