@@ -91,15 +91,17 @@ int config_device_link(void *ctx, const char *kind, const char *name, void **tar
 	return 0;
 }
 
-/* The machine's buses, as devices see them (bus=, parent_bus).  kvmem's
- * pc has none a device can use yet; the PCI host bridge adds
- * {"pci.0", DEV_BUS_PCI, "/machine/i440fx/pci.0", hotpluggable} here. */
+/* The machine's buses, as devices see them (bus=, parent_bus): the ISA
+ * bus of QEMU's pc (COM1's isa-serial), not hotpluggable; the PCI host
+ * bridge adds {"pci.0", DEV_BUS_PCI, "/machine/i440fx/pci.0",
+ * hotpluggable} here. */
 static const struct {
 	const char *name;
 	enum dev_bus_kind kind;
 	const char *path;
 	bool hotpluggable;
 } machine_buses[] = {
+    {"isa.0", DEV_BUS_ISA, "/machine/unattached/device[3]/isa.0", false},
     {NULL, DEV_BUS_NONE, NULL, false},
 };
 

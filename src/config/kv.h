@@ -34,6 +34,10 @@ bool kv_next(struct kv_iter *it, struct kv *kv);
 /* -EINVAL with "OPT: parameter 'KEY' needs a value" for a bare element. */
 int kv_need_value(const char *opt, const struct kv *kv, struct kverr *err);
 
+/* QEMU's id_wellformed(), for -object and -device ids: a letter, then
+ * letters, digits, '-', '.' and '_'. */
+bool id_wellformed(const char *id);
+
 /* A QEMU number (QEMU_OPT_NUMBER): strtoull base 0, no sign, no blanks.
  * Returns 0, -EINVAL or -ERANGE. */
 int parse_number(const char *s, uint64_t *out);

@@ -22,6 +22,7 @@
  * differs: -object names the option and value, the monitors answer with
  * QEMU 7.2's run-time messages ("Parameter 'size' is missing").
  */
+#include "config/compat.h"
 #include "config/config.h"
 #include "config/kv.h"
 #include "config/object.h"
@@ -119,17 +120,6 @@ static int parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
-/* QEMU's id_wellformed(). */
-static bool id_wellformed(const char *id)
-{
-	if (!isalpha((unsigned char)id[0]))
-		return false;
-	for (const char *c = id + 1; *c; c++)
-		if (!isalnum((unsigned char)*c) && !strchr("-._", *c))
-			return false;
-	return true;
-}
-
 static bool is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));
@@ -216,29 +206,55 @@ static int bad_value(const struct config_memdev *md, const char *key, const char
 static const struct {
 	const char *key;
 	unsigned types;
+	const char *qom; /* its type as qom-list-properties shows it */
 } object_keys[] = {
-    {"id", T_ALL},
-    {"size", T_ALL},
-    {"share", T_ALL},
-    {"prealloc", T_ALL},
-    {"prealloc-threads", T_ALL},
-    {"merge", T_ALL},
-    {"dump", T_ALL},
-    {"host-nodes", T_ALL},
-    {"policy", T_ALL},
-    {"reserve", T_ALL},
-    {"mem-path", T_FILE},
-    {"align", T_FILE},
-    {"hugetlb", T_MEMFD},
-    {"hugetlbsize", T_MEMFD},
-    {"seal", T_MEMFD},
-    {"readonly", T_FILE},
-    {"discard-data", T_FILE},
-    {"pmem", T_FILE},
+    {"id", T_ALL, "string"},
+    {"size", T_ALL, "int"},
+    {"share", T_ALL, "bool"},
+    {"prealloc", T_ALL, "bool"},
+    {"prealloc-threads", T_ALL, "int"},
+    {"merge", T_ALL, "bool"},
+    {"dump", T_ALL, "bool"},
+    {"host-nodes", T_ALL, "int"},
+    {"policy", T_ALL, "HostMemPolicy"},
+    {"reserve", T_ALL, "bool"},
+    {"mem-path", T_FILE, "string"},
+    {"align", T_FILE, "int"},
+    {"hugetlb", T_MEMFD, "bool"},
+    {"hugetlbsize", T_MEMFD, "int"},
+    {"seal", T_MEMFD, "bool"},
+    {"readonly", T_FILE, "bool"},
+    {"discard-data", T_FILE, "bool"},
+    {"pmem", T_FILE, "bool"},
     /* Names the RAMBlock by the object's QOM path for migration; kvmem
      * has no migration, so the value is checked and has no effect. */
-    {"x-use-canonical-path-for-ramblock-id", T_ALL},
+    {"x-use-canonical-path-for-ramblock-id", T_ALL, "bool"},
 };
+
+const char *const config_object_types[] = {"memory-backend-ram", "memory-backend-memfd",
+					   "memory-backend-file", "secret", NULL};
+
+int config_object_type_props(const char *type, const char **name, const char **qom, unsigned idx)
+{
+	unsigned seen = 0;
+
+	if (!strcmp(type, "secret"))
+		return config_secret_props(name, qom, idx);
+	for (size_t b = 0; b < sizeof(backend_types) / sizeof(backend_types[0]); b++) {
+		if (strcmp(backend_types[b].name, type))
+			continue;
+		for (size_t i = 0; i < sizeof(object_keys) / sizeof(object_keys[0]); i++) {
+			if (!(object_keys[i].types & (1u << backend_types[b].type)) ||
+			    !strcmp(object_keys[i].key, "id") || seen++ != idx)
+				continue;
+			*name = object_keys[i].key;
+			*qom = object_keys[i].qom;
+			return 1;
+		}
+		return 0;
+	}
+	return -ENOENT;
+}
 
 static bool key_allowed(const char *key, enum memdev_type type, bool *known)
 {
@@ -308,8 +324,10 @@ static int object_prop(const struct oparse *p, struct config_memdev *md, const s
 		return set_bool(p, &md->prealloc, kv, err);
 	if (!strcmp(k, "merge"))
 		return set_bool(p, &md->merge, kv, err);
-	if (!strcmp(k, "dump"))
+	if (!strcmp(k, "dump")) {
+		md->dump_given = true; /* else -machine dump-guest-core decides */
 		return set_bool(p, &md->dump, kv, err);
+	}
 	if (!strcmp(k, "reserve"))
 		return set_bool(p, &md->reserve, kv, err);
 	if (!strcmp(k, "hugetlb"))
@@ -555,8 +573,15 @@ int config_memdev_parse(struct config_memdev *md, const char *arg, enum memdev_s
 int config_object_parse(struct config *cfg, const char *arg, struct kverr *err)
 {
 	struct config_memdev md;
-	int ret = config_memdev_parse(&md, arg, MEMDEV_FROM_CMDLINE, err);
+	int ret;
 
+	/* QEMU's JSON form ({"qom-type": ..., "id": ..., ...}) and the secret
+	 * objects libvirt passes: object_json.c */
+	if (arg[0] == '{')
+		return config_object_json(cfg, arg, err);
+	if (!strncmp(arg, "secret,", 7) || !strncmp(arg, "qom-type=secret,", 16))
+		return config_secret_parse(cfg, arg, err);
+	ret = config_memdev_parse(&md, arg, MEMDEV_FROM_CMDLINE, err);
 	if (ret)
 		return ret;
 	if (config_memdev_find(cfg, md.id))
@@ -611,12 +636,9 @@ int config_machine_parse(struct config *cfg, const char *arg, struct kverr *err)
 		if (ret)
 			break;
 		if (!strcmp(kv.key, "type")) {
-			/* kvmem is QEMU's pc machine; naming it is allowed */
-			if (strcmp(kv.val, "pc"))
-				ret = kverr_set(err, EINVAL,
-						"-machine: unsupported machine type '%s' (kvmem "
-						"emulates pc)",
-						kv.val);
+			ret = config_compat_machine_type(cfg, kv.val, err);
+		} else if ((ret = config_compat_machine_key(cfg, kv.key, kv.val, arg, err)) != 0) {
+			ret = ret > 0 ? 0 : ret; /* accel, usb, dump-guest-core */
 		} else if (!strcmp(kv.key, "memory-backend")) {
 			char *copy = strdup(kv.val);
 

@@ -114,10 +114,13 @@ int machine_devs_plan(struct machine *m, struct kverr *err)
 	d->kick_fd = -1;
 	dev_set_init(&d->set, &dev_builtin, &ops, m);
 	d->set.machine = m;
-	d->host = (struct qom_host){.machine_type = "pc-i440fx-7.2-machine",
-				    .machine_props = machine_props,
-				    .machine_get = machine_get,
-				    .ctx = m};
+	d->host = (struct qom_host){
+	    .machine_type = m->cfg->compat.machine_none ? "none-machine" : "pc-i440fx-7.2-machine",
+	    .nr_cpus = m->cfg->compat.machine_none ? 0 : m->cfg->smp.cpus,
+	    .cpu_type = "host-x86_64-cpu",
+	    .machine_props = machine_props,
+	    .machine_get = machine_get,
+	    .ctx = m};
 	d->qom = (struct qom){.devs = &d->set, .host = &d->host};
 	if (dev_builtin.broken)
 		return kverr_set(err, EINVAL, "%s", dev_builtin.err.msg);

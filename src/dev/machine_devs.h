@@ -51,15 +51,26 @@ int machine_devs_cmd_device_help(const struct qmp_request *req, json_t **ret,
 
 /* The rows of these commands, for commands.c's table. */
 #define MACHINE_DEVS_QMP_COMMANDS                                                                  \
-	{.name = "device_add", .fn = machine_devs_cmd_device_add, .flags = QMP_CMD_OPEN_ARGS},     \
+	{.name = "device_add",                                                                     \
+	 .fn = machine_devs_cmd_device_add,                                                        \
+	 .args = dev_qmp_device_add_args,                                                          \
+	 .flags = QMP_CMD_OPEN_ARGS,                                                               \
+	 .features = dev_qmp_device_add_features},                                                 \
 	    {.name = "device_del",                                                                 \
 	     .fn = machine_devs_cmd_device_del,                                                    \
 	     .args = dev_qmp_device_del_args},                                                     \
 	    {.name = "device-list-properties",                                                     \
 	     .fn = machine_devs_cmd_list_properties,                                               \
-	     .args = dev_qmp_list_properties_args},                                                \
-	    {.name = "qom-list", .fn = machine_devs_cmd_qom_list, .args = dev_qmp_qom_list_args},  \
-	    {.name = "qom-get", .fn = machine_devs_cmd_qom_get, .args = dev_qmp_qom_get_args},     \
+	     .args = dev_qmp_list_properties_args,                                                 \
+	     .flags = QMP_CMD_NO_VM},                                                              \
+	    {.name = "qom-list",                                                                   \
+	     .fn = machine_devs_cmd_qom_list,                                                      \
+	     .args = dev_qmp_qom_list_args,                                                        \
+	     .flags = QMP_CMD_NO_VM},                                                              \
+	    {.name = "qom-get",                                                                    \
+	     .fn = machine_devs_cmd_qom_get,                                                       \
+	     .args = dev_qmp_qom_get_args,                                                         \
+	     .flags = QMP_CMD_NO_VM},                                                              \
 	    {.name = "qom-set", .fn = machine_devs_cmd_qom_set, .args = dev_qmp_qom_set_args},     \
 	{                                                                                          \
 		.name = "x-kvmem-query-device-help", .fn = machine_devs_cmd_device_help,           \

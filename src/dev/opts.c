@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/kv.h"
 #include "dev/value.h"
 
 void dev_opts_free(struct dev_opts *o)
@@ -83,7 +84,7 @@ static int check_id(const char *id, struct kverr *err)
 {
 	/* QEMU adds a second line ("Identifiers consist of ..."); kvmem's
 	 * errors are one line */
-	if (!dev_id_wellformed(id))
+	if (!id_wellformed(id))
 		return kverr_set(err, EINVAL, "Parameter 'id' expects an identifier");
 	return 0;
 }

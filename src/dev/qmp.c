@@ -7,6 +7,17 @@
 #include "dev/opts.h"
 #include "util/buf.h"
 
+/* What QEMU 7.2's schema declares for device_add; the properties are
+ * checked by the registry (QMP_CMD_OPEN_ARGS).  The features say -device
+ * takes the JSON form with these arguments' shape, which kvmem's does. */
+const struct qmp_arg dev_qmp_device_add_args[] = {
+    {.name = "driver", .type = QMP_TYPE_STR, .optional = true},
+    {.name = "bus", .type = QMP_TYPE_ANY, .optional = true},
+    {.name = "id", .type = QMP_TYPE_ANY, .optional = true},
+    {.name = NULL},
+};
+const char *const dev_qmp_device_add_features[] = {"json-cli", "json-cli-hotplug", NULL};
+
 const struct qmp_arg dev_qmp_device_del_args[] = {
     {.name = "id", .type = QMP_TYPE_STR},
     {.name = NULL},

@@ -19,6 +19,8 @@
 
 /* The arguments the table declares for each (device_add declares none and
  * takes any: QEMU's device_add checks its own, as 'gen': false). */
+extern const struct qmp_arg dev_qmp_device_add_args[];
+extern const char *const dev_qmp_device_add_features[];
 extern const struct qmp_arg dev_qmp_device_del_args[];
 extern const struct qmp_arg dev_qmp_list_properties_args[];
 extern const struct qmp_arg dev_qmp_qom_list_args[];

@@ -14,12 +14,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum node_kind { N_ROOT, N_MACHINE, N_PERIPHERAL, N_ANON, N_DEVICE };
+enum node_kind { N_ROOT, N_MACHINE, N_PERIPHERAL, N_ANON, N_DEVICE, N_UNATTACHED, N_CPU };
 
 struct node {
 	enum node_kind kind;
 	struct device *dev;
+	unsigned cpu; /* N_CPU */
 };
+
+void qom_cpu_path(unsigned idx, char *buf, size_t size)
+{
+	snprintf(buf, size, "/machine/unattached/device[%u]", idx ? idx + 1 : 0);
+}
+
+/* The vCPU whose unattached name is name[len], or -1. */
+static int cpu_named(const struct qom *q, const char *name, size_t len)
+{
+	char path[64];
+
+	for (unsigned i = 0; i < q->host->nr_cpus; i++) {
+		qom_cpu_path(i, path, sizeof(path));
+		if (strlen(path + 20) == len && !strncmp(path + 20, name, len))
+			return (int)i;
+	}
+	return -1;
+}
 
 /* Device properties every device has (QEMU's DeviceState ones). */
 static const struct qom_prop_desc device_props[] = {
@@ -34,6 +53,8 @@ static const char *node_type(const struct qom *q, const struct node *n)
 		return q->host->machine_type;
 	case N_DEVICE:
 		return n->dev->drv->name;
+	case N_CPU:
+		return q->host->cpu_type;
 	default:
 		return "container";
 	}
@@ -57,13 +78,15 @@ static bool child(const struct qom *q, const struct node *n, const char *name, s
 #define IS(s) (strlen(s) == len && !strncmp(name, s, len))
 	switch (n->kind) {
 	case N_ROOT:
-		*out = (struct node){N_MACHINE, NULL};
+		*out = (struct node){N_MACHINE, NULL, 0};
 		return IS("machine");
 	case N_MACHINE:
-		if (IS("peripheral"))
-			*out = (struct node){N_PERIPHERAL, NULL};
+		if (IS("unattached"))
+			*out = (struct node){N_UNATTACHED, NULL, 0};
+		else if (IS("peripheral"))
+			*out = (struct node){N_PERIPHERAL, NULL, 0};
 		else if (IS("peripheral-anon"))
-			*out = (struct node){N_ANON, NULL};
+			*out = (struct node){N_ANON, NULL, 0};
 		else
 			return false;
 		return true;
@@ -73,12 +96,19 @@ static bool child(const struct qom *q, const struct node *n, const char *name, s
 			if (!d->realized || !d->id != (n->kind == N_ANON))
 				continue;
 			if (IS(dev_name(d, buf, sizeof(buf)))) {
-				*out = (struct node){N_DEVICE, d};
+				*out = (struct node){N_DEVICE, d, 0};
 				return true;
 			}
 		}
 		return false;
+	case N_UNATTACHED: {
+		int cpu = cpu_named(q, name, len);
+
+		*out = (struct node){N_CPU, NULL, cpu < 0 ? 0 : (unsigned)cpu};
+		return cpu >= 0;
+	}
 	case N_DEVICE:
+	case N_CPU:
 		break;
 	}
 	return false;
@@ -109,13 +139,17 @@ static bool walk(const struct qom *q, struct node start, const char *path, struc
 /* Every node, for partial paths: fn returns true to stop. */
 static void each_node(const struct qom *q, bool (*fn)(void *ctx, const struct node *n), void *ctx)
 {
-	static const enum node_kind fixed[] = {N_ROOT, N_MACHINE, N_PERIPHERAL, N_ANON};
+	static const enum node_kind fixed[] = {N_ROOT, N_MACHINE, N_PERIPHERAL, N_ANON,
+					       N_UNATTACHED};
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		if (fn(ctx, &(struct node){fixed[i], NULL}))
+		if (fn(ctx, &(struct node){fixed[i], NULL, 0}))
+			return;
+	for (unsigned i = 0; i < q->host->nr_cpus; i++)
+		if (fn(ctx, &(struct node){N_CPU, NULL, i}))
 			return;
 	for (struct device *d = q->devs->first; d; d = d->next)
-		if (d->realized && fn(ctx, &(struct node){N_DEVICE, d}))
+		if (d->realized && fn(ctx, &(struct node){N_DEVICE, d, 0}))
 			return;
 }
 
@@ -134,7 +168,8 @@ static bool try_partial(void *ctx, const struct node *n)
 	struct node end;
 
 	if (walk(pp->q, *n, pp->path, &end)) {
-		if (!pp->matches || end.kind != pp->found.kind || end.dev != pp->found.dev)
+		if (!pp->matches || end.kind != pp->found.kind || end.dev != pp->found.dev ||
+		    end.cpu != pp->found.cpu)
 			pp->matches++;
 		pp->found = end;
 	}
@@ -146,7 +181,7 @@ static int resolve(const struct qom *q, const char *path, struct node *out, stru
 	struct partial pp = {.q = q, .path = path};
 
 	if (path[0] == '/') {
-		if (walk(q, (struct node){N_ROOT, NULL}, path, out))
+		if (walk(q, (struct node){N_ROOT, NULL, 0}, path, out))
 			return 0;
 		return kverr_set(err, ENODEV, "Device '%s' not found", path);
 	}
@@ -190,8 +225,18 @@ int qom_list(const struct qom *q, const char *path, json_t **out, struct kverr *
 	case N_MACHINE:
 		for (const struct qom_prop_desc *p = q->host->machine_props; p && p->name; p++)
 			add_info(list, p->name, p->type);
+		add_child(list, "unattached", "container");
 		add_child(list, "peripheral-anon", "container");
 		add_child(list, "peripheral", "container");
+		break;
+	case N_UNATTACHED:
+		for (unsigned i = 0; i < q->host->nr_cpus; i++) {
+			qom_cpu_path(i, buf, sizeof(buf));
+			add_child(list, buf + 20, q->host->cpu_type);
+		}
+		break;
+	case N_CPU:
+		/* kvmem's vCPU takes no properties: its CPUID is KVM's */
 		break;
 	case N_PERIPHERAL:
 	case N_ANON:
@@ -249,6 +294,8 @@ static int fixed_prop(const struct qom *q, const struct node *n, const char *pro
 			snprintf(path, sizeof(path), "/%s", prop);
 		else if (n->kind == N_MACHINE)
 			snprintf(path, sizeof(path), "/machine/%s", prop);
+		else if (n->kind == N_UNATTACHED)
+			qom_cpu_path(c.cpu, path, sizeof(path));
 		else
 			snprintf(path, sizeof(path), "%s", c.dev->path);
 		*out = json_string(path);
@@ -311,7 +358,9 @@ int qom_find_device(const struct qom *q, const char *id, struct device **dev, st
 	struct node n;
 
 	*dev = NULL;
-	if (!walk(q, id[0] == '/' ? (struct node){N_ROOT, NULL} : (struct node){N_PERIPHERAL, NULL},
+	if (!walk(q,
+		  id[0] == '/' ? (struct node){N_ROOT, NULL, 0}
+			       : (struct node){N_PERIPHERAL, NULL, 0},
 		  id, &n))
 		return kverr_set(err, ENODEV, "Device '%s' not found", id);
 	if (n.kind != N_DEVICE)

@@ -6,6 +6,7 @@
  *     /machine/peripheral        container: the devices with an id
  *     /machine/peripheral/ID     a device
  *     /machine/peripheral-anon   container: device[N], the devices without
+ *     /machine/unattached        container: device[N], the vCPUs (only)
  *   path resolution as QEMU's (absolute, "//" and a trailing "/" allowed;
  *   a relative path is a partial one that must match exactly one object:
  *   "d0" or "peripheral/d0"), and the properties each object lists, with
@@ -28,6 +29,10 @@ struct qom_prop_desc {
 /* What the machine says about itself at /machine (read-only). */
 struct qom_host {
 	const char *machine_type;		   /* "pc-i440fx-7.2-machine" */
+	/* the vCPUs at /machine/unattached/device[N] (qom_cpu_path), of
+	 * cpu_type; 0 with -machine none */
+	unsigned nr_cpus;
+	const char *cpu_type;
 	const struct qom_prop_desc *machine_props; /* ends with a NULL name */
 	int (*machine_get)(void *ctx, const char *name, json_t **out, struct kverr *err);
 	void *ctx;
@@ -37,6 +42,10 @@ struct qom {
 	struct dev_set *devs;
 	const struct qom_host *host;
 };
+
+/* QEMU's pc creates CPU 0 first, as unattached device 0, then its APIC
+ * (device 1), then the other CPUs: CPU idx is device[idx + 1]. */
+void qom_cpu_path(unsigned idx, char *buf, size_t size);
 
 /* [{name, type}] of the object at path. */
 int qom_list(const struct qom *q, const char *path, json_t **out, struct kverr *err);

@@ -266,13 +266,3 @@ void dev_value_clear(struct dev_value *v)
 	free(v->s);
 	memset(v, 0, sizeof(*v));
 }
-
-bool dev_id_wellformed(const char *id)
-{
-	if (!isalpha((unsigned char)id[0]))
-		return false;
-	for (const char *c = id + 1; *c; c++)
-		if (!isalnum((unsigned char)*c) && !strchr("-._", *c))
-			return false;
-	return true;
-}

@@ -35,7 +35,4 @@ json_t *dev_value_to_json(const struct dev_prop *p, const struct dev_value *v);
 
 void dev_value_clear(struct dev_value *v);
 
-/* QEMU's id_wellformed(): a letter, then letters, digits, '-', '.', '_'. */
-bool dev_id_wellformed(const char *id);
-
 #endif

@@ -25,6 +25,25 @@ static int check_cap(struct vm *vm, long cap, const char *name, struct kverr *er
 	return 0;
 }
 
+const char *const vm_accels[] = {"kvm", NULL};
+
+int vm_accel_probe(const char *name, struct kverr *err)
+{
+	int fd, ver;
+
+	if (strcmp(name, "kvm"))
+		return kverr_set(err, ENOTSUP, "kvmem runs guests with kvm only, not %s", name);
+	fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return kverr_sys(err, errno, "cannot open %s", KVM_DEV);
+	ver = ioctl(fd, KVM_GET_API_VERSION, 0);
+	close(fd);
+	if (ver != KVM_API_VERSION)
+		return kverr_set(err, ENOTSUP, "%s: API version %d, kvmem needs %d", KVM_DEV, ver,
+				 KVM_API_VERSION);
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struct bus *mmio,
 	      struct kverr *err)
 {

@@ -31,6 +31,7 @@
 #include "mem/manager.h"
 #include "plan/topology.h"
 #include "util/err.h"
+#include "util/thread.h"
 
 struct vm;
 
@@ -40,16 +41,17 @@ struct vcpu {
 	uint32_t apic_id;
 	int fd;
 	struct kvm_run *run;
-	pthread_t thread;
+	struct thread thread; /* on a small stack without huge pages */
 	bool thread_started;
 	pid_t tid; /* the vCPU thread's id, known once vm_start returned */
 };
 
 enum vm_request {
 	VM_REQ_NONE = 0,
-	VM_REQ_RESET,    /* guest asked for a reboot */
+	VM_REQ_RESET,	 /* guest asked for a reboot; after a triple fault,
+			  * vm->report holds the vCPU's registers */
 	VM_REQ_POWEROFF, /* guest powered off (ACPI S5) */
-	VM_REQ_CRASH,    /* unhandled exit or triple fault: vm->report says which */
+	VM_REQ_CRASH,	 /* an exit kvmem cannot handle: vm->report says which */
 };
 
 struct vm {
@@ -75,12 +77,20 @@ struct vm {
 	bool clock_saved;         /* clock holds the kvmclock from vm_pause */
 	uint64_t clock;
 	pthread_mutex_t report_lock;
-	char report[4096]; /* crash report, set with VM_REQ_CRASH */
+	char report[4096]; /* registers, with VM_REQ_CRASH or a triple fault's VM_REQ_RESET */
 };
 
 /* Open /dev/kvm, check the capabilities kvmem needs, create the VM with an
  * in-kernel irqchip and PIT.  pio/mmio are the device buses vCPU exits are
  * dispatched to. */
+/* The accelerators this VM implementation has, by QEMU's names ("kvm"),
+ * NULL-terminated: qom-list-types lists them, -accel picks among them. */
+extern const char *const vm_accels[];
+/* Whether accelerator name (one of vm_accels) works on this host, without
+ * creating a VM (kvm: /dev/kvm opens and speaks API version 12); 0 or
+ * -errno with err. */
+int vm_accel_probe(const char *name, struct kverr *err);
+
 int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struct bus *mmio,
 	      struct kverr *err);
 /* Attach the memory manager: it maps its regions as KVM memory slots now,
@@ -127,6 +137,8 @@ bool vcpu_thread_runnable(struct vcpu *vcpu, void (*on_wake)(struct vcpu *));
 void vcpu_thread_end(struct vcpu *vcpu);
 
 /* vcpu.c */
+/* Create vCPU idx and set it up (kvm_run, CPUID, MSRs, FPU, LAPIC).  On
+ * failure nothing is left: its fd is closed and kvm_run unmapped. */
 int vcpu_init(struct vcpu *vcpu, struct vm *vm, uint32_t idx, struct kverr *err);
 int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *entry, struct kverr *err);
 void *vcpu_thread(void *arg);

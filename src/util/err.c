@@ -56,8 +56,15 @@ int kverr_sys(struct kverr *err, int errnum, const char *fmt, ...)
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
 		n = strlen(err->msg);
-		snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", strerror(errnum));
+		snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", kv_strerror(errnum));
 		keep_one_line(err);
 	}
 	return -errnum;
+}
+
+const char *kverr_strerror(int errnum, char *buf, size_t size)
+{
+	/* _GNU_SOURCE: the GNU strerror_r, which returns the text (in buf
+	 * or in a static string), never a shared buffer. */
+	return strerror_r(errnum, buf, size);
 }

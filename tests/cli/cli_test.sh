@@ -110,6 +110,11 @@ bad "-m size without a digit before the point" "-m|'.25G'" \
 	-kernel "$kernel" -m .25G
 bad "-object size without a digit before the point" "-object|'.5M'" \
 	-kernel "$kernel" -object memory-backend-ram,id=m,size=.5M
+# -action with QEMU 7.2's words
+bad "-action bad value" "-action reboot=halt: Parameter 'reboot' does not accept value 'halt'" \
+	-kernel "$kernel" -action reboot=halt
+bad "-action unknown key" "-action oops=reset: Invalid parameter 'oops'" \
+	-kernel "$kernel" -action oops=reset
 bad "missing kernel file" "-kernel|$missing|No such file or directory" \
 	-kernel "$missing"
 bad "no -kernel at all" "-kernel" \
@@ -397,8 +402,8 @@ elif [ -n "$err" ]; then
 	problem="stderr not empty: $err"
 else
 	for needle in "usage:" "-m [size=]" "-smp " "-kernel " "-initrd " "-append " \
-		"-serial " "-nographic" "-name " "-no-reboot" "-version" "-object " "-machine " \
-		"-qmp " "-monitor " "-S "; do
+		"-serial " "-nographic" "-name " "-no-reboot" "-no-shutdown" "-action " "-version" \
+		"-object " "-machine " "-qmp " "-monitor " "-S "; do
 		if [[ "$out" != *"$needle"* ]]; then
 			problem="help lacks '$needle'"
 			break

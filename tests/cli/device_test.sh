@@ -5,8 +5,8 @@
 # status 1, nothing on stdout and nothing left behind (no monitor socket);
 # -device help and DRIVER,help print QEMU's layouts and exit 0.
 #
-# kvmem itself has no device driver yet, so its -device help lists nothing
-# and every driver is unknown; kvmem-sim (tests/qmp) adds its test device
+# kvmem itself has one device driver, isa-serial (COM1 on a chardev), so
+# its -device help lists that one; kvmem-sim (tests/qmp) adds its test device
 # kvmem-sim-dev, which has a property of every type, and is used for the
 # property errors.  Prints one TAP line per case; exits non-zero on failure.
 set -u
@@ -103,9 +103,10 @@ run "$KVMEM" -device '{"driver": '
 report "JSON: a syntax error" "$([[ $rc -eq 1 && $err == "kvmem: -device {\"driver\": : JSON parse error, "* ]] || echo "rc $rc: $err")"
 bad "DRIVER,help of an unknown driver" "$KVMEM" "kvmem: -device nvdimm,help: Device 'nvdimm' not found" \
 	-device nvdimm,help
-help_out=$'\nMisc devices:\nname "pc-dimm", desc "DIMM memory module"'
+isa=$'\nInput devices:\nname "isa-serial", bus ISA'
+help_out="$isa"$'\n\nMisc devices:\nname "pc-dimm", desc "DIMM memory module"'
 run "$KVMEM" -device help
-report "-device help: kvmem's drivers in QEMU's layout, exit 0" \
+report "-device help: kvmem lists its drivers (isa-serial, pc-dimm), exit 0" \
 	"$([[ $rc -eq 0 && $out == "$help_out" && -z $err ]] || echo "rc $rc out '$out' err '$err'")"
 run "$KVMEM" -device '?'
 report "-device ?: the same" "$([[ $rc -eq 0 && $out == "$help_out" && -z $err ]] || echo "rc $rc: $out $err")"
@@ -118,7 +119,7 @@ report "-device help acts where it stands (what follows is not read)" \
 # ---- kvmem-sim: its test device, every kind of property ----
 S="$SIM"
 run "$S" -device help
-report "-device help: QEMU's layout" "$([[ $rc -eq 0 && $out == $'\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim\'s test device"\nname "pc-dimm", desc "DIMM memory module"' ]] || echo "rc $rc: $out")"
+report "-device help: QEMU's layout" "$([[ $rc -eq 0 && $out == "$isa"$'\n\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim\'s test device"\nname "pc-dimm", desc "DIMM memory module"' ]] || echo "rc $rc: $out")"
 run "$S" -device kvmem-sim-dev,help
 report "DRIVER,help: QEMU's columns, sorted" "$(
 	[[ $rc -eq 0 && $(sed -n 1p <<<"$out") == "kvmem-sim-dev options:" &&

@@ -18,8 +18,10 @@ facts the guest must report.  The format, one key per line:
                                      `wait_for TEXT` waits for TEXT in kvmem's output so
                                      far ($VMM_CONSOLE), kvmemctl and qmpcheck are on $PATH
                                      (and qemu-system-x86_64 when a host: line names it),
-                                     $KVMEM_SRC is the source tree; its output is collected
-                                     after kvmem exits (kvmemtest.Job.host_script)
+                                     $KVMEM_SRC is the source tree; $VMM_READER_PID reads
+                                     kvmem's output (kill -STOP it: a reader that stopped),
+                                     `vmm_exited [SECS]` waits for kvmem's end; its output
+                                     is collected after kvmem exits (kvmemtest.Job.host_script)
     pre: echo 300 > /proc/sys/vm/nr_hugepages   optional busybox sh line(s) run on
                                      the same machine before kvmem starts (in the L1 when
                                      nested; on this host, as root, when direct)

@@ -106,9 +106,9 @@ def main():
             {"name": "machine", "type": "child<pc-i440fx-7.2-machine>"}]}, r)
         r = q.cmd("qom-list", path="/machine")
         names = [p["name"] for p in r.get("return", [])]
-        check("qom-list /machine: the machine's properties and both containers",
+        check("qom-list /machine: the machine's properties and the containers",
               names == ["type", "kernel", "initrd", "append", "smp", "memory",
-                        "peripheral-anon", "peripheral"], r)
+                        "unattached", "peripheral-anon", "peripheral"], r)
         r = q.cmd("qom-list", path="/machine/peripheral")
         check("qom-list /machine/peripheral names the device with an id", r == {"return": [
             {"name": "type", "type": "string"},
@@ -262,8 +262,9 @@ def main():
         check("HMP device_add DRIVER,help", r.stdout.startswith("kvmem-sim-dev options:\n  "
                                                                 "count=<uint32>"), r.stdout)
         r = run([ctl, "-s", a, "hmp", "device_add help"])
-        check("HMP device_add help", r.stdout == '\nMisc devices:\nname "kvmem-sim-dev", '
-              'desc "kvmem-sim\'s test device"\nname "pc-dimm", desc "DIMM memory module"\n',
+        check("HMP device_add help", r.stdout == '\nInput devices:\nname "isa-serial", bus ISA\n'
+              '\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim\'s test device"\n'
+              'name "pc-dimm", desc "DIMM memory module"\n',
               repr(r.stdout))
         r = run([ctl, "-s", a, "hmp", "device_del h1"])
         ev = watcher.wait_event("DEVICE_DELETED")

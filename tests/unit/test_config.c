@@ -396,6 +396,24 @@ static void test_errors(void **state)
 	    {1, {"-m"}, {"-m: missing value"}},
 	    {1, {"-no-reboot", "--smp"}, {"-smp: missing value"}},
 	    {1, {"-append"}, {"-append: missing value"}},
+	    /* -action: QEMU 7.2's messages */
+	    {1,
+	     {"-action", "reboot=foo"},
+	     {"-action reboot=foo: Parameter 'reboot' does not accept value 'foo'"}},
+	    {1,
+	     {"-action", "shutdown=reset"},
+	     {"-action shutdown=reset: Parameter 'shutdown' does not accept value 'reset'"}},
+	    {1,
+	     {"-action", "panic=reset"},
+	     {"-action panic=reset: Parameter 'panic' does not accept value 'reset'"}},
+	    {1,
+	     {"-action", "watchdog=foo"},
+	     {"-action watchdog=foo: Parameter 'watchdog' does not accept value 'foo'"}},
+	    {1, {"-action", "bogus=1"}, {"-action bogus=1: Invalid parameter 'bogus'"}},
+	    {1,
+	     {"-action", "reboot"},
+	     {"-action reboot: Parameter 'reboot' does not accept value 'on'"}},
+	    {1, {"-action"}, {"-action: missing value"}},
 	    /* files */
 	    {0, {"-m", "1G"}, {"-kernel", "missing"}},
 	    {0, {"-initrd", "/etc/hostname"}, {"-kernel", "missing"}},
@@ -530,7 +548,11 @@ static void test_strings_and_flags(void **state)
 	assert_string_equal(cfg.append, "");
 	assert_int_equal(cfg.serial, SERIAL_STDIO);
 	assert_false(cfg.nographic);
-	assert_false(cfg.no_reboot);
+	/* QEMU's default actions */
+	assert_int_equal(cfg.on.reboot, CONFIG_REBOOT_RESET);
+	assert_int_equal(cfg.on.shutdown, CONFIG_SHUTDOWN_POWEROFF);
+	assert_int_equal(cfg.on.panic, CONFIG_PANIC_SHUTDOWN);
+	assert_int_equal(cfg.on.watchdog, CONFIG_WATCHDOG_RESET);
 	assert_null(cfg.name);
 	config_free(&cfg);
 
@@ -539,7 +561,7 @@ static void test_strings_and_flags(void **state)
 			 0);
 	assert_string_equal(cfg.initrd, initrd_path);
 	assert_string_equal(cfg.append, "console=ttyS0 root=/dev/vda,rw");
-	assert_true(cfg.no_reboot);
+	assert_int_equal(cfg.on.reboot, CONFIG_REBOOT_SHUTDOWN);
 	assert_string_equal(cfg.name, "vm1");
 	config_free(&cfg);
 	assert_null(cfg.name);
@@ -570,6 +592,62 @@ static void test_strings_and_flags(void **state)
 	assert_int_equal(PARSE_BARE(&cfg, &err, "-kernel", "/nonexistent", "--kernel", kernel_path),
 			 0);
 	assert_string_equal(cfg.kernel, kernel_path);
+	config_free(&cfg);
+}
+
+/* -action, -no-reboot and -no-shutdown, as QEMU 7.2 takes them: every
+ * value of every key, the last one given winning, an empty list. */
+static void test_actions(void **state)
+{
+	static const struct {
+		const char *arg;
+		struct config_run_actions want;
+	} cases[] = {
+	    {"reboot=shutdown",
+	     {CONFIG_REBOOT_SHUTDOWN, CONFIG_SHUTDOWN_POWEROFF, CONFIG_PANIC_SHUTDOWN,
+	      CONFIG_WATCHDOG_RESET}},
+	    {"reboot=reset,shutdown=pause",
+	     {CONFIG_REBOOT_RESET, CONFIG_SHUTDOWN_PAUSE, CONFIG_PANIC_SHUTDOWN,
+	      CONFIG_WATCHDOG_RESET}},
+	    {"shutdown=poweroff,panic=pause",
+	     {CONFIG_REBOOT_RESET, CONFIG_SHUTDOWN_POWEROFF, CONFIG_PANIC_PAUSE,
+	      CONFIG_WATCHDOG_RESET}},
+	    {"panic=exit-failure,watchdog=inject-nmi",
+	     {CONFIG_REBOOT_RESET, CONFIG_SHUTDOWN_POWEROFF, CONFIG_PANIC_EXIT_FAILURE,
+	      CONFIG_WATCHDOG_INJECT_NMI}},
+	    {"panic=none,watchdog=none",
+	     {CONFIG_REBOOT_RESET, CONFIG_SHUTDOWN_POWEROFF, CONFIG_PANIC_NONE,
+	      CONFIG_WATCHDOG_NONE}},
+	    {"watchdog=shutdown", {0, 0, CONFIG_PANIC_SHUTDOWN, CONFIG_WATCHDOG_SHUTDOWN}},
+	    {"watchdog=poweroff", {0, 0, CONFIG_PANIC_SHUTDOWN, CONFIG_WATCHDOG_POWEROFF}},
+	    {"watchdog=pause", {0, 0, CONFIG_PANIC_SHUTDOWN, CONFIG_WATCHDOG_PAUSE}},
+	    {"watchdog=debug", {0, 0, CONFIG_PANIC_SHUTDOWN, CONFIG_WATCHDOG_DEBUG}},
+	    {"reboot=reset,reboot=shutdown", {CONFIG_REBOOT_SHUTDOWN, 0, CONFIG_PANIC_SHUTDOWN, 0}},
+	    {"", {0, 0, CONFIG_PANIC_SHUTDOWN, 0}},
+	};
+	struct config cfg;
+	struct kverr err;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (PARSE(&cfg, &err, "-action", cases[i].arg) != 0)
+			fail_msg("-action '%s': %s", cases[i].arg, err.msg);
+		assert_memory_equal(&cfg.on, &cases[i].want, sizeof(cfg.on));
+		config_free(&cfg);
+	}
+	/* given twice, as QEMU merges them: key by key, the last one wins */
+	assert_int_equal(
+	    PARSE(&cfg, &err, "-action", "reboot=shutdown", "-action", "shutdown=pause"), 0);
+	assert_int_equal(cfg.on.reboot, CONFIG_REBOOT_SHUTDOWN);
+	assert_int_equal(cfg.on.shutdown, CONFIG_SHUTDOWN_PAUSE);
+	config_free(&cfg);
+	/* the older options are the same actions */
+	assert_int_equal(PARSE(&cfg, &err, "-no-reboot", "-no-shutdown"), 0);
+	assert_int_equal(cfg.on.reboot, CONFIG_REBOOT_SHUTDOWN);
+	assert_int_equal(cfg.on.shutdown, CONFIG_SHUTDOWN_PAUSE);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, &err, "-no-reboot", "-action", "reboot=reset"), 0);
+	assert_int_equal(cfg.on.reboot, CONFIG_REBOOT_RESET);
 	config_free(&cfg);
 }
 
@@ -652,6 +730,8 @@ static void test_help_text(void **state)
 					     "-nographic",
 					     "-name [guest=]name",
 					     "-no-reboot",
+					     "-no-shutdown",
+					     "-action reboot=reset|shutdown",
 					     "-numa node",
 					     "-print-layout",
 					     "-object memory-backend-",
@@ -659,7 +739,23 @@ static void test_help_text(void **state)
 					     "-S",
 					     "-qmp dev",
 					     "-monitor dev",
-					     "-device driver"};
+					     "-device driver",
+					     "-chardev socket|file|pty|null|stdio",
+					     "-mon [chardev=]ID",
+					     "-add-fd fd=FD,set=SET",
+					     "-accel kvm",
+					     "-nodefaults",
+					     "-no-user-config",
+					     "-pidfile file",
+					     "-daemonize",
+					     "-uuid UUID",
+					     "-display none",
+					     "-rtc base=utc",
+					     "-boot [strict=on|off]",
+					     "-msg timestamp=on|off",
+					     "-overcommit mem-lock=off",
+					     "-audiodev none,id=ID",
+					     "-cpu host|max"};
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -692,6 +788,7 @@ int main(void)
 	    cmocka_unit_test(test_unreadable_kernel), cmocka_unit_test(test_strings_and_flags),
 	    cmocka_unit_test(test_help_and_version),  cmocka_unit_test(test_help_text),
 	    cmocka_unit_test(test_monitors),	      cmocka_unit_test(test_empty_values),
+	    cmocka_unit_test(test_actions),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -273,6 +273,8 @@ static int machine_get(void *ctx, const char *name, json_t **out, struct kverr *
 }
 
 static const struct qom_host host = {.machine_type = "pc-i440fx-7.2-machine",
+				     .nr_cpus = 2,
+				     .cpu_type = "host-x86_64-cpu",
 				     .machine_props = machine_props,
 				     .machine_get = machine_get};
 static struct qom qom = {.devs = &set, .host = &host};
@@ -1034,8 +1036,22 @@ static void test_qom(void **state)
 	assert_string_equal(qmp("qom-list", "{\"path\": \"/machine\"}"),
 			    "{\"return\":[{\"name\":\"type\",\"type\":\"string\"},"
 			    "{\"name\":\"kernel\",\"type\":\"string\"},"
+			    "{\"name\":\"unattached\",\"type\":\"child<container>\"},"
 			    "{\"name\":\"peripheral-anon\",\"type\":\"child<container>\"},"
 			    "{\"name\":\"peripheral\",\"type\":\"child<container>\"}]}");
+	/* the vCPUs where QEMU's pc has them: CPU 1 is device[2] (1 is CPU 0's APIC) */
+	assert_string_equal(qmp("qom-list", "{\"path\": \"/machine/unattached\"}"),
+			    "{\"return\":[{\"name\":\"type\",\"type\":\"string\"},"
+			    "{\"name\":\"device[0]\",\"type\":\"child<host-x86_64-cpu>\"},"
+			    "{\"name\":\"device[2]\",\"type\":\"child<host-x86_64-cpu>\"}]}");
+	assert_string_equal(qmp("qom-list", "{\"path\": \"/machine/unattached/device[2]\"}"),
+			    "{\"return\":[{\"name\":\"type\",\"type\":\"string\"}]}");
+	assert_string_equal(qmp("qom-get", "{\"path\": \"/machine/unattached/device[0]\", "
+					   "\"property\": \"type\"}"),
+			    "{\"return\":\"host-x86_64-cpu\"}");
+	assert_string_equal(qmp("qom-list", "{\"path\": \"/machine/unattached/device[1]\"}"),
+			    "{\"error\":{\"class\":\"DeviceNotFound\",\"desc\":\"Device "
+			    "'/machine/unattached/device[1]' not found\"}}");
 	assert_string_equal(qmp("qom-list", "{\"path\": \"/machine/peripheral\"}"),
 			    "{\"return\":[{\"name\":\"type\",\"type\":\"string\"},"
 			    "{\"name\":\"d0\",\"type\":\"child<test-dev>\"},"
@@ -1055,7 +1071,12 @@ static void test_qom(void **state)
 	    strstr(qmp("qom-list", "{\"path\": \"machine/peripheral/d0\"}"), "\"i64\""));
 	assert_non_null(
 	    strstr(qmp("qom-list", "{\"path\": \"/machine//peripheral/d0/\"}"), "\"stats\""));
-	assert_non_null(strstr(qmp("qom-list", "{\"path\": \"device[0]\"}"), "\"memdev\""));
+	assert_non_null(
+	    strstr(qmp("qom-list", "{\"path\": \"peripheral-anon/device[0]\"}"), "\"memdev\""));
+	/* device[0] is also CPU 0 at /machine/unattached, as in QEMU */
+	assert_string_equal(qmp("qom-list", "{\"path\": \"device[0]\"}"),
+			    "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Path 'device[0]' "
+			    "is ambiguous\"}}");
 	assert_string_equal(qmp("qom-list", "{\"path\": \"\"}"),
 			    "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Path '' is "
 			    "ambiguous\"}}");

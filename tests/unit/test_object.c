@@ -322,7 +322,24 @@ static void test_errors(void **state)
 	     {"unsupported object type 'memory-backend-rom'"}},
 	    {{"-object", "iothread,id=io"}, {"'iothread'"}},
 	    {{"-object", "id=m,memory-backend-ram"}, {"type must come first"}},
-	    {{"-object", "{\"qom-type\":\"memory-backend-ram\"}"}, {"JSON"}},
+	    /* the JSON form: the same checks, QEMU's type checks first */
+	    {{"-object", "{\"qom-type\":\"memory-backend-ram\"}"}, {"'id' is missing"}},
+	    {{"-object", "{\"qom-type\":\"memory-backend-ram\",\"id\":\"m\",\"size\":\"1G\"}"},
+	     {"Invalid parameter type for 'size', expected: integer"}},
+	    {{"-object", "{\"qom-type\":\"memory-backend-ram\",\"id\":\"m\",\"size\":1,"
+			 "\"share\":\"on\"}"},
+	     {"Invalid parameter type for 'share', expected: boolean"}},
+	    {{"-object", "{\"qom-type\":\"memory-backend-ram\",\"id\":\"m\",\"size\":4096,"
+			 "\"seal\":true}"},
+	     {"Parameter 'seal' is unexpected"}},
+	    {{"-object", "{\"qom-type\":\"iothread\",\"id\":\"i\"}"}, {"'iothread'"}},
+	    {{"-object", "{\"id\":\"i\"}"}, {"'qom-type' is missing"}},
+	    {{"-object", "{\"qom-type\":"}, {"not a JSON object"}},
+	    {{"-object", "secret,id=s0"}, {"Either 'file' or 'data' must be provided"}},
+	    {{"-object", "secret,id=s0,data=x,file=/dev/null"}, {"mutually exclusive"}},
+	    {{"-object", "secret,id=s0,file=/nonexistent/key"}, {"Unable to read"}},
+	    {{"-object", "secret,id=s0,data=x,keyid=k"}, {"keyid is not supported"}},
+	    {{"-object", "secret,id=s0,data=x,format=hex"}, {"'format'", "'hex'"}},
 	    {{"-object", ""}, {"-object", "empty"}},
 	    {{"-m", "256M", "-object", "memory-backend-ram,id=m,size=128M", "-machine",
 	      "memory-backend=m"},
@@ -354,6 +371,54 @@ static void test_errors(void **state)
 }
 
 /* What -m alone stands for: QEMU's defaults, reserve=off (kvmem's). */
+/* libvirt's JSON -object gives the same backend as the text form, and a
+ * secret beside it is taken; -machine dump-guest-core=off is the backends'
+ * dump default, whatever the order, unless a backend says otherwise. */
+static void test_json_object(void **state)
+{
+	struct config a, b;
+	struct kverr err;
+	(void)state;
+
+	assert_int_equal(PARSE(&a, &err, "-m", "256M", "-object",
+			       "{\"qom-type\":\"memory-backend-memfd\",\"id\":\"ram-node0\","
+			       "\"share\":true,\"hugetlb\":false,\"prealloc\":true,"
+			       "\"host-nodes\":[0],\"policy\":\"bind\",\"size\":268435456}",
+			       "-object", "{\"qom-type\":\"secret\",\"id\":\"masterKey0\",\"format\":"
+			       "\"raw\",\"file\":\"/dev/null\"}",
+			       "-machine", "pc,memory-backend=ram-node0,dump-guest-core=off"),
+			 0);
+	assert_int_equal(PARSE(&b, &err, "-m", "256M", "-object",
+			       "memory-backend-memfd,id=ram-node0,share=on,hugetlb=off,prealloc=on,"
+			       "host-nodes=0,policy=bind,size=256M",
+			       "-machine", "pc,memory-backend=ram-node0,dump-guest-core=off"),
+			 0);
+	assert_int_equal(a.nr_memdevs, 1);
+	assert_string_equal(a.memdev[0].id, "ram-node0");
+	assert_int_equal(a.memdev[0].type, MEMDEV_MEMFD);
+	assert_int_equal(a.memdev[0].size, b.memdev[0].size);
+	assert_true(a.memdev[0].share && a.memdev[0].prealloc);
+	assert_int_equal(a.memdev[0].host_nodes, 1);
+	assert_int_equal(a.memdev[0].policy, MEMDEV_POLICY_BIND);
+	assert_false(a.memdev[0].dump);
+	assert_false(b.memdev[0].dump);
+	assert_int_equal(a.compat.nr_secrets, 1);
+	assert_string_equal(a.compat.secret[0], "masterKey0");
+	config_free(&a);
+	config_free(&b);
+	/* a backend's own dump= wins over the machine's */
+	assert_int_equal(PARSE(&a, &err, "-object", "memory-backend-ram,id=m,size=128M,dump=on",
+			       "-machine", "dump-guest-core=off"),
+			 0);
+	assert_true(a.memdev[0].dump);
+	config_free(&a);
+	/* a secret's id is an object id like a backend's */
+	assert_int_equal(PARSE(&a, &err, "-object", "secret,id=s,data=x", "-object",
+			       "secret,id=s,data=y"),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "Duplicate ID 's'"));
+}
+
 static void test_implicit(void **state)
 {
 	struct config_memdev md;
@@ -495,6 +560,7 @@ int main(void)
 	    cmocka_unit_test(test_memfd_page_multiple),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_implicit),
+	    cmocka_unit_test(test_json_object),
 	    cmocka_unit_test(test_monitor_errors),
 	    cmocka_unit_test(test_monitor_same_result),
 	};
