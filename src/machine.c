@@ -585,13 +585,14 @@ static void on_memhp(void *opaque, uint32_t events)
 
 	(void)events;
 	while (memhp_take_event(m->memhp, &ev)) {
-		if (ev.kind == MEMHP_EV_OST)
-			monitors_event(m->mon, "ACPI_DEVICE_OST",
-				       json_pack("{s:o}", "info",
-						 qmp_acpi_ost_info(ev.id, ev.slot, ev.source,
-								   ev.status)));
-		else
+		json_t *info;
+
+		if (ev.kind == MEMHP_EV_OST) {
+			info = qmp_acpi_ost_info(ev.id, ev.slot, ev.source, ev.status);
+			monitors_event(m->mon, "ACPI_DEVICE_OST", json_pack("{s:o}", "info", info));
+		} else {
 			pc_dimm_ejected(m, ev.slot);
+		}
 	}
 }
 

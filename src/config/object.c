@@ -454,23 +454,24 @@ static int object_check(const struct oparse *p, const struct config_memdev *md, 
 					 (unsigned long long)md->size,
 					 (unsigned long long)((md->size + CONFIG_PAGE_SIZE - 1) /
 							      CONFIG_PAGE_SIZE * CONFIG_PAGE_SIZE));
-		return kverr_set(err, EINVAL,
-				 "%ssize 0x%llx is not a multiple of the page size 0x%llx (%s)", pre,
-				 (unsigned long long)md->size, (unsigned long long)CONFIG_PAGE_SIZE,
-				 type);
+		return kverr_set(
+		    err, EINVAL, "%ssize 0x%llx is not a multiple of the page size 0x%llx (%s)",
+		    pre, (unsigned long long)md->size, (unsigned long long)CONFIG_PAGE_SIZE, type);
 	}
 	/* Accepted as QEMU's default only: what 'on' asks for, kvmem does not
 	 * do (docs/cli.md). */
 	if (md->readonly)
-		return kverr_set(err, EINVAL,
-				 "%sreadonly=on is not supported: kvmem maps every backend writable, "
-				 "as guest RAM, and has no device that maps read-only memory",
-				 pre);
+		return kverr_set(
+		    err, EINVAL,
+		    "%sreadonly=on is not supported: kvmem maps every backend writable, "
+		    "as guest RAM, and has no device that maps read-only memory",
+		    pre);
 	if (md->pmem)
-		return kverr_set(err, EINVAL,
-				 "%spmem=on is not supported: kvmem does not map files with MAP_SYNC "
-				 "or flush its own writes to persistent memory",
-				 pre);
+		return kverr_set(
+		    err, EINVAL,
+		    "%spmem=on is not supported: kvmem does not map files with MAP_SYNC "
+		    "or flush its own writes to persistent memory",
+		    pre);
 	if (md->type == MEMDEV_FILE && md->align && md->size % md->align)
 		return kverr_set(err, EINVAL, "%ssize 0x%llx is not a multiple of align 0x%llx",
 				 pre, (unsigned long long)md->size, (unsigned long long)md->align);
