@@ -65,7 +65,18 @@ stop() {
 	rm -rf "$work"
 }
 trap stop EXIT
-for _ in $(seq 100); do [ -S /run/libvirt/libvirt-sock ] && break; sleep 0.1; done
+# libvirtd takes seconds to listen, many more on a loaded machine (CI
+# shares two cores with the build): wait while it lives, up to 2 minutes.
+for _ in $(seq 1200); do
+	[ -S /run/libvirt/libvirt-sock ] && break
+	kill -0 "$lvpid" 2>/dev/null || break
+	sleep 0.1
+done
+if [ ! -S /run/libvirt/libvirt-sock ]; then
+	echo "FAIL: libvirtd did not listen on /run/libvirt/libvirt-sock; its output:"
+	tail -20 /var/log/libvirt/stdout.log /var/log/libvirt/libvirtd.log 2>/dev/null
+	exit 1
+fi
 log=/var/log/libvirt/libvirtd.log
 export LIBVIRT_DEFAULT_URI=qemu:///system
 
