@@ -61,6 +61,10 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	if (ret)
 		return ret;
 	e820_build(&m->layout, &m->e820);
+	pci_plan_init(&m->pci_plan, &m->layout);
+	ret = pci_plan_assign(&m->pci_plan, err);
+	if (ret)
+		return ret;
 	acpi_in = (struct acpi_input){.layout = &m->layout, .topo = &m->topo, .numa = &m->numa};
 	ret = acpi_build(&acpi_in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &m->acpi, err);
 	if (ret)

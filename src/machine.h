@@ -28,6 +28,7 @@
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
+#include "plan/pci.h"
 #include "plan/topology.h"
 #include "util/loop.h"
 
@@ -67,6 +68,7 @@ struct machine {
 	struct topology topo;
 	struct numa numa;
 	struct e820_map e820;
+	struct pci_plan pci_plan;
 	struct acpi_blob acpi;
 	struct boot_plan boot;
 	/* host memory */

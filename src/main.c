@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 	}
 	if (cfg.print_layout) {
 		/* the plan is complete and nothing is created yet: show it, stop */
-		struct plan_view view = {&cfg, &m.layout, &m.numa, &m.topo, &m.e820};
+		struct plan_view view = {&cfg, &m.layout, &m.numa, &m.topo, &m.e820, &m.pci_plan};
 		plan_print(stdout, &view);
 		status = fflush(stdout) ? MACHINE_EXIT_ERROR : MACHINE_EXIT_OK;
 		goto out;

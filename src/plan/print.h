@@ -2,7 +2,8 @@
  *
  * Owns: the human-readable form of what the pure stages decided: the
  * memory regions, each node's RAM parts and backend, the NUMA nodes with
- * their CPUs and distances, each CPU's APIC id, and the e820.  It only
+ * their CPUs and distances, each CPU's APIC id, the e820, and the PCI
+ * windows and functions with their BARs.  It only
  * formats what layout, numa, topology and e820 computed; it decides
  * nothing, so what it prints is what the guest gets.
  * Never: opens /dev/kvm, maps memory, or prints anywhere but to `out`.
@@ -16,6 +17,7 @@
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
+#include "plan/pci.h"
 #include "plan/topology.h"
 
 struct plan_view {
@@ -24,6 +26,7 @@ struct plan_view {
 	const struct numa *numa;
 	const struct topology *topo;
 	const struct e820_map *e820;
+	const struct pci_plan *pci; /* NULL: no PCI lines */
 };
 
 void plan_print(FILE *out, const struct plan_view *v);

@@ -481,7 +481,7 @@ static void test_hmat(void **state)
 	assert_null(p.numa.cache[0][1]);
 	{
 		struct e820_map e820;
-		struct plan_view v = {&p.cfg, &p.layout, &p.numa, &p.topo, &e820};
+		struct plan_view v = {&p.cfg, &p.layout, &p.numa, &p.topo, &e820, NULL};
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
@@ -594,7 +594,7 @@ static void test_print(void **state)
 			   "node,nodeid=0,cpus=0,mem=3584M", "-numa",
 			   "node,nodeid=2,cpus=1,mem=512M", "-numa", "dist,src=0,dst=2,val=21"));
 	e820_build(&p.layout, &e820);
-	v = (struct plan_view){&p.cfg, &p.layout, &p.numa, &p.topo, &e820};
+	v = (struct plan_view){&p.cfg, &p.layout, &p.numa, &p.topo, &e820, NULL};
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	plan_print(f, &v);
