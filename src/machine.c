@@ -23,6 +23,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "hw/pci_acpi.h"
 #include "hw/pm.h"
 #include "hw/rtc.h"
 #include "hw/serial.h"
@@ -66,6 +67,9 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	if (ret)
 		return ret;
 	acpi_in = (struct acpi_input){.layout = &m->layout, .topo = &m->topo, .numa = &m->numa};
+	ret = acpi_add_dsdt_part(&acpi_in, "PCI0", pci_acpi_build, &m->pci_plan, err);
+	if (ret)
+		return ret;
 	ret = acpi_build(&acpi_in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &m->acpi, err);
 	if (ret)
 		return ret;

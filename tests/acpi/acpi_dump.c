@@ -15,9 +15,11 @@
 #include <sys/stat.h>
 
 #include "acpi/acpi.h"
+#include "hw/pci_acpi.h"
 #include "config/config.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
+#include "plan/pci.h"
 #include "plan/topology.h"
 
 struct dump_config {
@@ -124,14 +126,20 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
 	return 0;
 }
 
-static int write_tables(const char *dir, const char *name, const struct acpi_input *in)
+static int write_tables(const char *dir, const char *name, const struct acpi_input *plan_in)
 {
+	struct acpi_input full = *plan_in, *in = &full;
+	struct pci_plan pci;
 	struct acpi_blob blob;
 	struct kverr err = {{0}};
 	char path[4096];
 	int ret = 0;
 
-	if (acpi_build(in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &blob, &err)) {
+	/* The DSDT's parts, as machine_plan() adds them: the PCI bus. */
+	pci_plan_init(&pci, in->layout);
+	if (pci_plan_assign(&pci, &err) ||
+	    acpi_add_dsdt_part(in, "PCI0", pci_acpi_build, &pci, &err) ||
+	    acpi_build(in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &blob, &err)) {
 		fprintf(stderr, "acpi_dump: %s: %s\n", name, err.msg);
 		return -1;
 	}
