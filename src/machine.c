@@ -181,6 +181,13 @@ int machine_devices(struct machine *m, struct kverr *err)
 	    (ret = bus_register(&m->pio, IOMAP_RESET_REG, 1, pm_reset_io, m->pm, "reset", err)) ||
 	    (ret = bus_register(&m->pio, IOMAP_I8042_CMD, 1, pm_i8042_io, m->pm, "i8042", err)))
 		return ret;
+
+	/* PCI: the bus as the plan made it; then, as a firmware leaves it,
+	 * with every BAR decoding at its planned address */
+	if ((ret = pci_bus_init(&m->pci, &m->pci_plan, err)) ||
+	    (ret = pci_bus_register(&m->pci, &m->pio, &m->mmio, err)))
+		return ret;
+	pci_bus_reset(&m->pci);
 	return 0;
 }
 
@@ -472,6 +479,7 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 			vm_teardown(m);
 			serial_reset(m->serial);
 			pm_reset(m->pm);
+			pci_bus_reset(&m->pci);
 			/* A VM reset while stopped stays stopped (QEMU: prelaunch). */
 			if (m->runstate != MACHINE_RUNNING)
 				m->runstate = MACHINE_PRELAUNCH;
@@ -505,6 +513,7 @@ void machine_destroy(struct machine *m)
 	monitors_destroy(m->mon);
 	m->mon = NULL;
 	loop_fini(&m->loop);
+	pci_bus_fini(&m->pci);
 	if (m->pm)
 		pm_destroy(m->pm);
 	if (m->rtc)

@@ -21,6 +21,7 @@
 #include "acpi/acpi.h"
 #include "config/config.h"
 #include "hw/bus.h"
+#include "hw/pci.h"
 #include "kvm/boot.h"
 #include "kvm/vm.h"
 #include "mem/backend.h"
@@ -81,6 +82,7 @@ struct machine {
 	struct rtc *rtc;
 	struct pm *pm;
 	struct irq_line serial_irq, sci_irq;
+	struct pci_bus pci;
 	/* KVM */
 	struct vm vm;
 	bool vm_live;
