@@ -7,11 +7,19 @@
 #include "config/config.h"
 #include "machine.h"
 #include "plan/print.h"
+#include "util/log.h"
 
 static int fail(struct kverr *err)
 {
 	fprintf(stderr, "kvmem: %s\n", err->msg);
 	return MACHINE_EXIT_ERROR;
+}
+
+/* Run-time messages of the modules (util/log.h), one line each. */
+static void log_to_stderr(const char *line, void *opaque)
+{
+	(void)opaque;
+	fprintf(stderr, "kvmem: %s\n", line);
 }
 
 int main(int argc, char **argv)
@@ -22,6 +30,7 @@ int main(int argc, char **argv)
 	char report[4096] = "";
 	int status;
 
+	log_set_sink(log_to_stderr, NULL);
 	if (config_parse(&cfg, argc, argv, &err) < 0)
 		return fail(&err);
 	switch (cfg.action) {
