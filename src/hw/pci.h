@@ -64,6 +64,25 @@
 /* Capabilities start after the header. */
 #define PCI_CAP_START 0x40
 
+/* What a PCI device needs from the VM for its interrupts and doorbells.
+ * Each is an eventfd the device owns and the VM binds to KVM (irqfd,
+ * ioeventfd), so a device thread never makes a VM ioctl itself and a VM
+ * rebuilt on reset is simply bound again.  kvm/vm.h provides the real
+ * ones (vm_pci_ops), the KVM-less VM of the tests its own; ctx is the VM.
+ * Called from vCPU threads and the main thread, never from device threads. */
+struct pci_vm_ops {
+	void *ctx;
+	/* deliver fd as the MSI (addr, data); again with the same fd updates it */
+	int (*msi_bind)(void *ctx, int fd, uint64_t addr, uint32_t data, struct kverr *err);
+	void (*msi_unbind)(void *ctx, int fd);
+	/* fd asserts the level-triggered gsi until the guest's EOI, which is
+	 * then signalled on resample_fd */
+	int (*intx_bind)(void *ctx, int fd, int resample_fd, unsigned gsi, struct kverr *err);
+	/* a guest write of len bytes to MMIO addr signals fd instead of exiting */
+	int (*ioeventfd)(void *ctx, int fd, uint64_t addr, unsigned len, bool assign,
+			 struct kverr *err);
+};
+
 struct pci_func_ops {
 	/* A guest access to [off, off+len) of a mapped BAR. */
 	void (*bar_access)(void *opaque, unsigned bar, uint64_t off, uint8_t *data, unsigned len,
