@@ -288,10 +288,8 @@ static void handle_report(struct balloon *b)
 		virtio_pci_fail(&b->vp, &err);
 }
 
-static void queue_notify(void *dev, unsigned q)
+void balloon_process_queue(struct balloon *b, unsigned q)
 {
-	struct balloon *b = dev;
-
 	switch (q) {
 	case BALLOON_INFLATE_Q:
 	case BALLOON_DEFLATE_Q:
@@ -304,6 +302,11 @@ static void queue_notify(void *dev, unsigned q)
 		handle_report(b);
 		break;
 	}
+}
+
+static void queue_notify(void *dev, unsigned q)
+{
+	balloon_process_queue(dev, q);
 }
 
 /* The polling timer: give the driver its buffer back, it refills it. */

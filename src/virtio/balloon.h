@@ -135,6 +135,10 @@ void balloon_get_stats(struct balloon *b, struct balloon_stats *out);
 int64_t balloon_poll_interval(struct balloon *b);
 int balloon_set_poll_interval(struct balloon *b, int64_t secs, struct kverr *err);
 
+/* What the worker runs when queue q is kicked.  Tests and the fuzzer call
+ * it directly, on a device whose worker was never started. */
+void balloon_process_queue(struct balloon *b, unsigned q);
+
 /* Sort and merge n PFNs in place into ranges of consecutive PFNs
  * (duplicates dropped): out[i] = {first pfn, count}.  Returns the number
  * of ranges.  Exposed for the unit test. */
