@@ -12,6 +12,8 @@ packages=(
 	# tests: ACPI disassembly, guest images, the nested L1 VM and the QEMU reference
 	acpica-tools python3 file cpio busybox-static linux-image-amd64 strace
 	qemu-system-x86 qemu-system-data seabios
+	# tests/libvirt: Debian's libvirt drives kvmem (its daemon, QEMU driver, virsh)
+	libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 )
 
 missing=()

@@ -1,11 +1,17 @@
 #!/bin/bash
 # test.sh - installs what is needed, builds kvmem and runs the whole test suite:
-#   1. gcc build: unit tests (cmocka), command-line tests, ACPI tables through iasl
-#   2. clang build with ASan and UBSan: the same tests
+#   1. gcc build: unit tests (cmocka), command-line tests, ACPI tables (iasl,
+#      golden tables), the monitors
+#   2. clang build with ASan and UBSan: the same tests, and the fuzzers
+#   2b. clang build with ThreadSanitizer: the memory manager's tests
 #   3. guest scenarios: real Linux guests under kvmem (nested when this machine
 #      has no usable /dev/kvm, see ../shared/NESTED.md)
-# Ends with one line 'N passed, N failed' and exits non-zero if anything failed.
-# KVMEM_SKIP_GUEST=1 leaves out step 3 (for a quick local run).
+# Ends with one line 'N passed, N failed, N skipped' and exits non-zero if
+# anything failed.  The verdicts are meson's and run.py's own (count-tests.py):
+# a timeout, an unexpected pass, a crashed runner or a skip that does not say
+# why is a failure; every skip is listed with its reason.
+# KVMEM_SKIP_GUEST=1 leaves out step 3 (for a quick local run); its scenarios
+# are then counted as skipped.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,44 +19,103 @@ scripts/install-deps.sh || { echo "test.sh: installing dependencies failed"; exi
 
 passed=0
 failed=0
-count() { # count LOGFILE: adds meson's or run.py's totals
-	local ok fail
-	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p; s/^\([0-9]*\) passed, [0-9]* failed$/\1/p' "$1" | tail -1)
-	fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p; s/^[0-9]* passed, \([0-9]*\) failed$/\1/p' "$1" | tail -1)
-	passed=$((passed + ${ok:-0}))
-	failed=$((failed + ${fail:-1}))
-}
-step() { echo; echo "==== $*"; }
+skipped=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
-step "gcc build and tests"
-if scripts/build.sh build; then
-	meson test -C build --no-rebuild --print-errorlogs 2>&1 | tee "$log/gcc"
-	count "$log/gcc"
-else
+step() { echo; echo "==== $*"; }
+
+# fail WHY: one failure that no test runner reported (a build, a set-up)
+fail() {
+	echo "FAILED: $*" | tee -a "$log/notes"
 	failed=$((failed + 1))
+}
+
+# count KIND ARGS...: adds count-tests.py's tally of one step to the totals
+# and keeps its notes (failures, skips with their reasons) for the summary
+count() {
+	local out last tag p f s
+	out=$(python3 scripts/count-tests.py "$@")
+	last=$(tail -n 1 <<<"$out")
+	read -r tag p f s <<<"$last"
+	if [ "$tag" != totals ]; then
+		fail "count-tests.py $1 gave no tally"
+		return
+	fi
+	sed '$d' <<<"$out" | tee -a "$log/notes"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+}
+
+# build DIR [MESON_SETUP_ARGS...]: configures DIR once (with CC and the
+# arguments given), then builds it; a failed build counts as one failure
+build() {
+	local dir=$1
+	shift
+	if [ ! -f "$dir/build.ninja" ] && ! meson setup "$dir" "$@" >"$log/setup" 2>&1; then
+		cat "$log/setup"
+		fail "meson setup $dir"
+		return 1
+	fi
+	if ! ninja -C "$dir" >"$log/ninja" 2>&1; then
+		cat "$log/ninja"
+		fail "build in $dir"
+		return 1
+	fi
+}
+
+# meson_tests DIR [MESON_TEST_ARGS...]: runs the tests of the build in DIR
+# (the environment given to it reaches the tests) and counts them
+meson_tests() {
+	local dir=$1 planned status
+	shift
+	planned=$(meson test -C "$dir" --no-rebuild --list "$@" 2>/dev/null | wc -l)
+	rm -f "$dir/meson-logs/test-sh.json"
+	meson test -C "$dir" --no-rebuild --print-errorlogs --logbase test-sh "$@"
+	status=$?
+	count meson "$dir/meson-logs/test-sh.json" "$planned" "$status" "$dir"
+}
+
+step "gcc build and tests"
+if build build; then
+	meson_tests build
 fi
 
 step "clang build with AddressSanitizer and UndefinedBehaviorSanitizer, and tests"
-if [ ! -f build-asan/build.ninja ]; then
-	CC=clang meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-fi
-if ninja -C build-asan >/dev/null; then
+if CC=clang build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-		meson test -C build-asan --no-rebuild --print-errorlogs 2>&1 | tee "$log/asan"
-	count "$log/asan"
-else
-	ninja -C build-asan
-	failed=$((failed + 1))
+		meson_tests build-asan
 fi
 
+step "clang build with ThreadSanitizer: the memory manager under concurrent readers and writers"
+# only the manager's tests are built here: the rest has no threads of its own
+if [ -f build-tsan/build.ninja ] ||
+	CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >"$log/setup" 2>&1 ||
+	{ cat "$log/setup"; fail "meson setup build-tsan"; false; }; then
+	if ninja -C build-tsan tests/unit/test_manager tests/unit/test_manager_threads >"$log/ninja" 2>&1; then
+		TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+			meson_tests build-tsan manager manager-threads
+	else
+		cat "$log/ninja"
+		fail "build of the manager's tests in build-tsan"
+	fi
+fi
+
+step "guest scenarios"
 if [ "${KVMEM_SKIP_GUEST:-}" != 1 ]; then
-	step "guest scenarios"
 	stdbuf -oL python3 tests/guest/run.py 2>&1 | tee "$log/guest"
-	count "$log/guest"
+	count guest "$log/guest" "${PIPESTATUS[0]}"
+else
+	n=$(python3 tests/guest/run.py --list | wc -l)
+	echo "skipped: $n guest scenarios: KVMEM_SKIP_GUEST=1" | tee -a "$log/notes"
+	skipped=$((skipped + n))
 fi
 
+if [ -s "$log/notes" ]; then
+	step "not passed"
+	cat "$log/notes"
+fi
 echo
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -2,7 +2,7 @@
  * runs it: the order the stages run in is the order of the functions here.
  *
  *   machine_plan()    pure: layout, topology, e820, ACPI, kernel checks
- *   machine_memory()  host memory backends and the guest memory map
+ *   machine_memory()  host memory backends and the memory manager's regions
  *   machine_devices() device models on the I/O buses
  *   machine_monitors() the -qmp and -monitor endpoints, listening
  *   machine_run()     build the KVM VM, load the guest, run until it powers
@@ -20,16 +20,20 @@
 
 #include "acpi/acpi.h"
 #include "config/config.h"
+#include "dev/machine_devs.h"
+#include "hw/chardevs.h"
 #include "hw/bus.h"
 #include "hw/pci.h"
 #include "kvm/boot.h"
 #include "kvm/vm.h"
 #include "mem/backend.h"
-#include "mem/guest_mem.h"
+#include "mem/manager.h"
+#include "mem/ram_plan.h"
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
 #include "plan/pci.h"
+#include "plan/print.h"
 #include "plan/topology.h"
 #include "util/loop.h"
 
@@ -42,7 +46,8 @@ struct monitors;
 enum machine_runstate {
 	MACHINE_PRELAUNCH, /* -S, or reset while stopped: vCPUs not started yet */
 	MACHINE_RUNNING,
-	MACHINE_PAUSED,    /* by 'stop' */
+	MACHINE_PAUSED,	  /* by 'stop' */
+	MACHINE_SHUTDOWN, /* powered off with -action shutdown=pause: needs a reset */
 };
 
 /* What ends the current run of the VM, and how QMP's SHUTDOWN or RESET
@@ -60,10 +65,12 @@ struct machine_end {
 	enum machine_end_kind kind;
 	bool guest;         /* the guest asked for it */
 	const char *reason; /* QMP's ShutdownCause */
+	bool announced;	    /* its RESET or SHUTDOWN event was sent */
 };
 
 struct machine {
 	const struct config *cfg;
+	const char *accel; /* the accelerator (vm_accels); NULL: none works (-machine none) */
 	/* plan */
 	struct layout layout;
 	struct topology topo;
@@ -72,9 +79,10 @@ struct machine {
 	struct pci_plan pci_plan;
 	struct acpi_blob acpi;
 	struct boot_plan boot;
+	struct ram_plan ram_plan; /* which backend backs each part of RAM */
 	/* host memory */
-	struct backend ram[CONFIG_MAX_NUMA_NODES]; /* by node id; [0] without NUMA */
-	struct guest_mem gm;
+	struct backend ram[CONFIG_MAX_NUMA_NODES]; /* ram_plan.backend[i] is ram[i] */
+	struct mem_manager *mem; /* guest memory: regions, KVM slots, page state */
 	/* devices */
 	struct bus pio, mmio;
 	int serial_out_fd;
@@ -83,6 +91,9 @@ struct machine {
 	struct pm *pm;
 	struct irq_line serial_irq, sci_irq;
 	struct pci_bus pci;
+	struct machine_devs devs; /* -device and device_add (src/dev/) */
+	struct chardevs chardevs; /* the -chardev backends devices use, opened */
+	int console_in_fd;	  /* what the UART reads: stdin, a pty, or -1 */
 	/* KVM */
 	struct vm vm;
 	bool vm_live;
@@ -92,16 +103,21 @@ struct machine {
 	enum machine_runstate runstate;
 	struct machine_end end;
 	struct kverr loop_err; /* set with MACHINE_END_ERROR */
+	/* main's: prints one block of lines on stderr while the machine runs
+	 * (a triple fault's registers); only main prints.  May be NULL. */
+	void (*log)(const char *block);
 };
 
 /* Exit statuses main() returns. */
 enum {
-	MACHINE_EXIT_OK = 0,      /* guest powered off, or rebooted with -no-reboot */
-	MACHINE_EXIT_ERROR = 1,   /* bad configuration or set-up failure */
-	MACHINE_EXIT_CRASH = 2,   /* guest crashed or an exit kvmem cannot handle */
+	MACHINE_EXIT_OK = 0,	/* guest powered off, or rebooted with reboot=shutdown */
+	MACHINE_EXIT_ERROR = 1, /* bad configuration or set-up failure */
+	MACHINE_EXIT_CRASH = 2, /* guest crashed or an exit kvmem cannot handle */
 };
 
 int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err);
+/* What -print-layout shows of a planned machine (plan/print.h). */
+struct plan_view machine_plan_view(const struct machine *m);
 int machine_memory(struct machine *m, struct kverr *err);
 int machine_devices(struct machine *m, struct kverr *err);
 int machine_monitors(struct machine *m, struct kverr *err);
@@ -110,19 +126,28 @@ int machine_monitors(struct machine *m, struct kverr *err);
 int machine_run(struct machine *m, struct kverr *err, char *report, size_t report_size);
 void machine_destroy(struct machine *m);
 
+/* COM1's output and input (-1: none), instead of -serial's: the isa-serial
+ * device's realize, before the guest runs.  The machine owns out_fd from
+ * then on; in_fd stays the caller's. */
+void machine_serial_connect(struct machine *m, int out_fd, int in_fd);
+
 /* ---- run-time control, for the monitors (main thread, while running) ---- */
 
 /* QMP's name for the run state ("running", "paused", "prelaunch"). */
 const char *machine_runstate_name(enum machine_runstate s);
 /* QMP stop: park the vCPUs, freeze the guest clock; STOP if it ran. */
 void machine_stop(struct machine *m);
-/* QMP cont: run the vCPUs; RESUME if they were stopped. */
-void machine_cont(struct machine *m);
+/* QMP cont: run the vCPUs; RESUME if they were stopped.  -1 in the
+ * "shutdown" state (shutdown=pause), which only system_reset leaves. */
+int machine_cont(struct machine *m);
 /* QMP system_powerdown: press the ACPI power button; POWERDOWN. */
 void machine_powerdown(struct machine *m);
-/* QMP system_reset: reset the VM (RESET), or end it with -no-reboot. */
+/* QMP system_reset: reset the VM, or with -action reboot=shutdown power it
+ * off.  RESET (or SHUTDOWN) is sent at once, before the command's answer,
+ * as QEMU does. */
 void machine_system_reset(struct machine *m);
-/* QMP quit: end kvmem after this round of the loop (SHUTDOWN). */
+/* QMP quit: end kvmem after this round of the loop.  SHUTDOWN is sent at
+ * once, before the command's answer, as QEMU does. */
 void machine_quit(struct machine *m);
 /* The host thread id of vCPU idx (0 before the VM runs). */
 pid_t machine_vcpu_tid(const struct machine *m, unsigned idx);

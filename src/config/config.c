@@ -13,6 +13,7 @@
  * pc machine; docs/cli.md lists where kvmem deliberately differs.
  */
 #include "config/config.h"
+#include "config/device.h"
 #include "config/kv.h"
 #include "config/object.h"
 
@@ -138,7 +139,9 @@ int config_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 				frac_nonzero |= *p != '0';
 			nfrac = (size_t)(p - frac);
 		}
-		if (!digits && nfrac == 0)
+		/* QEMU reads the integer part with qemu_strtou64 first, so a
+		 * size needs a digit before any fraction: ".5M" is refused */
+		if (!digits)
 			return -EINVAL;
 		if (*p) {
 			unit = suffix_mul(*p++);
@@ -159,6 +162,16 @@ int config_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 
 /* A QEMU number (QEMU_OPT_NUMBER): strtoull base 0, so 0x10 and 010 (octal)
  * are accepted as QEMU does; no sign, no blanks. */
+bool id_wellformed(const char *id)
+{
+	if (!isalpha((unsigned char)id[0]))
+		return false;
+	for (const char *c = id + 1; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("-._", *c))
+			return false;
+	return true;
+}
+
 int parse_number(const char *s, uint64_t *out)
 {
 	unsigned long long v;
@@ -222,8 +235,6 @@ static int kv_begin(struct parser *p, const char *opt, const char *arg, const ch
 {
 	char **grown, *buf;
 
-	if (!*arg)
-		return kverr_set(err, EINVAL, "%s: empty value", opt);
 	buf = malloc(strlen(arg) + 1);
 	grown = realloc(p->scratch, (p->nscratch + 1) * sizeof(*grown));
 	if (!buf || !grown) {
@@ -234,7 +245,9 @@ static int kv_begin(struct parser *p, const char *opt, const char *arg, const ch
 	}
 	p->scratch = grown;
 	p->scratch[p->nscratch++] = buf;
-	*it = (struct kv_iter){.p = arg, .out = buf, .implied = implied, .first = true};
+	/* An empty value is an empty list, as QemuOpts parses it: -m '' and
+	 * -smp '' change nothing (while -m , has one empty element). */
+	*it = (struct kv_iter){.p = arg, .out = buf, .implied = implied, .first = *arg != '\0'};
 	return 0;
 }
 
@@ -333,6 +346,8 @@ static int opt_smp(struct parser *p, const char *arg, struct kverr *err)
 	int ret;
 
 	ret = kv_begin(p, "-smp", arg, "cpus", &it, err);
+	if (!*arg) /* changes nothing, so messages name the -smp that did */
+		return ret;
 	p->smp_arg = arg;
 	p->smp_count++;
 	while (!ret && kv_next(&it, &kv)) {
@@ -375,6 +390,11 @@ static int opt_name(struct parser *p, const char *arg, struct kverr *err)
 	while (!ret && kv_next(&it, &kv)) {
 		char *copy;
 
+		/* kvmem always names its vCPU threads (vcpuN): debug-threads
+		 * has nothing to switch, either way */
+		if (!strcmp(kv.key, "debug-threads") && kv.val &&
+		    (!strcmp(kv.val, "on") || !strcmp(kv.val, "off")))
+			continue;
 		if (strcmp(kv.key, "guest"))
 			return kverr_set(err, EINVAL, "-name: unsupported parameter '%s' in '%s'",
 					 kv.key, arg);
@@ -452,7 +472,69 @@ static int opt_no_reboot(struct parser *p, const char *arg, struct kverr *err)
 {
 	(void)arg;
 	(void)err;
-	p->cfg->no_reboot = true;
+	p->cfg->on.reboot = CONFIG_REBOOT_SHUTDOWN;
+	return 0;
+}
+
+static int opt_no_shutdown(struct parser *p, const char *arg, struct kverr *err)
+{
+	(void)arg;
+	(void)err;
+	p->cfg->on.shutdown = CONFIG_SHUTDOWN_PAUSE;
+	return 0;
+}
+
+/* QEMU 7.2's values for each -action key, in the enums' order. */
+static const char *const reboot_actions[] = {"reset", "shutdown", NULL};
+static const char *const shutdown_actions[] = {"poweroff", "pause", NULL};
+static const char *const panic_actions[] = {"pause", "shutdown", "exit-failure", "none", NULL};
+static const char *const watchdog_actions[] = {"reset", "shutdown", "poweroff",	  "pause",
+					       "debug", "none",	    "inject-nmi", NULL};
+
+/* -action reboot=reset|shutdown,shutdown=poweroff|pause,panic=...,watchdog=...
+ * with QEMU's messages; an empty list changes nothing, as in QEMU. */
+static int opt_action(struct parser *p, const char *arg, struct kverr *err)
+{
+	static const struct {
+		const char *key;
+		const char *const *values;
+	} keys[] = {
+	    {"reboot", reboot_actions},
+	    {"shutdown", shutdown_actions},
+	    {"panic", panic_actions},
+	    {"watchdog", watchdog_actions},
+	};
+	/* in keys[] order; each enum's values are its list's indexes */
+	unsigned set[] = {p->cfg->on.reboot, p->cfg->on.shutdown, p->cfg->on.panic,
+			  p->cfg->on.watchdog};
+	struct kv_iter it;
+	struct kv kv;
+	int ret;
+
+	if (!*arg)
+		return 0;
+	ret = kv_begin(p, "-action", arg, NULL, &it, err);
+	if (ret)
+		return ret;
+	while (kv_next(&it, &kv)) {
+		const char *val = kv.val ? kv.val : "on"; /* QEMU's short-form boolean */
+		size_t k, v;
+
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]) && strcmp(keys[k].key, kv.key); k++)
+			;
+		if (k == sizeof(keys) / sizeof(keys[0]))
+			return kverr_set(err, EINVAL, "-action %s: Invalid parameter '%s'", arg,
+					 kv.key);
+		for (v = 0; keys[k].values[v] && strcmp(keys[k].values[v], val); v++)
+			;
+		if (!keys[k].values[v])
+			return kverr_set(err, EINVAL,
+					 "-action %s: Parameter '%s' does not accept value '%s'",
+					 arg, kv.key, val);
+		set[k] = (unsigned)v;
+	}
+	p->cfg->on = (struct config_run_actions){
+	    .reboot = set[0], .shutdown = set[1], .panic = set[2], .watchdog = set[3]};
 	return 0;
 }
 
@@ -509,7 +591,7 @@ static int opt_monitor_common(struct parser *p, const char *opt, enum monitor_mo
 			      const char *arg, struct kverr *err)
 {
 	struct config *cfg = p->cfg;
-	struct config_monitor mon = {.mode = mode, .spec = arg};
+	struct config_monitor mon = {.mode = mode, .spec = arg, .fd = -1};
 	char first[512];
 	size_t n;
 	int ret;
@@ -623,6 +705,57 @@ static int opt_machine(struct parser *p, const char *arg, struct kverr *err)
 	return config_machine_parse(p->cfg, arg, err);
 }
 
+static int opt_device(struct parser *p, const char *arg, struct kverr *err)
+{
+	return config_device_parse(p->cfg, arg, err);
+}
+
+static int opt_nodefaults(struct parser *p, const char *arg, struct kverr *err)
+{
+	(void)arg;
+	(void)err;
+	p->cfg->compat.nodefaults = true;
+	return 0;
+}
+
+static int opt_no_user_config(struct parser *p, const char *arg, struct kverr *err)
+{
+	(void)arg;
+	(void)err;
+	p->cfg->compat.no_user_config = true; /* kvmem reads no configuration file */
+	return 0;
+}
+
+static int opt_daemonize(struct parser *p, const char *arg, struct kverr *err)
+{
+	(void)arg;
+	(void)err;
+	p->cfg->compat.daemonize = true;
+	return 0;
+}
+
+/* Options whose handler takes the config alone (compat.c, chardev.c). */
+#define CFG_HANDLER(fn)                                                                            \
+	static int opt_##fn(struct parser *p, const char *arg, struct kverr *err)                  \
+	{                                                                                          \
+		return config_##fn(p->cfg, arg, err);                                              \
+	}
+CFG_HANDLER(compat_accel)
+CFG_HANDLER(compat_pidfile)
+CFG_HANDLER(compat_uuid)
+CFG_HANDLER(compat_display)
+CFG_HANDLER(compat_rtc)
+CFG_HANDLER(compat_boot)
+CFG_HANDLER(compat_msg)
+CFG_HANDLER(compat_overcommit)
+CFG_HANDLER(compat_audiodev)
+CFG_HANDLER(compat_cpu)
+CFG_HANDLER(compat_sandbox)
+CFG_HANDLER(compat_no_acpi)
+CFG_HANDLER(chardev_parse)
+CFG_HANDLER(mon_parse)
+CFG_HANDLER(add_fd_parse)
+
 static int opt_help(struct parser *p, const char *arg, struct kverr *err)
 {
 	(void)arg;
@@ -663,7 +796,13 @@ static const struct option options[] = {
     {"nographic", false, opt_nographic, "-nographic",
      "no graphical output, serial on stdio (kvmem has no display)"},
     {"name", true, opt_name, "-name [guest=]name", "set the name of the guest"},
-    {"no-reboot", false, opt_no_reboot, "-no-reboot", "exit instead of rebooting"},
+    {"no-reboot", false, opt_no_reboot, "-no-reboot",
+     "exit instead of rebooting (-action reboot=shutdown)"},
+    {"no-shutdown", false, opt_no_shutdown, "-no-shutdown",
+     "stop, not exit, when the guest powers off (-action shutdown=pause)"},
+    {"action", true, opt_action,
+     "-action reboot=reset|shutdown,shutdown=poweroff|pause,panic=...,watchdog=...",
+     "what the guest's reboot and power-off do (docs/cli.md)"},
     {"numa", true, opt_numa,
      "-numa node[,nodeid=n][,cpus=a[-b]][,mem=size|memdev=id][,initiator=n]",
      "a guest NUMA node; also -numa dist,src=,dst=,val= / cpu,node-id=,... / hmat-lb / "
@@ -672,14 +811,46 @@ static const struct option options[] = {
      "print the resolved plan (memory map, NUMA nodes, e820, CPUs) and exit"},
     {"object", true, opt_object, "-object memory-backend-{ram|memfd|file},id=ID,size=SIZE[,...]",
      "host memory backend (docs/memory-backends.md)"},
-    {"machine", true, opt_machine, "-machine [type=]pc[,memory-backend=ID][,hmat=on|off]",
-     "machine options; memory-backend backs guest RAM with -object ID, hmat=on adds an ACPI HMAT"},
+    {"machine", true, opt_machine,
+     "-machine [type=]pc|none[,memory-backend=ID][,hmat=on|off][,accel=kvm]",
+     "machine options; memory-backend backs guest RAM with -object ID, hmat=on adds an ACPI "
+     "HMAT; none is a QMP-only process without a guest"},
     {"M", true, opt_machine, NULL, NULL},
     {"S", false, opt_start_paused, "-S", "do not start the vCPUs until 'cont' (QMP or monitor)"},
     {"qmp", true, opt_qmp, "-qmp dev",
      "QMP on dev: unix:PATH,server=on[,wait=off], tcp:HOST:PORT,server=on[,wait=off] or stdio"},
     {"monitor", true, opt_monitor, "-monitor dev",
      "human monitor on dev (same forms as -qmp, or none)"},
+    {"device", true, opt_device, "-device driver[,prop=value][,...]",
+     "add a device; -device help lists the drivers, -device driver,help its properties"},
+    {"chardev", true, opt_chardev_parse, "-chardev socket|file|pty|null|stdio,id=ID[,...]",
+     "a character device for -mon or a device's chardev= (docs/cli.md)"},
+    {"mon", true, opt_mon_parse, "-mon [chardev=]ID[,mode=control|readline]",
+     "a monitor on a -chardev: QMP (control) or the human monitor"},
+    {"add-fd", true, opt_add_fd_parse, "-add-fd fd=FD,set=SET[,opaque=TEXT]",
+     "pass an open file descriptor; path=/dev/fdset/SET names it"},
+    {"accel", true, opt_compat_accel, "-accel kvm", "the accelerator (kvmem has KVM)"},
+    {"nodefaults", false, opt_nodefaults, "-nodefaults",
+     "no default devices: no serial port unless -serial or -device isa-serial"},
+    {"no-user-config", false, opt_no_user_config, "-no-user-config",
+     "accepted: kvmem reads no configuration file"},
+    {"pidfile", true, opt_compat_pidfile, "-pidfile file", "write kvmem's pid to file"},
+    {"daemonize", false, opt_daemonize, "-daemonize",
+     "run in the background once the monitors listen"},
+    {"uuid", true, opt_compat_uuid, "-uuid UUID", "accepted (kvmem has no SMBIOS)"},
+    {"display", true, opt_compat_display, "-display none", "accepted: kvmem has no display"},
+    {"rtc", true, opt_compat_rtc, "-rtc base=utc[,clock=host]",
+     "accepted: kvmem's RTC shows the host's UTC time"},
+    {"boot", true, opt_compat_boot, "-boot [strict=on|off]",
+     "accepted: kvmem boots -kernel directly"},
+    {"msg", true, opt_compat_msg, "-msg timestamp=on|off", "date kvmem's error messages"},
+    {"overcommit", true, opt_compat_overcommit, "-overcommit mem-lock=off",
+     "accepted: kvmem does not lock guest memory"},
+    {"audiodev", true, opt_compat_audiodev, "-audiodev none,id=ID", "accepted: kvmem has no sound"},
+    {"cpu", true, opt_compat_cpu, "-cpu host|max",
+     "the guest's CPU: the host's, as KVM supports it"},
+    {"sandbox", true, opt_compat_sandbox, NULL, NULL},
+    {"no-acpi", false, opt_compat_no_acpi, NULL, NULL},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -695,6 +866,14 @@ static const struct option *find_option(const char *arg)
 		if (!strcmp(options[i].name, name))
 			return &options[i];
 	return NULL;
+}
+
+bool config_option_exists(const char *name)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (!strcmp(options[i].name, name))
+			return true;
+	return false;
 }
 
 void config_print_help(FILE *out)
@@ -925,12 +1104,18 @@ static int finish(struct parser *p, struct kverr *err)
 		ret = finish_smp(p, err);
 	if (ret)
 		return ret;
-	ret = finish_stdio(p, err);
+	ret = config_chardevs_finish(cfg, err);
+	if (!ret)
+		ret = config_compat_finish(cfg, p->serial_arg != NULL, err);
+	if (!ret)
+		ret = finish_stdio(p, err);
 	if (ret)
 		return ret;
+	if (cfg->compat.machine_none)
+		return 0; /* no guest: no -kernel */
 	/* -print-layout shows the plan, which does not depend on the kernel */
 	if (!cfg->kernel && cfg->print_layout)
-		return 0;
+		return config_devices_check(cfg, err);
 	if (!cfg->kernel)
 		return kverr_set(err, EINVAL,
 				 "-kernel: missing; kvmem boots a Linux kernel "
@@ -938,6 +1123,8 @@ static int finish(struct parser *p, struct kverr *err)
 	ret = check_readable("-kernel", cfg->kernel, err);
 	if (!ret && cfg->initrd)
 		ret = check_readable("-initrd", cfg->initrd, err);
+	if (!ret)
+		ret = config_devices_check(cfg, err);
 	return ret;
 }
 
@@ -952,6 +1139,8 @@ int config_parse(struct config *cfg, int argc, char **argv, struct kverr *err)
 	    .smp = {1, 1, 1, 1, 1, 1},
 	    .append = "",
 	    .serial = SERIAL_STDIO,
+	    .on = {.panic = CONFIG_PANIC_SHUTDOWN}, /* QEMU's defaults; the others are 0 */
+	    .compat = {.dump_guest_core = true},
 	};
 	for (int i = 1; i < argc && !ret; i++) {
 		const char *arg = argv[i], *val = NULL;
@@ -1004,6 +1193,9 @@ void config_free(struct config *cfg)
 	cfg->nr_monitors = 0;
 	config_numa_free(&cfg->numa);
 	config_objects_free(cfg);
+	config_devices_free(cfg);
+	config_chardevs_free(cfg);
+	config_compat_free(cfg);
 	free(cfg->name_buf);
 	cfg->name_buf = NULL;
 	cfg->name = NULL;

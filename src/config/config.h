@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config/chardev.h"
+#include "config/compat.h"
 #include "util/err.h"
 
 #define CONFIG_DEFAULT_RAM (128ULL << 20) /* QEMU's default -m */
@@ -43,6 +45,7 @@ struct config_smp {
  * as QEMU does, and -machine memory-backend=ID names one of these instead. */
 #define CONFIG_MAX_MEMDEVS 64
 #define CONFIG_MAX_HOST_NODES 64
+#define CONFIG_PAGE_SIZE 4096ULL /* the host's base page size (x86) */
 
 enum memdev_type {
 	MEMDEV_RAM,   /* memory-backend-ram: anonymous memory */
@@ -66,6 +69,7 @@ struct config_memdev {
 	uint32_t prealloc_threads; /* default 1 */
 	bool merge;                /* MADV_MERGEABLE; QEMU's default is on */
 	bool dump;                 /* off = MADV_DONTDUMP; QEMU's default is on */
+	bool dump_given;           /* else -machine dump-guest-core's value */
 	bool reserve;              /* off = MAP_NORESERVE; default on */
 	uint64_t host_nodes;       /* bitmap of host NUMA nodes; 0 = none given */
 	enum memdev_policy policy;
@@ -74,6 +78,11 @@ struct config_memdev {
 	bool hugetlb;              /* MEMDEV_MEMFD */
 	uint64_t hugetlbsize;      /* MEMDEV_MEMFD with hugetlb: 0 = default size */
 	bool seal;                 /* MEMDEV_MEMFD; QEMU's default is on */
+	/* MEMDEV_FILE: QEMU's discard-data, a hint that the file's contents
+	 * may be dropped at exit; kvmem keeps them (QEMU may too). */
+	bool discard_data;
+	bool readonly; /* MEMDEV_FILE: only off is accepted */
+	bool pmem;     /* MEMDEV_FILE: only off is accepted */
 };
 
 /* -numa (QEMU's spelling), parsed by src/config/numa.c into plain records
@@ -203,6 +212,7 @@ enum chardev_kind {
 	CHARDEV_STDIO,
 	CHARDEV_UNIX,
 	CHARDEV_TCP,
+	CHARDEV_FD, /* -chardev socket,fd=N: a listening socket the caller made */
 };
 
 #define CONFIG_MAX_MONITORS 16
@@ -214,14 +224,58 @@ struct config_monitor {
 	char *path;       /* CHARDEV_UNIX: the socket's path */
 	char *host;       /* CHARDEV_TCP: address to listen on; "" = every interface */
 	char *port;       /* CHARDEV_TCP: decimal port */
+	int fd;           /* CHARDEV_FD: the inherited listening socket */
 	bool wait;        /* wait=on (QEMU's default): start the guest only once a
 			   * client has connected */
 };
 
+/* -action (QEMU's RunStateAction): what the machine does when the guest
+ * reboots, powers off, panics or its watchdog fires.  -no-reboot is
+ * reboot=shutdown, -no-shutdown is shutdown=pause.  Values in QEMU's
+ * order (config_action_names). */
+enum config_reboot_action { CONFIG_REBOOT_RESET, CONFIG_REBOOT_SHUTDOWN };
+enum config_shutdown_action { CONFIG_SHUTDOWN_POWEROFF, CONFIG_SHUTDOWN_PAUSE };
+/* kvmem has no device that reports a panic (pvpanic) or has a watchdog:
+ * these are accepted, as QEMU accepts them on a machine without one, and
+ * have nothing to act on. */
+enum config_panic_action {
+	CONFIG_PANIC_PAUSE,
+	CONFIG_PANIC_SHUTDOWN,
+	CONFIG_PANIC_EXIT_FAILURE,
+	CONFIG_PANIC_NONE,
+};
+enum config_watchdog_action {
+	CONFIG_WATCHDOG_RESET,
+	CONFIG_WATCHDOG_SHUTDOWN,
+	CONFIG_WATCHDOG_POWEROFF,
+	CONFIG_WATCHDOG_PAUSE,
+	CONFIG_WATCHDOG_DEBUG,
+	CONFIG_WATCHDOG_NONE,
+	CONFIG_WATCHDOG_INJECT_NMI,
+};
+
+struct config_run_actions {
+	enum config_reboot_action reboot;     /* default reset */
+	enum config_shutdown_action shutdown; /* default poweroff */
+	enum config_panic_action panic;	      /* default shutdown */
+	enum config_watchdog_action watchdog; /* default reset */
+};
+
 enum config_action {
 	CONFIG_RUN,
-	CONFIG_HELP,	/* -h / --help: print help, exit 0 */
-	CONFIG_VERSION, /* --version: print version, exit 0 */
+	CONFIG_HELP,	    /* -h / --help: print help, exit 0 */
+	CONFIG_VERSION,	    /* --version: print version, exit 0 */
+	CONFIG_DEVICE_HELP, /* -device help, -device DRIVER,help: config_device_help() */
+};
+
+/* -device DRIVER,prop=value,... or -device '{"driver": ...}': taken apart
+ * when met (src/dev/opts.h), checked against the device registry with the
+ * whole command line (src/config/device.c), so a bad -device fails here. */
+#define CONFIG_MAX_DEVICES 64
+struct dev_opts;
+struct config_device {
+	const char *arg;       /* as given (argv), for messages */
+	struct dev_opts *opts; /* owned */
 };
 
 struct config {
@@ -234,7 +288,7 @@ struct config {
 	enum serial_mode serial;
 	const char *serial_path; /* SERIAL_FILE only */
 	bool nographic;
-	bool no_reboot;
+	struct config_run_actions on; /* -action, -no-reboot, -no-shutdown */
 	const char *name; /* NULL when absent; -name guest=foo or -name foo */
 	struct config_memdev memdev[CONFIG_MAX_MEMDEVS]; /* -object memory-backend-* */
 	unsigned nr_memdevs;
@@ -244,6 +298,11 @@ struct config {
 	struct config_monitor monitor[CONFIG_MAX_MONITORS]; /* -qmp and -monitor, in order */
 	unsigned nr_monitors;
 	bool start_paused; /* -S: build the VM but leave its vCPUs stopped until 'cont' */
+	struct config_device device[CONFIG_MAX_DEVICES]; /* -device, in command-line order */
+	unsigned nr_devices;
+	const char *device_help; /* CONFIG_DEVICE_HELP: the -device argument */
+	struct config_compat compat;	 /* options taken for QEMU's users (compat.h) */
+	struct config_chardevs chardevs; /* -chardev, -mon, -add-fd (chardev.h) */
 
 	char *name_buf; /* private: storage behind name, freed by config_free */
 };
@@ -257,11 +316,15 @@ struct config {
 int config_parse(struct config *cfg, int argc, char **argv, struct kverr *err);
 void config_free(struct config *cfg);
 
+/* Whether kvmem has the option -name (without the dash). */
+bool config_option_exists(const char *name);
+
 /* Print --help text. */
 void config_print_help(FILE *out);
 
 /* Parse a QEMU size ("512", "512M", "4G", "1.5G", "4194304k", "0x1000")
- * like QEMU's qemu_strtosz: decimal with an optional fraction and one
+ * like QEMU's qemu_strtosz: decimal (at least one digit before any
+ * fraction: "1.5G" and "1.K", never ".5M") with an optional fraction and one
  * suffix B/K/M/G/T/P/E (either case, powers of 1024); hexadecimal with
  * neither.  Plain numbers are in units of default_unit (1 for bytes, 1<<20
  * for -m).  A nonzero fraction needs a unit above one byte and is truncated

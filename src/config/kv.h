@@ -3,7 +3,8 @@
  *
  * Elements are separated by ',', ",," is a literal comma, and a first
  * element without '=' is the value of the implied key ("-m 4G" is
- * "-m size=4G").  A trailing ',' ends the list, as in QEMU.  The iterator
+ * "-m size=4G").  A trailing ',' ends the list, as in QEMU, and an empty
+ * string is an empty list (config.c's kv_begin).  The iterator
  * writes the unescaped keys and values into a caller-provided buffer of at
  * least strlen(arg) + 1 bytes, which must outlive the struct kv results.
  */
@@ -32,6 +33,10 @@ bool kv_next(struct kv_iter *it, struct kv *kv);
 
 /* -EINVAL with "OPT: parameter 'KEY' needs a value" for a bare element. */
 int kv_need_value(const char *opt, const struct kv *kv, struct kverr *err);
+
+/* QEMU's id_wellformed(), for -object and -device ids: a letter, then
+ * letters, digits, '-', '.' and '_'. */
+bool id_wellformed(const char *id);
 
 /* A QEMU number (QEMU_OPT_NUMBER): strtoull base 0, no sign, no blanks.
  * Returns 0, -EINVAL or -ERANGE. */

@@ -21,6 +21,19 @@ int config_machine_ram_size(const struct config *cfg, uint64_t *size, struct kve
 /* After -m is final: the named backend must have exactly -m's size. */
 int config_machine_check(const struct config *cfg, struct kverr *err);
 
+/* The object types -object takes (NULL-terminated), and the properties of
+ * one: at index idx, its name and QOM type (qom-list-properties).  1 and
+ * the property, 0 past the last, -ENOENT for a type kvmem does not have. */
+extern const char *const config_object_types[];
+int config_object_type_props(const char *type, const char **name, const char **qom, unsigned idx);
+
+/* object_json.c: -object's JSON form, turned into the key=value form with
+ * QEMU's type checks; and secret objects. */
+int config_object_json(struct config *cfg, const char *arg, struct kverr *err);
+int config_secret_parse(struct config *cfg, const char *arg, struct kverr *err);
+int config_secret_props(const char **name, const char **qom, unsigned idx);
+bool config_secret_find(const struct config *cfg, const char *id);
+
 /* Frees what config_object_parse/config_machine_parse allocated. */
 void config_objects_free(struct config *cfg);
 

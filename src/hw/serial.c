@@ -8,17 +8,21 @@
  * (size_fifo) and THRE re-asserted when IER.THRI is set again (otherwise
  * the driver flags UART_BUG_THRE and polls).
  *
- * Nothing here sleeps except a write to a full output fd, which waits for
- * the reader, just as a real line would hold the transmitter.
+ * Nothing here sleeps.  Transmitted bytes go to a host-side buffer and on
+ * to the output fd with non-blocking writes, from the vCPU that wrote THR
+ * while the fd takes them, else from the main loop once it is writable
+ * again (serial_tx_drain); while the buffer is nearly full the guest reads
+ * THRE and TEMT clear, the back-pressure a real line gives a UART.
  */
 #include "hw/serial.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum {
@@ -82,7 +86,14 @@ struct serial {
 	struct irq_line irq;
 	int irq_level; /* last level given to irq */
 	int out_fd;
+	bool out_socket; /* send(MSG_DONTWAIT): a socket's flags may be shared */
 	int out_errno;
+	/* transmitted bytes the output fd has not taken yet */
+	uint8_t tx[SERIAL_TX_BUF];
+	size_t tx_head, tx_len;
+	bool tx_waiting; /* tx_ready_fd was signalled: the main loop drains */
+	int tx_ready_fd;
+	unsigned long tx_lost; /* written while the buffer was full (THRE ignored) */
 	int rx_ready_fd;
 	bool rx_wanted;	   /* a serial_receive was short: signal rx_ready_fd */
 	bool thr_ipending; /* THR became empty since IIR last reported it */
@@ -196,27 +207,72 @@ static void update_irq(struct serial *s)
 	}
 }
 
-static void output_byte(struct serial *s, uint8_t byte)
+/* THR (and the TX FIFO) reads empty while the host side can take a whole
+ * FIFO load: Linux's 8250 driver writes up to 16 bytes per THRE without
+ * looking at LSR again. */
+static bool thre(const struct serial *s)
 {
+	return SERIAL_TX_BUF - s->tx_len >= FIFO_SIZE;
+}
+
+/* Everything transmitted has left for the host. */
+static bool temt(const struct serial *s)
+{
+	return s->tx_len == 0;
+}
+
+/* Write what the output fd takes now, without waiting.  Returns false if
+ * it would block with bytes left. */
+static bool tx_flush(struct serial *s)
+{
+	while (s->tx_len) {
+		size_t n =
+		    SERIAL_TX_BUF - s->tx_head < s->tx_len ? SERIAL_TX_BUF - s->tx_head : s->tx_len;
+		const uint8_t *p = s->tx + s->tx_head;
+		ssize_t w = s->out_socket ? send(s->out_fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL)
+					  : write(s->out_fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		if (w <= 0) {
+			/* The reader is gone for good (EPIPE, EIO): there is
+			 * nowhere to deliver to, as with a cable unplugged. */
+			if (!s->out_errno)
+				s->out_errno = w < 0 ? errno : EIO;
+			s->tx_head = s->tx_len = 0;
+			return true;
+		}
+		s->tx_head = (s->tx_head + (size_t)w) % SERIAL_TX_BUF;
+		s->tx_len -= (size_t)w;
+	}
+	s->tx_head = 0;
+	return true;
+}
+
+static void tx_push(struct serial *s, uint8_t byte)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
 	if (s->out_fd < 0)
 		return;
-	for (;;) {
-		ssize_t n = write(s->out_fd, &byte, 1);
-
-		if (n == 1)
-			return;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd p = {.fd = s->out_fd, .events = POLLOUT};
-
-			poll(&p, 1, -1);
-			continue;
-		}
-		if (!s->out_errno)
-			s->out_errno = n < 0 ? errno : EIO;
+	if (s->tx_len == SERIAL_TX_BUF) {
+		/* The guest wrote although THRE was clear: a real UART
+		 * overwrites its holding register; kvmem counts the loss. */
+		s->tx_lost++;
 		return;
 	}
+	s->tx[(s->tx_head + s->tx_len) % SERIAL_TX_BUF] = byte;
+	s->tx_len++;
+	/* While the main loop drains, it owns the order of the writes. */
+	if (s->tx_waiting || tx_flush(s))
+		return;
+	s->tx_waiting = true;
+	/* EAGAIN only when the counter is already non-zero: woken anyway. */
+	n = write(s->tx_ready_fd, &one, sizeof(one));
+	(void)n;
 }
 
 static void write_thr(struct serial *s, uint8_t byte)
@@ -225,10 +281,11 @@ static void write_thr(struct serial *s, uint8_t byte)
 		if (!rx_push(s, byte))
 			s->lsr_err |= LSR_OE;
 	} else {
-		output_byte(s, byte);
+		tx_push(s, byte);
 	}
-	/* The byte is gone at once, so THR is empty again: a new THRE event. */
-	s->thr_ipending = s->ier & IER_THRI;
+	/* THR is empty again if the host side has room: a new THRE event;
+	 * otherwise serial_tx_drain raises it once there is room. */
+	s->thr_ipending = (s->ier & IER_THRI) && thre(s);
 }
 
 static void write_ier(struct serial *s, uint8_t val)
@@ -237,9 +294,10 @@ static void write_ier(struct serial *s, uint8_t val)
 
 	s->ier = val & IER_MASK;
 	/* Enabling THRI while THR is empty raises THRE even if IIR already
-	 * reported it; Linux's THRE test and Windows rely on this. */
+	 * reported it; Linux's THRE test and Windows rely on this.  While the
+	 * host side is full, THR is not empty: serial_tx_drain raises it. */
 	if ((s->ier & IER_THRI) && !(old & IER_THRI))
-		s->thr_ipending = true;
+		s->thr_ipending = thre(s);
 	else if (!(s->ier & IER_THRI))
 		s->thr_ipending = false;
 }
@@ -334,7 +392,8 @@ static uint8_t reg_read(struct serial *s, unsigned reg)
 	case REG_MCR:
 		return s->mcr;
 	case REG_LSR:
-		val = s->lsr_err | (s->rx_count ? LSR_DR : 0) | LSR_THRE | LSR_TEMT;
+		val = s->lsr_err | (s->rx_count ? LSR_DR : 0) | (thre(s) ? LSR_THRE : 0) |
+		      (temt(s) ? LSR_TEMT : 0);
 		s->lsr_err = 0;
 		return val;
 	case REG_MSR:
@@ -389,6 +448,38 @@ int serial_rx_space_fd(const struct serial *s)
 	return s->rx_ready_fd;
 }
 
+int serial_tx_ready_fd(const struct serial *s)
+{
+	return s->tx_ready_fd;
+}
+
+bool serial_tx_drain(struct serial *s)
+{
+	bool had_room, left;
+
+	pthread_mutex_lock(&s->lock);
+	had_room = thre(s);
+	left = !tx_flush(s);
+	if (!left)
+		s->tx_waiting = false;
+	/* THR empty again: the THRE interrupt the guest waits for. */
+	if (!had_room && thre(s) && (s->ier & IER_THRI))
+		s->thr_ipending = true;
+	update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return left;
+}
+
+unsigned long serial_tx_lost(struct serial *s)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->tx_lost;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
 int serial_output_error(struct serial *s)
 {
 	int e;
@@ -422,28 +513,46 @@ void serial_reset(struct serial *s)
 int serial_create(struct serial **out, int out_fd, const struct irq_line *irq, struct kverr *err)
 {
 	struct serial *s = calloc(1, sizeof(*s));
+	struct stat st;
 	int ret;
 
 	if (!s)
 		return kverr_set(err, ENOMEM, "serial: cannot allocate device state");
 	s->rx_ready_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (s->rx_ready_fd < 0) {
-		ret = kverr_sys(err, errno, "serial: eventfd for RX flow control");
-		free(s);
-		return ret;
+	s->tx_ready_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->rx_ready_fd < 0 || s->tx_ready_fd < 0) {
+		ret = kverr_sys(err, errno, "serial: eventfd for flow control");
+		goto fail;
 	}
 	ret = pthread_mutex_init(&s->lock, NULL);
 	if (ret) {
-		close(s->rx_ready_fd);
-		free(s);
-		return kverr_sys(err, ret, "serial: pthread_mutex_init");
+		ret = kverr_sys(err, ret, "serial: pthread_mutex_init");
+		goto fail;
 	}
 	if (irq)
 		s->irq = *irq;
 	s->out_fd = out_fd;
+	s->out_socket = out_fd >= 0 && fstat(out_fd, &st) == 0 && S_ISSOCK(st.st_mode);
 	reset_locked(s);
 	*out = s;
 	return 0;
+fail:
+	if (s->rx_ready_fd >= 0)
+		close(s->rx_ready_fd);
+	if (s->tx_ready_fd >= 0)
+		close(s->tx_ready_fd);
+	free(s);
+	return ret;
+}
+
+void serial_set_output(struct serial *s, int out_fd)
+{
+	struct stat st;
+
+	pthread_mutex_lock(&s->lock);
+	s->out_fd = out_fd;
+	s->out_socket = out_fd >= 0 && fstat(out_fd, &st) == 0 && S_ISSOCK(st.st_mode);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void serial_destroy(struct serial *s)
@@ -451,6 +560,7 @@ void serial_destroy(struct serial *s)
 	if (!s)
 		return;
 	close(s->rx_ready_fd);
+	close(s->tx_ready_fd);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

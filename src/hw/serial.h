@@ -1,9 +1,11 @@
 /* serial.h - 16550A UART (COM1) as Linux's 8250 driver probes and drives it.
  *
- * Owns: the UART registers, its 16-byte RX FIFO, the level of its IRQ line
- * and the moment each guest byte is written to the output fd.
- * Never: reads the input fd itself (the main loop does and pushes bytes in
- * with serial_receive), closes the output fd, prints or exits.
+ * Owns: the UART registers, its 16-byte RX FIFO, the level of its IRQ line,
+ * the host-side buffer of transmitted bytes and the moment each is written
+ * to the output fd.
+ * Never: waits.  Neither a vCPU writing THR nor the main loop blocks on the
+ * output fd; reads the input fd itself (the main loop does and pushes
+ * bytes in with serial_receive), closes the output fd, prints or exits.
  *
  * Register with bus_register(pio, IOMAP_COM1_BASE, IOMAP_COM1_LEN,
  * serial_io, s, "com1", err); the IRQ line given at create is normally
@@ -11,10 +13,19 @@
  * bus does for an 8-bit device.
  *
  * Model choices a guest can observe:
- *  - Transmission is instantaneous: THR is empty again as soon as it is
- *    written, so LSR.THRE and LSR.TEMT always read 1 and a THR write leaves
- *    a THRE interrupt pending (if IER.THRI), as a real UART does once the
- *    byte has left.  THRE pending is also raised when IER.THRI goes 0 -> 1
+ *  - Transmission is as fast as the host side takes it.  A THR byte goes
+ *    to a SERIAL_TX_BUF-byte host-side buffer, which is written to the
+ *    output fd with non-blocking writes.  LSR.THRE reads 1 (THR and TX
+ *    FIFO empty) while the buffer has room for a whole FIFO load (16
+ *    bytes, what Linux's 8250 driver writes per THRE), LSR.TEMT while the
+ *    buffer is empty.  When the host side stops taking output (a reader
+ *    that stopped, `kvmem | less` paused) both stay clear: the guest's
+ *    driver waits, as for a real line, and nothing it was told was sent
+ *    is dropped.  A byte written while the buffer is completely full (the
+ *    guest ignored THRE) is lost, as on hardware, and counted
+ *    (serial_tx_lost).  A THR write leaves a THRE interrupt pending (if
+ *    IER.THRI) when THRE still reads 1, otherwise once room returns.
+ *    THRE pending is also raised when IER.THRI goes 0 -> 1 with THRE set,
  *    and cleared when the guest reads IIR reporting it.
  *  - RX data raises IIR "RX data" (0x04) once the FIFO holds at least the
  *    FCR trigger level and "character timeout" (0x0c) below it, without
@@ -35,6 +46,7 @@
 #ifndef KVMEM_HW_SERIAL_H
 #define KVMEM_HW_SERIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,11 +55,18 @@
 
 struct serial;
 
-/* out_fd receives every byte the guest transmits (written fully, retrying
- * on EINTR and waiting on EAGAIN); pass -1 to discard output.  The fd stays
- * the caller's.  *irq is copied. */
+/* Host-side transmit buffer, in bytes. */
+#define SERIAL_TX_BUF 4096
+
+/* out_fd receives every byte the guest transmits; pass -1 to discard
+ * output.  It must not block: O_NONBLOCK (a socket is written with
+ * MSG_DONTWAIT instead, its flags untouched) or a regular file.  The fd
+ * stays the caller's.  *irq is copied. */
 int serial_create(struct serial **out, int out_fd, const struct irq_line *irq, struct kverr *err);
 void serial_destroy(struct serial *s);
+/* Another output fd (the same rules), before the guest runs: the
+ * isa-serial device connects COM1 to its chardev this way. */
+void serial_set_output(struct serial *s, int out_fd);
 
 /* bus_access_fn for the 8 UART registers. */
 void serial_io(void *opaque, uint64_t offset, uint8_t *data, unsigned len, bool is_write);
@@ -65,8 +84,21 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
  * offer the held input again.  Owned by the device. */
 int serial_rx_space_fd(const struct serial *s);
 
-/* errno of the first failed write to out_fd (0 if none).  After a failure
- * output goes on being attempted byte by byte; failed bytes are dropped. */
+/* An eventfd (non-blocking, owned by the device) that becomes readable when
+ * out_fd stopped taking output (EAGAIN) with bytes buffered.  On wake-up:
+ * read it (8 bytes), watch out_fd for EPOLLOUT and call serial_tx_drain
+ * each time it is writable, until it returns false.  Until then no vCPU
+ * writes to out_fd, so the order of the bytes is kept. */
+int serial_tx_ready_fd(const struct serial *s);
+/* Write what out_fd takes now (never waits); raises the THRE interrupt
+ * when room returns.  Returns true while bytes remain buffered. */
+bool serial_tx_drain(struct serial *s);
+/* Bytes the guest wrote while the buffer was full (it ignored THRE). */
+unsigned long serial_tx_lost(struct serial *s);
+
+/* errno of the first failed write to out_fd (0 if none), EAGAIN aside.
+ * After a failure (the reader is gone) what was buffered is dropped and
+ * later output is still attempted, and dropped while it fails. */
 int serial_output_error(struct serial *s);
 
 /* Back to the power-on state (master reset): IER, IIR, FCR, LCR, MCR, LSR,

@@ -4,7 +4,7 @@
  * kernel, initrd and command line in guest RAM, the boot_params "zero
  * page" with the e820 map, and the minimal GDT and identity page tables
  * the 64-bit entry point requires.  Addresses come from plan/layout.h;
- * all writes go through guest_mem.
+ * all writes go through the memory manager (mem/manager.h).
  * Never: creates vCPUs or sets registers (vcpu.c applies struct boot_entry).
  *
  * boot_probe() runs during planning (before any VM exists) so a bad kernel
@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "mem/guest_mem.h"
+#include "mem/manager.h"
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "util/err.h"
@@ -48,7 +48,7 @@ int boot_probe(struct boot_plan *bp, const char *kernel, const char *initrd, con
 
 /* Write kernel, initrd, cmdline, boot_params (with e820 and RSDP address),
  * GDT and page tables into guest RAM. */
-int boot_load(const struct boot_plan *bp, const struct guest_mem *gm, const struct e820_map *e820,
+int boot_load(const struct boot_plan *bp, struct mem_manager *mm, const struct e820_map *e820,
 	      uint64_t rsdp_gpa, struct boot_entry *entry, struct kverr *err);
 
 #endif

@@ -35,12 +35,12 @@ int vm_threads_start(struct vm *vm, void *(*fn)(void *), bool paused, struct kve
 		pthread_mutex_lock(&vm->run_lock);
 		vm->live_threads++; /* before the thread can leave its loop */
 		pthread_mutex_unlock(&vm->run_lock);
-		ret = pthread_create(&vm->vcpu[i].thread, NULL, fn, &vm->vcpu[i]);
+		ret = thread_start(&vm->vcpu[i].thread, fn, &vm->vcpu[i]);
 		if (ret) {
 			pthread_mutex_lock(&vm->run_lock);
 			vm->live_threads--;
 			pthread_mutex_unlock(&vm->run_lock);
-			return kverr_sys(err, ret, "starting vCPU %u thread", i);
+			return kverr_sys(err, -ret, "starting vCPU %u thread", i);
 		}
 		vm->vcpu[i].thread_started = true;
 	}
@@ -91,7 +91,7 @@ void vm_threads_stop(struct vm *vm, void (*kick)(struct vcpu *))
 			kick(&vm->vcpu[i]);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		if (vm->vcpu[i].thread_started) {
-			pthread_join(vm->vcpu[i].thread, NULL);
+			thread_join(&vm->vcpu[i].thread);
 			vm->vcpu[i].thread_started = false;
 		}
 	}

@@ -66,29 +66,23 @@ static int setup_msrs_fpu(struct vcpu *vcpu, struct kverr *err)
 	return 0;
 }
 
-int vcpu_init(struct vcpu *vcpu, struct vm *vm, uint32_t idx, struct kverr *err)
+/* Everything after KVM_CREATE_VCPU; vcpu_init undoes it all on failure. */
+static int vcpu_setup(struct vcpu *vcpu, struct kverr *err)
 {
+	struct vm *vm = vcpu->vm;
 	struct cpuid_table *cpuid;
 	void *run;
 	int ret;
 
-	memset(vcpu, 0, sizeof(*vcpu));
-	vcpu->vm = vm;
-	vcpu->idx = idx;
-	vcpu->apic_id = topology_apic_id(vm->topo, idx);
-	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)vcpu->apic_id);
-	if (vcpu->fd < 0)
-		return kverr_sys(err, errno, "KVM_CREATE_VCPU %u (APIC id %u)", idx,
-				 vcpu->apic_id);
 	run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
 	if (run == MAP_FAILED)
-		return kverr_sys(err, errno, "vCPU %u: mmap kvm_run", idx);
+		return kverr_sys(err, errno, "vCPU %u: mmap kvm_run", vcpu->idx);
 	vcpu->run = run;
 
 	cpuid = malloc(sizeof(*cpuid));
 	if (!cpuid)
 		return kverr_set(err, ENOMEM, "out of memory");
-	cpuid_for_vcpu(vm->supported_cpuid, vm->topo, idx, cpuid);
+	cpuid_for_vcpu(vm->supported_cpuid, vm->topo, vcpu->idx, cpuid);
 	ret = cpuid_set(vcpu->fd, cpuid, err);
 	free(cpuid);
 	if (ret < 0)
@@ -97,6 +91,25 @@ int vcpu_init(struct vcpu *vcpu, struct vm *vm, uint32_t idx, struct kverr *err)
 	ret = setup_msrs_fpu(vcpu, err);
 	if (!ret)
 		ret = setup_lapic(vcpu, err);
+	return ret;
+}
+
+int vcpu_init(struct vcpu *vcpu, struct vm *vm, uint32_t idx, struct kverr *err)
+{
+	int ret;
+
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->vm = vm;
+	vcpu->idx = idx;
+	vcpu->apic_id = topology_apic_id(vm->topo, idx);
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)vcpu->apic_id);
+	if (vcpu->fd < 0)
+		return kverr_sys(err, errno, "KVM_CREATE_VCPU %u (APIC id %u)", idx, vcpu->apic_id);
+	/* The caller counts only vCPUs that were set up completely, so a
+	 * failure here must not leave the fd or its kvm_run mapping behind. */
+	ret = vcpu_setup(vcpu, err);
+	if (ret)
+		vcpu_fini(vcpu);
 	return ret;
 }
 
@@ -154,7 +167,7 @@ void vcpu_kick(struct vcpu *vcpu)
 {
 	if (vcpu->run)
 		vcpu->run->immediate_exit = 1;
-	pthread_kill(vcpu->thread, SIGUSR1);
+	pthread_kill(vcpu->thread.id, SIGUSR1);
 }
 
 static size_t append(char *buf, size_t size, size_t pos, const char *fmt, ...)
@@ -214,7 +227,8 @@ void vcpu_format_state(struct vcpu *vcpu, const char *why, char *buf, size_t siz
 		buf[pos - 1] = '\0';
 }
 
-static void crash(struct vcpu *vcpu, const char *why)
+/* The state of this vCPU into vm->report (the first one to get there). */
+static void report_state(struct vcpu *vcpu, const char *why)
 {
 	struct vm *vm = vcpu->vm;
 
@@ -222,7 +236,12 @@ static void crash(struct vcpu *vcpu, const char *why)
 	if (!vm->report[0])
 		vcpu_format_state(vcpu, why, vm->report, sizeof(vm->report));
 	pthread_mutex_unlock(&vm->report_lock);
-	vm_request(vm, VM_REQ_CRASH);
+}
+
+static void crash(struct vcpu *vcpu, const char *why)
+{
+	report_state(vcpu, why);
+	vm_request(vcpu->vm, VM_REQ_CRASH);
 }
 
 static bool handle_io(struct vcpu *vcpu)
@@ -261,7 +280,11 @@ static bool handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_HLT: /* not expected with the in-kernel irqchip; harmless */
 		return true;
 	case KVM_EXIT_SHUTDOWN:
-		crash(vcpu, "triple fault (KVM_EXIT_SHUTDOWN)");
+		/* A triple fault shuts the CPU down and the board resets it,
+		 * as QEMU does (a guest-reset, subject to -action reboot=);
+		 * the registers go with the request for the log. */
+		report_state(vcpu, "triple fault (KVM_EXIT_SHUTDOWN)");
+		vm_request(vcpu->vm, VM_REQ_RESET);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		switch (run->system_event.type) {
@@ -317,7 +340,7 @@ void *vcpu_thread(void *arg)
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			char why[96];
-			snprintf(why, sizeof(why), "KVM_RUN failed: %s", strerror(errno));
+			snprintf(why, sizeof(why), "KVM_RUN failed: %s", kv_strerror(errno));
 			crash(vcpu, why);
 			break;
 		}

@@ -25,6 +25,25 @@ static int check_cap(struct vm *vm, long cap, const char *name, struct kverr *er
 	return 0;
 }
 
+const char *const vm_accels[] = {"kvm", NULL};
+
+int vm_accel_probe(const char *name, struct kverr *err)
+{
+	int fd, ver;
+
+	if (strcmp(name, "kvm"))
+		return kverr_set(err, ENOTSUP, "kvmem runs guests with kvm only, not %s", name);
+	fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return kverr_sys(err, errno, "cannot open %s", KVM_DEV);
+	ver = ioctl(fd, KVM_GET_API_VERSION, 0);
+	close(fd);
+	if (ver != KVM_API_VERSION)
+		return kverr_set(err, ENOTSUP, "%s: API version %d, kvmem needs %d", KVM_DEV, ver,
+				 KVM_API_VERSION);
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struct bus *mmio,
 	      struct kverr *err)
 {
@@ -102,30 +121,36 @@ int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struc
 	return 0;
 }
 
-int vm_map_memory(struct vm *vm, const struct guest_mem *gm, struct kverr *err)
+/* The memory manager numbers the slots; this only tells KVM. */
+static int vm_set_slot(void *opaque, uint32_t slot, uint64_t gpa, uint64_t size, void *hva,
+		       struct kverr *err)
+{
+	struct vm *vm = opaque;
+	struct kvm_userspace_memory_region r = {
+	    .slot = slot,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return kverr_sys(err, errno, "KVM_SET_USER_MEMORY_REGION slot %u (0x%llx+0x%llx)",
+				 slot, (unsigned long long)gpa, (unsigned long long)size);
+	return 0;
+}
+
+static const struct mem_slot_ops vm_slot_ops = {.set_slot = vm_set_slot};
+
+int vm_map_memory(struct vm *vm, struct mem_manager *mm, struct kverr *err)
 {
 	int max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	int ret;
 
-	if (max > 0 && gm->nr > (unsigned)max)
-		return kverr_set(err, ENOSPC, "guest memory has %u regions, KVM allows %d slots",
-				 gm->nr, max);
-	for (unsigned i = 0; i < gm->nr; i++) {
-		const struct guest_region *r = &gm->region[i];
-		struct kvm_userspace_memory_region slot = {
-			.slot = i,
-			.flags = 0,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uint64_t)(uintptr_t)r->hva,
-		};
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
-			return kverr_sys(err, errno,
-					 "KVM_SET_USER_MEMORY_REGION slot %u (%s, 0x%llx+0x%llx)", i,
-					 r->name, (unsigned long long)r->gpa,
-					 (unsigned long long)r->size);
-	}
-	vm->nr_slots = gm->nr;
-	return 0;
+	/* KVM before 2.6.x answered 0: its limit was 32 */
+	ret = mem_manager_attach(mm, &vm_slot_ops, vm, max > 0 ? (uint32_t)max : 32, err);
+	if (!ret)
+		vm->mem = mm;
+	return ret;
 }
 
 int vm_create_vcpus(struct vm *vm, struct kverr *err)
@@ -184,6 +209,9 @@ void vm_stop(struct vm *vm)
 void vm_destroy(struct vm *vm)
 {
 	vm_stop(vm);
+	if (vm->mem)
+		mem_manager_detach(vm->mem);
+	vm->mem = NULL;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_fini(&vm->vcpu[i]);
 	free(vm->vcpu);

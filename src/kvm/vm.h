@@ -29,9 +29,10 @@
 #include "hw/pci.h"
 #include "kvm/boot.h"
 #include "kvm/cpuid.h"
-#include "mem/guest_mem.h"
+#include "mem/manager.h"
 #include "plan/topology.h"
 #include "util/err.h"
+#include "util/thread.h"
 
 struct vm;
 
@@ -41,16 +42,17 @@ struct vcpu {
 	uint32_t apic_id;
 	int fd;
 	struct kvm_run *run;
-	pthread_t thread;
+	struct thread thread; /* on a small stack without huge pages */
 	bool thread_started;
 	pid_t tid; /* the vCPU thread's id, known once vm_start returned */
 };
 
 enum vm_request {
 	VM_REQ_NONE = 0,
-	VM_REQ_RESET,    /* guest asked for a reboot */
+	VM_REQ_RESET,	 /* guest asked for a reboot; after a triple fault,
+			  * vm->report holds the vCPU's registers */
 	VM_REQ_POWEROFF, /* guest powered off (ACPI S5) */
-	VM_REQ_CRASH,    /* unhandled exit or triple fault: vm->report says which */
+	VM_REQ_CRASH,	 /* an exit kvmem cannot handle: vm->report says which */
 };
 
 /* An MSI route: an eventfd bound as irqfd to GSI VM_MSI_GSI_BASE + index. */
@@ -74,7 +76,7 @@ struct vm {
 	struct cpuid_table *supported_cpuid;
 	struct vcpu *vcpu; /* topo->cpus entries */
 	unsigned nr_vcpus;
-	unsigned nr_slots;
+	struct mem_manager *mem; /* attached by vm_map_memory, detached by vm_destroy */
 	atomic_bool stopping;
 	atomic_int request;
 	/* vCPU run control (pause, stop), all under run_lock */
@@ -86,7 +88,7 @@ struct vm {
 	bool clock_saved;         /* clock holds the kvmclock from vm_pause */
 	uint64_t clock;
 	pthread_mutex_t report_lock;
-	char report[4096]; /* crash report, set with VM_REQ_CRASH */
+	char report[4096]; /* registers, with VM_REQ_CRASH or a triple fault's VM_REQ_RESET */
 	/* PCI interrupts (irq.c), under irq_lock */
 	pthread_mutex_t irq_lock;
 	struct vm_msi msi[VM_MAX_MSI];
@@ -95,10 +97,19 @@ struct vm {
 /* Open /dev/kvm, check the capabilities kvmem needs, create the VM with an
  * in-kernel irqchip and PIT.  pio/mmio are the device buses vCPU exits are
  * dispatched to. */
+/* The accelerators this VM implementation has, by QEMU's names ("kvm"),
+ * NULL-terminated: qom-list-types lists them, -accel picks among them. */
+extern const char *const vm_accels[];
+/* Whether accelerator name (one of vm_accels) works on this host, without
+ * creating a VM (kvm: /dev/kvm opens and speaks API version 12); 0 or
+ * -errno with err. */
+int vm_accel_probe(const char *name, struct kverr *err);
+
 int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struct bus *mmio,
 	      struct kverr *err);
-/* Register every guest_mem region as a KVM memory slot. */
-int vm_map_memory(struct vm *vm, const struct guest_mem *gm, struct kverr *err);
+/* Attach the memory manager: it maps its regions as KVM memory slots now,
+ * and every later change, through vm_slot_ops; vm_destroy detaches it. */
+int vm_map_memory(struct vm *vm, struct mem_manager *mm, struct kverr *err);
 int vm_create_vcpus(struct vm *vm, struct kverr *err);
 /* Put the BSP at the kernel's 64-bit entry and start all vCPU threads;
  * with paused they wait, parked, for vm_resume. */
@@ -147,6 +158,8 @@ bool vcpu_thread_runnable(struct vcpu *vcpu, void (*on_wake)(struct vcpu *));
 void vcpu_thread_end(struct vcpu *vcpu);
 
 /* vcpu.c */
+/* Create vCPU idx and set it up (kvm_run, CPUID, MSRs, FPU, LAPIC).  On
+ * failure nothing is left: its fd is closed and kvm_run unmapped. */
 int vcpu_init(struct vcpu *vcpu, struct vm *vm, uint32_t idx, struct kverr *err);
 int vcpu_set_boot_state(struct vcpu *vcpu, const struct boot_entry *entry, struct kverr *err);
 void *vcpu_thread(void *arg);

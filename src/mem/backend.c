@@ -17,6 +17,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util/thread.h"
+
 #ifndef MFD_HUGE_SHIFT
 #define MFD_HUGE_SHIFT 26 /* <linux/memfd.h>, which clashes with glibc's */
 #endif
@@ -64,7 +66,7 @@ static int hugepage_error(struct backend *b, int e, const char *what, struct kve
 			 "memory backend '%s': %s %llu MiB of %zu kB huge pages failed: %s "
 			 "(%ld needed, %ld free in the pool: reserve more with "
 			 "/sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages)",
-			 b->id, what, mib(b->size), b->page_size >> 10, strerror(e),
+			 b->id, what, mib(b->size), b->page_size >> 10, kv_strerror(e),
 			 (long)(b->size / b->page_size), avail, b->page_size >> 10);
 }
 
@@ -230,7 +232,7 @@ struct prealloc_job {
 	bool touch;
 	int error;	 /* errno, SIGBUS as EFAULT */
 	uint64_t failed; /* offset where it failed */
-	pthread_t thread;
+	struct thread thread;
 	bool threaded;
 };
 
@@ -327,13 +329,13 @@ int backend_prealloc(struct backend *b, unsigned threads, bool touch, struct kve
 		    .b = b, .start = off, .len = np * b->page_size, .touch = touch};
 		off += job[i].len;
 		job[i].threaded =
-		    n > 1 && pthread_create(&job[i].thread, NULL, prealloc_worker, &job[i]) == 0;
+		    n > 1 && thread_start(&job[i].thread, prealloc_worker, &job[i]) == 0;
 		if (!job[i].threaded)
 			prealloc_worker(&job[i]);
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (job[i].threaded)
-			pthread_join(job[i].thread, NULL);
+			thread_join(&job[i].thread);
 	if (touch)
 		sigaction(SIGBUS, &prealloc_old_sigbus, NULL);
 	for (unsigned i = 0; i < n; i++) {
@@ -347,7 +349,7 @@ int backend_prealloc(struct backend *b, unsigned threads, bool touch, struct kve
 				 "memory backend '%s': preallocating %llu MiB failed at offset "
 				 "0x%llx: %s",
 				 b->id, mib(b->size), (unsigned long long)j->failed,
-				 strerror(j->error));
+				 kv_strerror(j->error));
 	}
 	return 0;
 }

@@ -24,7 +24,7 @@
  *                          plus MADV_DONTNEED for a private mapping (its
  *                          written pages are anonymous copies)
  * in units of the backend's page size (huge pages included).
- * Never: knows guest physical addresses (guest_mem.h maps them) or reads
+ * Never: knows guest physical addresses (the memory manager, manager.h, maps them) or reads
  * the command line (config.h has parsed it).
  */
 #ifndef KVMEM_MEM_BACKEND_H

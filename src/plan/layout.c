@@ -11,6 +11,7 @@
  */
 #include "plan/layout.h"
 
+#include <cpuid.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -180,7 +181,7 @@ int layout_place_nodes(struct layout *l, const struct numa *numa, struct kverr *
 			uint64_t low = l->below_4g - ram_off < mem ? l->below_4g - ram_off : mem;
 			add_part(l, id, ram_off, low, 0, ram_off, "below-4g");
 		}
-		if (ram_off + mem > l->below_4g) {
+		if (mem && ram_off + mem > l->below_4g) {
 			uint64_t start = ram_off > l->below_4g ? ram_off : l->below_4g;
 			uint64_t off = start - ram_off;
 			add_part(l, id, LAYOUT_4G + (start - l->below_4g), mem - off, off, start,
@@ -194,6 +195,41 @@ int layout_place_nodes(struct layout *l, const struct numa *numa, struct kverr *
 				 "size (0x%llx)",
 				 (unsigned long long)ram_off, (unsigned long long)l->ram_size);
 	return 0;
+}
+
+int layout_check_phys_bits(struct layout *l, unsigned phys_bits, struct kverr *err)
+{
+	/* the last byte the guest must be able to address */
+	uint64_t used = l->phys_end - 1;
+	uint64_t limit = phys_bits >= 64 ? UINT64_MAX : (1ULL << phys_bits) - 1;
+
+	if (limit < used)
+		return kverr_set(
+		    err, EINVAL,
+		    "-m: Address space limit 0x%llx < 0x%llx phys-bits too low (%u): "
+		    "the guest CPU has the host's %u-bit physical addresses, and the "
+		    "memory map of size 0x%llx, maxmem 0x%llx, slots=%u ends above them",
+		    (unsigned long long)limit, (unsigned long long)used, phys_bits, phys_bits,
+		    (unsigned long long)l->ram_size, (unsigned long long)l->maxmem, l->slots);
+	l->phys_bits = phys_bits;
+	return 0;
+}
+
+unsigned layout_guest_phys_bits(uint32_t eax)
+{
+	unsigned guest = (eax >> 16) & 0xff, host = eax & 0xff;
+
+	return guest ? guest : host;
+}
+
+unsigned layout_host_guest_phys_bits(void)
+{
+	unsigned eax, ebx, ecx, edx;
+
+	if (!__get_cpuid(0x80000000, &eax, &ebx, &ecx, &edx) || eax < 0x80000008)
+		return 36; /* what x86 CPUs without the leaf address */
+	__get_cpuid(0x80000008, &eax, &ebx, &ecx, &edx);
+	return layout_guest_phys_bits(eax);
 }
 
 const char *layout_region_name(enum layout_region_kind kind)

@@ -138,6 +138,9 @@ struct layout {
 	unsigned nr_regions;
 	/* Highest guest physical address + 1 that any region uses. */
 	uint64_t phys_end;
+	/* The guest CPU's physical address width phys_end was checked
+	 * against (layout_check_phys_bits); 0 before that check. */
+	unsigned phys_bits;
 	/* The RAM regions split by node, in guest physical order. */
 	struct layout_ram_part part[LAYOUT_MAX_PARTS];
 	unsigned nr_parts;
@@ -155,6 +158,22 @@ int layout_compute(const struct config_mem *mem, struct layout *out, struct kver
  * layout_compute made them.  Fails (-EINVAL) if the nodes' memory does not
  * add up to the RAM size, which numa_plan() has already refused. */
 int layout_place_nodes(struct layout *l, const struct numa *numa, struct kverr *err);
+
+/* Check that the guest CPU's physical addresses, phys_bits wide, reach
+ * the end of the map, as QEMU 7.2's pc_memory_init does against the CPU's
+ * phys-bits (with its message), and record phys_bits in l.  -EINVAL when
+ * they do not. */
+int layout_check_phys_bits(struct layout *l, unsigned phys_bits, struct kverr *err);
+
+/* The physical address width KVM gives a guest, from the host's CPUID
+ * leaf 0x80000008 EAX (KVM_GET_SUPPORTED_CPUID reports it so, and
+ * kvm/cpuid.c passes that leaf's EAX to the guest unchanged): bits 23:16
+ * when the CPU states a guest width there, else bits 7:0. */
+unsigned layout_guest_phys_bits(uint32_t cpuid_80000008_eax);
+
+/* layout_guest_phys_bits() of the CPU this runs on: executes CPUID (no
+ * syscall, no /dev/kvm), 36 if the CPU has no leaf 0x80000008. */
+unsigned layout_host_guest_phys_bits(void);
 
 const char *layout_region_name(enum layout_region_kind kind);
 

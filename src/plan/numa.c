@@ -111,6 +111,7 @@ static int assign_cpu(struct numa *n, bool *assigned, uint32_t idx, uint32_t nod
 				 arg, idx, n->cpu_node[idx]);
 	assigned[idx] = true;
 	n->cpu_node[idx] = node;
+	n->node[node].explicit_cpus = true;
 	return 0;
 }
 
@@ -125,6 +126,7 @@ static int place_cpus(struct numa *n, const struct config *cfg, const struct top
 	const struct config_numa *cn = &cfg->numa;
 	bool assigned[CONFIG_MAX_CPUS] = {false};
 	uint32_t present[NUMA_MAX_NODES], nr_present = 0;
+	bool any_placed = false;
 	int ret;
 
 	for (unsigned i = 0; i < cn->nr_nodes; i++) {
@@ -156,6 +158,12 @@ static int place_cpus(struct numa *n, const struct config *cfg, const struct top
 					 "with -numa node,nodeid=ID before it's used with -numa "
 					 "cpu,node-id=ID",
 					 c->arg, c->node_id);
+		/* QEMU's pc gives a CPU slot a die-id only with dies > 1 */
+		if (c->die_id != CONFIG_NUMA_ANY_ID && t->dies == 1)
+			return kverr_set(err, EINVAL,
+					 "-numa %s: die-id is not supported (-smp has one die per "
+					 "socket)",
+					 c->arg);
 		for (uint32_t idx = 0; idx < t->maxcpus; idx++) {
 			struct topology_ids ids;
 			topology_ids(t, idx, &ids);
@@ -175,15 +183,21 @@ static int place_cpus(struct numa *n, const struct config *cfg, const struct top
 					 c->arg, t->sockets, t->dies, t->cores, t->threads);
 	}
 
-	/* QEMU's x86_get_default_cpu_node_id: socket % number of nodes, for
-	 * every CPU no option placed (QEMU 7.2 warns when only some were). */
+	/* QEMU's machine_numa_finish_cpu_init: when no option placed any CPU,
+	 * x86_get_default_cpu_node_id puts each at socket % number of nodes;
+	 * when some were placed, the others go to node 0 (QEMU 7.2 warns that
+	 * this partial mapping is deprecated).  With sparse ids, "node 0" is
+	 * the lowest id and the modulo counts present nodes in id order. */
 	for (uint32_t id = numa_first(n); id < n->max_nodeid; id = numa_next(n, id))
 		present[nr_present++] = id;
+	for (uint32_t idx = 0; idx < t->maxcpus; idx++)
+		any_placed |= assigned[idx];
 	for (uint32_t idx = 0; idx < t->maxcpus; idx++) {
 		if (!assigned[idx]) {
 			struct topology_ids ids;
 			topology_ids(t, idx, &ids);
-			n->cpu_node[idx] = present[ids.socket % nr_present];
+			n->cpu_node[idx] =
+			    any_placed ? present[0] : present[ids.socket % nr_present];
 		}
 		n->node[n->cpu_node[idx]].nr_cpus++;
 	}
@@ -328,11 +342,17 @@ static int check_hmat_lb(struct numa *n, const struct config_numa *cn, struct kv
 					 "-numa %s: Invalid initiator=%u, it should be an existing "
 					 "node",
 					 lb->arg, lb->initiator);
-		if (!n->node[lb->initiator].nr_cpus)
+		/* QEMU checks this while reading -numa, before CPUs that no
+		 * option placed are given their node: those do not count. */
+		if (!n->node[lb->initiator].explicit_cpus)
 			return kverr_set(err, EINVAL,
 					 "-numa %s: Invalid initiator=%u, it isn't an initiator "
-					 "proximity domain",
-					 lb->arg, lb->initiator);
+					 "proximity domain%s",
+					 lb->arg, lb->initiator,
+					 n->node[lb->initiator].nr_cpus
+					     ? " (its CPUs are only placed by default: name them "
+					       "with -numa node,cpus= or -numa cpu)"
+					     : "");
 		if (!n->node[lb->target].present)
 			return kverr_set(err, EINVAL,
 					 "-numa %s: The target=%u should point to an existing node",
@@ -442,8 +462,9 @@ static int check_hmat_lb(struct numa *n, const struct config_numa *cn, struct kv
 	return 0;
 }
 
-/* QEMU's machine_numa_finish_cpu_init and numa_complete_configuration
- * rules for initiators when the HMAT is on. */
+/* QEMU's machine_numa_finish_cpu_init and numa_validate_initiator rules
+ * for initiators when the HMAT is on.  Since QEMU 7.2 a node may have no
+ * initiator: its HMAT entry then says so (no "initiator valid" flag). */
 static int check_initiators(struct numa *n, struct kverr *err)
 {
 	for (uint32_t id = numa_first(n); id < n->max_nodeid; id = numa_next(n, id)) {
@@ -462,10 +483,7 @@ static int check_initiators(struct numa *n, struct kverr *err)
 		const struct numa_node *node = &n->node[id];
 
 		if (node->initiator == NUMA_NO_INITIATOR)
-			return kverr_set(err, EINVAL,
-					 "-numa %s: The initiator of NUMA node %u is missing, use "
-					 "'-numa node,initiator' option to declare it",
-					 node->arg, id);
+			continue;
 		if (!n->node[node->initiator].present)
 			return kverr_set(err, EINVAL,
 					 "-numa %s: NUMA node %u is missing, use '-numa node' "
@@ -520,10 +538,8 @@ int numa_plan(struct numa *out, const struct config *cfg, const struct topology 
 					 "first",
 					 arg);
 		}
-		if (cn->hmat)
-			return kverr_set(err, EINVAL,
-					 "-machine hmat=on: the HMAT describes NUMA nodes, and "
-					 "no -numa node is declared");
+		/* -machine hmat=on without nodes: QEMU 7.2 accepts it and builds
+		 * no HMAT, or one for the memory-hotplug node 0 below. */
 		/* QEMU pc's auto_enable_numa_with_memhp/_memdev: a guest with a
 		 * hotplug region needs an SRAT to place hotplugged memory. */
 		if (cfg->mem.maxmem <= cfg->mem.size && !cfg->mem.slots)

@@ -5,8 +5,8 @@
  * distance table and the HMAT data.  Built from the -numa records of
  * struct config (src/config/numa.c) with QEMU's rules and messages
  * (hw/core/numa.c, QEMU 7.2), going beyond QEMU in two ways: node ids
- * may be sparse (nodes 0 and 2 only), and nodes may have memory and no
- * CPUs or CPUs and no memory.
+ * may be sparse (nodes 0 and 2 only), and nodes that give no memory get
+ * QEMU 5.1's default split (docs/numa.md).
  * Never: chooses guest physical addresses (layout.h places each node's
  * RAM) or creates host memory.
  *
@@ -30,10 +30,13 @@
  *     bandwidth types a 1 MiB-aligned bandwidth=; no duplicates; all values
  *     of one structure within 0xfffe of a common base; a cache level needs
  *     the levels below it, larger sizes at higher levels, and its node
- *     needs latency and bandwidth data; every node needs an initiator,
- *     which must have CPUs (a node with CPUs is its own).
- * CPUs no -numa option places go where QEMU puts them: socket % nodes,
- * counting present nodes in id order.  With no -numa node at all but a
+ *     needs latency and bandwidth data; a node's initiator, when it has
+ *     one, must have CPUs (a node with CPUs is its own); an hmat-lb
+ *     initiator needs CPUs that -numa node,cpus= or -numa cpu placed;
+ *   - -numa cpu's die-id only with more than one die per socket.
+ * CPUs no -numa option places go where QEMU puts them: when no option
+ * places any CPU, socket % nodes, counting present nodes in id order;
+ * otherwise the lowest node id (QEMU's node 0).  With no -numa node at all but a
  * memory-hotplug region (-m slots/maxmem), one node 0 holds everything,
  * as QEMU's pc machine does, so that the guest gets an SRAT.
  */
@@ -64,6 +67,7 @@ struct numa_node {
 	int memdev;	    /* index into config.memdev[], or NUMA_NO_MEMDEV */
 	uint32_t initiator; /* HMAT initiator node, NUMA_NO_INITIATOR if none */
 	uint32_t nr_cpus;   /* possible CPUs placed in this node */
+	bool explicit_cpus; /* some placed by -numa node,cpus= or -numa cpu */
 	const char *arg;    /* the -numa node argument, NULL for the implicit node */
 };
 
@@ -90,8 +94,9 @@ struct numa {
 	 * LOCAL on the diagonal and UNREACHABLE elsewhere. */
 	uint8_t distance[NUMA_MAX_NODES][NUMA_MAX_NODES];
 	uint32_t cpu_node[CONFIG_MAX_CPUS]; /* node of each possible CPU */
-	/* HMAT (-machine hmat=on).  Every node then has an initiator (a
-	 * node with CPUs is its own).  lb[hierarchy][data type] is present
+	/* HMAT (-machine hmat=on).  A node with CPUs is its own initiator;
+	 * a node without CPUs has the one -numa node,initiator= names, or
+	 * NUMA_NO_INITIATOR.  lb[hierarchy][data type] is present
 	 * when some hmat-lb gave it; its entries are the records' values
 	 * divided by base (ns for latencies, bytes/s for bandwidths), each
 	 * below 0xffff.  cache[node][level] are the hmat-cache records. */

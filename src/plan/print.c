@@ -51,22 +51,16 @@ void plan_node_cpulist(const struct numa *numa, const struct topology *topo, uin
 	}
 }
 
-static const char *backend_of(const struct plan_view *v, uint32_t node, char *buf, size_t size)
+/* What backs node's RAM, from the RAM plan; "none" for a node without RAM. */
+static const char *node_backend(const struct plan_view *v, uint32_t node, char *buf, size_t size)
 {
-	const struct numa_node *n = &v->numa->node[node];
+	int i = ram_plan_node_backend(v->ram, node);
 
-	if (v->cfg->machine_memdev)
-		snprintf(buf, size, "%s (-machine memory-backend)", v->cfg->machine_memdev);
-	else if (v->numa->shared_backend)
-		snprintf(buf, size, "pc.ram (anonymous, from -m)");
-	else if (n->memdev != NUMA_NO_MEMDEV)
-		snprintf(buf, size, "%s (memdev=)", v->cfg->memdev[n->memdev].id);
-	else
-		snprintf(buf, size, "ram-node%u (anonymous, %s)", node,
-			 v->numa->implicit     ? "implicit node for memory hotplug"
-			 : v->numa->auto_split ? "default split"
-					       : "mem=");
-	return buf;
+	if (i < 0) {
+		snprintf(buf, size, "none (no memory)");
+		return buf;
+	}
+	return ram_backend_describe(v->ram, (unsigned)i, v->numa, buf, size);
 }
 
 static void print_nodes(FILE *out, const struct plan_view *v)
@@ -85,7 +79,7 @@ static void print_nodes(FILE *out, const struct plan_view *v)
 		plan_node_cpulist(n, v->topo, id, cpus, sizeof(cpus));
 		fprintf(out, "  node %u: mem 0x%llx (%s), cpus %s, backend %s", id,
 			ull(n->node[id].mem), human(n->node[id].mem, a, sizeof(a)),
-			cpus[0] ? cpus : "none", backend_of(v, id, b, sizeof(b)));
+			cpus[0] ? cpus : "none", node_backend(v, id, b, sizeof(b)));
 		if (n->node[id].initiator != NUMA_NO_INITIATOR)
 			fprintf(out, ", initiator %u", n->node[id].initiator);
 		fputc('\n', out);
@@ -184,6 +178,62 @@ static void print_pci(FILE *out, const struct layout *l, const struct pci_plan *
 	}
 }
 
+/* "node 0", "nodes 1-2": the nodes whose RAM [start, start+len) lies in. */
+static const char *nodes_of(const struct layout *l, uint64_t start, uint64_t len, char *buf,
+			    size_t size)
+{
+	uint32_t first = UINT32_MAX, last = 0;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < l->nr_parts; i++) {
+		const struct layout_ram_part *p = &l->part[i];
+		if (p->gpa < start + len && start < p->gpa + p->size) {
+			if (first == UINT32_MAX)
+				first = p->node;
+			n += p->node != last || n == 0;
+			last = p->node;
+		}
+	}
+	if (n == 0)
+		snprintf(buf, size, "outside RAM");
+	else if (n == 1)
+		snprintf(buf, size, "node %u", first);
+	else
+		snprintf(buf, size, "nodes %u-%u", first, last);
+	return buf;
+}
+
+/* Where the loader puts what the guest boots from: a NUMA node boundary
+ * inside one of them is fine, and shown. */
+static void print_boot(FILE *out, const struct plan_view *v)
+{
+	const struct layout *l = v->layout;
+	const struct boot_plan *bp = v->boot;
+	char a[32], b[32];
+
+	fprintf(out, "boot:\n");
+	if (v->acpi)
+		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, %s\n", "acpi-tables",
+			ull(v->acpi->base), ull(v->acpi->base + v->acpi->size - 1),
+			human(v->acpi->size, a, sizeof(a)),
+			nodes_of(l, v->acpi->base, v->acpi->size, b, sizeof(b)));
+	if (bp->kernel_size) {
+		uint64_t need = bp->init_size > bp->kernel_size ? bp->init_size : bp->kernel_size;
+		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, %s", "kernel",
+			ull(LAYOUT_KERNEL_LOAD), ull(LAYOUT_KERNEL_LOAD + bp->kernel_size - 1),
+			human(bp->kernel_size, a, sizeof(a)),
+			nodes_of(l, LAYOUT_KERNEL_LOAD, bp->kernel_size, b, sizeof(b)));
+		fprintf(out, "; unpacks in [0x%016llx-0x%016llx], %s\n", ull(LAYOUT_KERNEL_LOAD),
+			ull(LAYOUT_KERNEL_LOAD + need - 1),
+			nodes_of(l, LAYOUT_KERNEL_LOAD, need, b, sizeof(b)));
+	}
+	if (bp->initrd_path && bp->initrd_size)
+		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, %s\n", "initrd",
+			ull(bp->initrd_gpa), ull(bp->initrd_gpa + bp->initrd_size - 1),
+			human(bp->initrd_size, a, sizeof(a)),
+			nodes_of(l, bp->initrd_gpa, bp->initrd_size, b, sizeof(b)));
+}
+
 void plan_print(FILE *out, const struct plan_view *v)
 {
 	const struct layout *l = v->layout;
@@ -192,6 +242,9 @@ void plan_print(FILE *out, const struct plan_view *v)
 
 	fprintf(out, "memory: size 0x%llx (%s), maxmem 0x%llx, slots %u\n", ull(l->ram_size),
 		human(l->ram_size, a, sizeof(a)), ull(l->maxmem), l->slots);
+	if (l->phys_bits)
+		fprintf(out, "phys-bits: %u (the host CPU's), the map ends at 0x%llx\n",
+			l->phys_bits, ull(l->phys_end));
 	fprintf(out, "regions:\n");
 	for (unsigned i = 0; i < l->nr_regions; i++) {
 		const struct layout_region *r = &l->region[i];
@@ -199,12 +252,14 @@ void plan_print(FILE *out, const struct plan_view *v)
 			ull(r->gpa), ull(r->gpa + r->size - 1), human(r->size, a, sizeof(a)));
 	}
 	fprintf(out, "ram by node:\n");
-	for (unsigned i = 0; i < l->nr_parts; i++) {
-		const struct layout_ram_part *p = &l->part[i];
+	for (unsigned i = 0; i < v->ram->nr_regions; i++) {
+		const struct ram_region *r = &v->ram->region[i];
+		const struct layout_ram_part *p = r->part;
 		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, node %u, backend %s +0x%llx\n",
 			p->name, ull(p->gpa), ull(p->gpa + p->size - 1),
-			human(p->size, a, sizeof(a)), p->node, backend_of(v, p->node, b, sizeof(b)),
-			ull(v->numa->shared_backend ? p->ram_offset : p->node_offset));
+			human(p->size, a, sizeof(a)), p->node,
+			ram_backend_describe(v->ram, r->backend, v->numa, b, sizeof(b)),
+			ull(r->backend_offset));
 	}
 	if (l->device_mem_size)
 		fprintf(out,
@@ -229,6 +284,8 @@ void plan_print(FILE *out, const struct plan_view *v)
 			fprintf(out, ", node %u", v->numa->cpu_node[i]);
 		fputc('\n', out);
 	}
+	if (v->boot)
+		print_boot(out, v);
 	fprintf(out, "e820:\n");
 	for (unsigned i = 0; i < v->e820->nr; i++) {
 		const struct e820_entry *e = &v->e820->entry[i];

@@ -1,9 +1,10 @@
 /* print.h - the resolved plan as text (kvmem -print-layout).
  *
  * Owns: the human-readable form of what the pure stages decided: the
- * memory regions, each node's RAM parts and backend, the NUMA nodes with
- * their CPUs and distances, each CPU's APIC id, the e820, and the PCI
- * windows and functions with their BARs.  It only
+ * memory regions, each node's RAM parts and backend (mem/ram_plan.h), the NUMA nodes with
+ * their CPUs and distances, each CPU's APIC id, the e820, the PCI windows and
+ * functions with their BARs, and where the ACPI tables, kernel and initrd go,
+ * with the nodes each one lies in.  It only
  * formats what layout, numa, topology and e820 computed; it decides
  * nothing, so what it prints is what the guest gets.
  * Never: opens /dev/kvm, maps memory, or prints anywhere but to `out`.
@@ -13,7 +14,10 @@
 
 #include <stdio.h>
 
+#include "acpi/acpi.h"
 #include "config/config.h"
+#include "kvm/boot.h"
+#include "mem/ram_plan.h"
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
@@ -27,6 +31,9 @@ struct plan_view {
 	const struct topology *topo;
 	const struct e820_map *e820;
 	const struct pci_plan *pci; /* NULL: no PCI lines */
+	const struct ram_plan *ram;
+	const struct acpi_blob *acpi; /* NULL: not shown */
+	const struct boot_plan *boot; /* NULL without -kernel */
 };
 
 void plan_print(FILE *out, const struct plan_view *v);

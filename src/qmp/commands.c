@@ -11,9 +11,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "dev/machine_devs.h"
 #include "machine.h"
 #include "qmp/hmp.h"
+#include "qmp/introspect.h"
 #include "util/buf.h"
 
 static struct machine *machine_of(const struct qmp_request *req)
@@ -45,8 +48,9 @@ static int cmd_stop(const struct qmp_request *req, json_t **ret, struct qmp_erro
 static int cmd_cont(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	(void)ret;
-	(void)err;
-	machine_cont(machine_of(req));
+	if (machine_cont(machine_of(req)) < 0)
+		return qmp_error_set(err, QMP_ERR_GENERIC,
+				     "Resetting the Virtual Machine is required");
 	return 0;
 }
 
@@ -76,6 +80,29 @@ static int cmd_quit(const struct qmp_request *req, json_t **ret, struct qmp_erro
 
 /* ---- CPUs and memory ---- */
 
+/* qom.h's path of a vCPU; CPUs not present (up to maxcpus) have none. */
+static void cpu_qom_path(uint32_t idx, char *buf, size_t size)
+{
+	qom_cpu_path(idx, buf, size);
+}
+
+/* CpuInstanceProperties of CPU idx: socket, core, thread; die when there
+ * are several dies, node when there are NUMA nodes (as QEMU names them). */
+static json_t *cpu_props(const struct machine *m, uint32_t idx)
+{
+	struct topology_ids pos;
+	json_t *props;
+
+	topology_ids(&m->topo, idx, &pos);
+	props = json_pack("{s:i, s:i}", "core-id", pos.core, "thread-id", pos.thread);
+	if (m->topo.dies > 1)
+		json_object_set_new(props, "die-id", json_integer(pos.die));
+	if (m->numa.nr_nodes)
+		json_object_set_new(props, "node-id", json_integer(m->numa.cpu_node[idx]));
+	json_object_set_new(props, "socket-id", json_integer(pos.socket));
+	return props;
+}
+
 static int cmd_query_cpus_fast(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	struct machine *m = machine_of(req);
@@ -83,26 +110,68 @@ static int cmd_query_cpus_fast(const struct qmp_request *req, json_t **ret, stru
 
 	(void)err;
 	for (uint32_t i = 0; i < m->topo.cpus; i++) {
-		struct topology_ids pos;
-		json_t *props;
 		char path[64];
 
-		topology_ids(&m->topo, i, &pos);
-		props = json_pack("{s:i, s:i, s:i}", "core-id", pos.core, "thread-id", pos.thread,
-				  "socket-id", pos.socket);
-		if (m->topo.dies > 1) /* QEMU names dies only when there are several */
-			json_object_set_new(props, "die-id", json_integer(pos.die));
-		if (m->numa.nr_nodes)
-			json_object_set_new(props, "node-id", json_integer(m->numa.cpu_node[i]));
-		/* QEMU's pc machine creates the CPUs first, as unattached
-		 * devices 0, 2, 4... (each CPU's APIC takes the odd number). */
-		snprintf(path, sizeof(path), "/machine/unattached/device[%u]", 2 * i);
+		cpu_qom_path(i, path, sizeof(path));
 		json_array_append_new(list, json_pack("{s:I, s:o, s:s, s:i, s:s}", "thread-id",
 						      (json_int_t)machine_vcpu_tid(m, i), "props",
-						      props, "qom-path", path, "cpu-index", i,
-						      "target", "x86_64"));
+						      cpu_props(m, i), "qom-path", path,
+						      "cpu-index", i, "target", "x86_64"));
 	}
 	*ret = list;
+	return 0;
+}
+
+/* Every possible CPU (up to maxcpus), highest index first as QEMU lists
+ * them; those present have a qom-path.  kvmem gives the guest KVM's host
+ * CPUID, which QEMU calls the "host" CPU model. */
+static int cmd_query_hotpluggable_cpus(const struct qmp_request *req, json_t **ret,
+				       struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+	json_t *list = json_array();
+
+	(void)err;
+	for (uint32_t i = m->topo.maxcpus; i-- > 0;) {
+		json_t *cpu = json_pack("{s:o, s:i}", "props", cpu_props(m, i), "vcpus-count", 1);
+		char path[64];
+
+		if (i < m->topo.cpus) {
+			cpu_qom_path(i, path, sizeof(path));
+			json_object_set_new(cpu, "qom-path", json_string(path));
+		}
+		json_object_set_new(cpu, "type", json_string("host-x86_64-cpu"));
+		json_array_append_new(list, cpu);
+	}
+	*ret = list;
+	return 0;
+}
+
+/* KVM is present when this kvmem has it (vm_accels), enabled when it is
+ * the accelerator in use: always, outside -machine none on a host where
+ * /dev/kvm does not work (and kvmem-sim started with -accel tcg). */
+static int cmd_query_kvm(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+	bool present = false;
+
+	(void)err;
+	for (const char *const *a = vm_accels; *a; a++)
+		present = present || !strcmp(*a, "kvm");
+	*ret = json_pack("{s:b, s:b}", "enabled", m->accel && !strcmp(m->accel, "kvm"), "present",
+			 present);
+	return 0;
+}
+
+/* -name's guest name; {} without one, as QEMU. */
+static int cmd_query_name(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	struct machine *m = machine_of(req);
+
+	(void)err;
+	if (m->cfg->name) /* any bytes: the printer shows what is not UTF-8 as U+FFFD */
+		*ret = json_pack("{s:o}", "name",
+				 json_stringn_nocheck(m->cfg->name, strlen(m->cfg->name)));
 	return 0;
 }
 
@@ -134,8 +203,8 @@ static json_t *memdev_json(const struct config_memdev *md)
 }
 
 /* Every -object memory-backend-* (QEMU lists each backend object, used or
- * not), then the backends kvmem made itself: -m's pc.ram, or one
- * anonymous ram-nodeN per NUMA node that has no memdev. */
+ * not), then the backends the RAM plan made kvmem create itself: -m's
+ * pc.ram, or one anonymous ram-nodeN per NUMA node that has no memdev. */
 static int cmd_query_memdev(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	struct machine *m = machine_of(req);
@@ -144,14 +213,11 @@ static int cmd_query_memdev(const struct qmp_request *req, json_t **ret, struct 
 	(void)err;
 	for (unsigned i = 0; i < m->cfg->nr_memdevs; i++)
 		json_array_append_new(list, memdev_json(&m->cfg->memdev[i]));
-	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++) {
-		const struct backend *b = &m->ram[i];
-		struct config_memdev implicit;
+	for (unsigned i = 0; i < m->ram_plan.nr_backends; i++) {
+		const struct ram_backend *b = &m->ram_plan.backend[i];
 
-		if (!b->hva || config_memdev_find(m->cfg, b->id))
-			continue;
-		config_memdev_implicit(&implicit, b->id, b->size);
-		json_array_append_new(list, memdev_json(&implicit));
+		if (b->origin == RAM_BACKEND_PC_RAM || b->origin == RAM_BACKEND_NODE)
+			json_array_append_new(list, memdev_json(b->memdev));
 	}
 	*ret = list;
 	return 0;
@@ -198,7 +264,7 @@ struct mtree_entry {
 };
 
 struct mtree {
-	struct mtree_entry e[GUEST_MEM_MAX_REGIONS + 2 * BUS_MAX_RANGES + 4];
+	struct mtree_entry e[MEM_MAX_REGIONS + 2 * BUS_MAX_RANGES + 4];
 	unsigned n;
 };
 
@@ -238,24 +304,43 @@ static void mtree_print(struct buf *b, const char *name, struct mtree *t)
 			   t->e[i].what);
 }
 
+/* The KVM slots of region r, "KVM slot 3", "KVM slots 3,5" or "no KVM slot". */
+static void slots_of(const struct mem_view *v, const struct mem_region *r, char *buf, size_t size)
+{
+	size_t len = 0;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < v->nr_slots; i++)
+		n += v->slot[i].region == r;
+	len = (size_t)snprintf(buf, size, n ? "KVM slot%s " : "no KVM slot", n > 1 ? "s" : "");
+	for (unsigned i = 0, k = 0; i < v->nr_slots && len < size; i++)
+		if (v->slot[i].region == r)
+			len += (size_t)snprintf(buf + len, size - len, "%s%u", k++ ? "," : "",
+						v->slot[i].slot);
+}
+
 /* "info mtree": kvmem's guest physical memory map, from the objects that
- * define it (layout, guest_mem, the buses). */
+ * define it (layout, the memory manager's regions and slots, the buses). */
 static int cmd_x_query_mtree(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	struct machine *m = machine_of(req);
 	struct mtree *t = calloc(1, sizeof(*t));
+	const struct mem_view *v;
 	struct buf b = {0};
+	char slots[96];
 
 	if (!t)
 		return qmp_error_set(err, QMP_ERR_GENERIC, "out of memory");
-	for (unsigned i = 0; i < m->gm.nr; i++) {
-		const struct guest_region *r = &m->gm.region[i];
+	v = mem_view_begin(m->mem);
+	for (unsigned i = 0; i < v->nr_regions; i++) {
+		const struct mem_region *r = v->region[i];
 
-		/* vm_map_memory registers guest_mem region i as KVM slot i. */
-		mtree_add(t, r->gpa, r->size, "ram", "%s @%s %016llx-%016llx, KVM slot %u", r->name,
+		slots_of(v, r, slots, sizeof(slots));
+		mtree_add(t, r->gpa, r->size, "ram", "%s @%s %016llx-%016llx, %s", r->name,
 			  r->backend->id, (unsigned long long)r->backend_offset,
-			  (unsigned long long)(r->backend_offset + r->size - 1), i);
+			  (unsigned long long)(r->backend_offset + r->size - 1), slots);
 	}
+	mem_view_end(m->mem);
 	mtree_add(t, m->layout.device_mem_base, m->layout.device_mem_size, "device-memory",
 		  "device-memory, %u hotplug slots, nothing plugged", m->layout.slots);
 	mtree_add(t, LAYOUT_IOAPIC, 0x1000, "i/o", "ioapic (in KVM)");
@@ -311,21 +396,59 @@ static const struct qmp_command commands[] = {
     {.name = "qmp_capabilities",
      .fn = qmp_cmd_capabilities,
      .args = qmp_capabilities_args,
-     .flags = QMP_CMD_NEGOTIATION},
-    {.name = "query-version", .fn = qmp_cmd_query_version},
-    {.name = "query-commands", .fn = qmp_cmd_query_commands},
-    {.name = "query-status", .fn = cmd_query_status},
+     .flags = QMP_CMD_NEGOTIATION | QMP_CMD_NO_VM},
+    {.name = "query-version", .fn = qmp_cmd_query_version, .flags = QMP_CMD_NO_VM},
+    {.name = "query-commands", .fn = qmp_cmd_query_commands, .flags = QMP_CMD_NO_VM},
+    {.name = "query-status", .fn = cmd_query_status, .flags = QMP_CMD_NO_VM},
     {.name = "stop", .fn = cmd_stop},
     {.name = "cont", .fn = cmd_cont},
     {.name = "system_powerdown", .fn = cmd_system_powerdown},
     {.name = "system_reset", .fn = cmd_system_reset},
-    {.name = "quit", .fn = cmd_quit},
-    {.name = "query-cpus-fast", .fn = cmd_query_cpus_fast},
+    {.name = "quit", .fn = cmd_quit, .flags = QMP_CMD_NO_VM},
+    {.name = "query-cpus-fast", .fn = cmd_query_cpus_fast, .flags = QMP_CMD_NO_VM},
+    {.name = "query-hotpluggable-cpus", .fn = cmd_query_hotpluggable_cpus, .flags = QMP_CMD_NO_VM},
+    {.name = "query-kvm", .fn = cmd_query_kvm, .flags = QMP_CMD_NO_VM},
+    {.name = "query-name", .fn = cmd_query_name, .flags = QMP_CMD_NO_VM},
     {.name = "query-memory-size-summary", .fn = cmd_query_memory_size_summary},
     {.name = "query-memdev", .fn = cmd_query_memdev},
-    {.name = "human-monitor-command", .fn = cmd_human_monitor_command, .args = hmp_args},
+    MACHINE_DEVS_QMP_COMMANDS,
+    INTROSPECT_QMP_COMMANDS,
+    {.name = "human-monitor-command",
+     .fn = cmd_human_monitor_command,
+     .args = hmp_args,
+     .flags = QMP_CMD_NO_VM},
     {.name = "x-query-numa", .fn = cmd_x_query_numa},
     {.name = "x-kvmem-query-mtree", .fn = cmd_x_query_mtree},
 };
 
-const struct qmp_commands kvmem_qmp_commands = {commands, sizeof(commands) / sizeof(commands[0])};
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+const struct qmp_commands kvmem_qmp_commands = {commands, NR_COMMANDS};
+
+/* -machine none has no guest: a command that needs one is refused there
+ * (the rows without QMP_CMD_NO_VM), never run on a machine that has no
+ * memory, vCPUs or devices. */
+static int cmd_needs_guest(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
+{
+	(void)req;
+	(void)ret;
+	return qmp_error_set(err, QMP_ERR_GENERIC,
+			     "kvmem runs -machine none without a guest; this command needs one");
+}
+
+static struct qmp_command commands_none[NR_COMMANDS];
+static const struct qmp_commands kvmem_qmp_commands_none = {commands_none, NR_COMMANDS};
+
+const struct qmp_commands *kvmem_qmp_table(bool machine_none)
+{
+	if (!machine_none)
+		return &kvmem_qmp_commands;
+	if (!commands_none[0].name) {
+		for (size_t i = 0; i < NR_COMMANDS; i++) {
+			commands_none[i] = commands[i];
+			if (!(commands[i].flags & QMP_CMD_NO_VM))
+				commands_none[i].fn = cmd_needs_guest;
+		}
+	}
+	return &kvmem_qmp_commands_none;
+}

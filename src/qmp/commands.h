@@ -10,8 +10,13 @@
 #ifndef KVMEM_QMP_COMMANDS_H
 #define KVMEM_QMP_COMMANDS_H
 
+#include <stdbool.h>
+
 #include "qmp/dispatch.h"
 
 extern const struct qmp_commands kvmem_qmp_commands;
+/* The table the monitors serve: kvmem_qmp_commands, or for -machine none
+ * the same rows with those that need a guest refusing (QMP_CMD_NO_VM). */
+const struct qmp_commands *kvmem_qmp_table(bool machine_none);
 
 #endif

@@ -8,6 +8,7 @@
  * refused.
  */
 #include "qmp/dispatch.h"
+#include "qmp/json.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -40,61 +41,11 @@ int qmp_error_set(struct qmp_error *err, enum qmp_error_class cls, const char *f
 	return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/* A JSON string from text that may quote the client's bytes (jansson's
- * "near '...'", a truncated message): invalid UTF-8 becomes U+FFFD, as
- * QEMU's error for a stray 0xFF shows it. */
+/* An error message may quote the client's bytes (a command name): the
+ * printer shows whatever is not modified UTF-8 as U+FFFD, as QEMU does. */
 static json_t *text_string(const char *text)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	char out[sizeof(((struct qmp_error *)0)->desc) * 3 + 1];
-	size_t o = 0;
-
-	while (*p && o + 4 < sizeof(out)) {
-		size_t n = utf8_len(p);
-
-		if (n) {
-			memcpy(out + o, p, n);
-			o += n;
-			p += n;
-		} else {
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			p++;
-		}
-	}
-	out[o] = '\0';
-	return json_string(out);
+	return json_stringn_nocheck(text, strlen(text));
 }
 
 json_t *qmp_error_response(const struct qmp_error *err, json_t *id)
@@ -123,14 +74,19 @@ json_t *qmp_lex_error_response(const char *bytes, size_t len)
 	return qmp_error_response(&err, NULL);
 }
 
+/* The QEMU interface kvmem implements: its command line and QMP follow
+ * QEMU 7.2's, so clients that gate features on QEMU's version (libvirt
+ * needs at least 4.2.0) read 7.2.0; "package" says what answers, and its
+ * own version (docs/qmp.md). */
+#define QMP_QEMU_MAJOR 7
+#define QMP_QEMU_MINOR 2
+#define QMP_QEMU_MICRO 0
+
 static json_t *version_info(void)
 {
-	int major = 0, minor = 0, micro = 0;
-
-	sscanf(KVMEM_VERSION, "%d.%d.%d", &major, &minor, &micro);
-	/* kvmem reports its own version: it is not QEMU, and says so. */
-	return json_pack("{s:{s:i, s:i, s:i}, s:s}", "qemu", "micro", micro, "minor", minor,
-			 "major", major, "package", "kvmem");
+	return json_pack("{s:{s:i, s:i, s:i}, s:s}", "qemu", "micro", QMP_QEMU_MICRO, "minor",
+			 QMP_QEMU_MINOR, "major", QMP_QEMU_MAJOR, "package",
+			 "kvmem " KVMEM_VERSION);
 }
 
 json_t *qmp_greeting(void)
@@ -154,13 +110,11 @@ json_t *qmp_event(const char *name, json_t *data)
 
 char *qmp_serialize(const json_t *msg, size_t *len)
 {
-	/* Without JSON_COMPACT jansson separates with ", " and ": ", as QEMU. */
-	char *text = json_dumps(msg, JSON_ENSURE_ASCII), *line;
 	size_t n;
+	char *text = qmp_json_print(msg, &n), *line;
 
 	if (!text)
 		return NULL;
-	n = strlen(text);
 	line = realloc(text, n + 3);
 	if (!line) {
 		free(text);
@@ -230,7 +184,8 @@ static int check_value(const struct qmp_arg *a, json_t *v, struct qmp_error *err
 			return qmp_error_set(err, QMP_ERR_GENERIC,
 					     "Parameter '%s' expects a non-negative value",
 					     a->name);
-		ok = json_is_integer(v);
+		/* up to 2^64-1: read it with qmp_json_get_uint */
+		ok = json_is_integer(v) || qmp_json_is_uint(v);
 		break;
 	case QMP_TYPE_BOOL:
 		ok = json_is_boolean(v);
@@ -249,7 +204,7 @@ static int check_value(const struct qmp_arg *a, json_t *v, struct qmp_error *err
 		}
 		return 0;
 	case QMP_TYPE_OBJECT:
-		ok = json_is_object(v);
+		ok = qmp_json_is_object(v);
 		break;
 	case QMP_TYPE_ANY:
 		ok = true;
@@ -278,6 +233,8 @@ static int check_args(const struct qmp_command *cmd, json_t *args, struct qmp_er
 		if (check_value(a, v, err))
 			return -1;
 	}
+	if (cmd->flags & QMP_CMD_OPEN_ARGS)
+		return 0;
 	json_object_foreach(args, key, v)
 	{
 		bool declared = false;
@@ -355,7 +312,7 @@ static const char *check_members(json_t *msg, struct qmp_error *err)
 			}
 			exec = json_string_value(v);
 		} else if (!strcmp(key, "arguments")) {
-			if (!json_is_object(v)) {
+			if (!qmp_json_is_object(v)) {
 				qmp_error_set(err, QMP_ERR_GENERIC,
 					      "QMP input member 'arguments' must be an object");
 				return NULL;
@@ -376,17 +333,16 @@ json_t *qmp_dispatch(const struct qmp_commands *table, void *ctx, struct qmp_ses
 		     const char *msg, size_t len)
 {
 	struct qmp_error err;
-	json_error_t jerr;
 	json_t *req, *id = NULL, *ret = NULL, *rsp;
 	const struct qmp_command *cmd;
 	const char *name;
 
-	req = json_loadb(msg, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	req = qmp_json_parse(msg, len, err.desc, sizeof(err.desc));
 	if (!req) {
-		qmp_error_set(&err, QMP_ERR_GENERIC, "JSON parse error, %s", jerr.text);
+		err.cls = QMP_ERR_GENERIC;
 		return qmp_error_response(&err, NULL);
 	}
-	if (!json_is_object(req)) {
+	if (!qmp_json_is_object(req)) {
 		qmp_error_set(&err, QMP_ERR_GENERIC, "QMP input must be a JSON object");
 		goto fail;
 	}

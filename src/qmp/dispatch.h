@@ -1,7 +1,7 @@
 /* dispatch.h - QMP requests in, responses out: the protocol of QEMU's
- * docs/interop/qmp-spec, without the sockets.  Pure: jansson only.
+ * docs/interop/qmp-spec, without the sockets.  Pure: JSON values only.
  *
- * Owns: parsing one message (jansson), checking its members as QEMU's
+ * Owns: parsing one message (json.c, QEMU's JSON), checking its members as QEMU's
  * qmp_dispatch does, capabilities negotiation, finding the command in a
  * table, checking its arguments against the table's declaration, and
  * building the "return" / "error" response with the request's "id".  The
@@ -81,6 +81,10 @@ typedef int (*qmp_fn)(const struct qmp_request *req, json_t **ret, struct qmp_er
 
 enum {
 	QMP_CMD_NEGOTIATION = 1 << 0, /* allowed before qmp_capabilities */
+	QMP_CMD_OPEN_ARGS = 1 << 1,   /* takes arguments beyond args (device_add's
+				       * properties): the function checks them */
+	QMP_CMD_NO_VM = 1 << 2,	      /* answers without a guest: -machine none
+				       * serves it (the others are refused there) */
 };
 
 struct qmp_command {
@@ -88,6 +92,9 @@ struct qmp_command {
 	qmp_fn fn;
 	const struct qmp_arg *args; /* NULL: takes no arguments */
 	unsigned flags;
+	/* QAPI features query-qmp-schema declares (device_add's
+	 * "json-cli-hotplug"), NULL-terminated; NULL: none */
+	const char *const *features;
 };
 
 struct qmp_commands {
@@ -122,8 +129,9 @@ json_t *qmp_greeting(void);
 /* {"event": name, "data": data (if non-NULL, stolen), "timestamp": now} */
 json_t *qmp_event(const char *name, json_t *data);
 
-/* One line of compact JSON (QEMU's spacing) ending in "\r\n", ASCII only;
- * the caller frees it.  NULL when out of memory. */
+/* One line of JSON as QEMU's json-writer prints it (json.c: its spacing,
+ * ASCII only, ids above 2^63 exactly) ending in "\r\n"; the caller frees
+ * it.  NULL when out of memory. */
 char *qmp_serialize(const json_t *msg, size_t *len);
 
 #endif

@@ -10,7 +10,10 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "dev/opts.h"
 
 struct hmp {
 	const struct qmp_commands *table;
@@ -247,9 +250,21 @@ static const struct hmp_command info_table[] = {
 
 static void cmd_help(struct hmp *h, const struct hmp_command *c, const char *args);
 static void cmd_info(struct hmp *h, const struct hmp_command *c, const char *args);
+static void cmd_device_add(struct hmp *h, const struct hmp_command *c, const char *args);
+static void cmd_device_del(struct hmp *h, const struct hmp_command *c, const char *args);
 
 static const struct hmp_command table[] = {
     {.name = "cont|c", .help = "resume emulation", .fn = qmp_simple, .qmp = "cont"},
+    {.name = "device_add",
+     .params = "driver[,prop=value][,...]",
+     .help = "add device, like -device on the command line",
+     .fn = cmd_device_add,
+     .takes_args = true},
+    {.name = "device_del",
+     .params = "device",
+     .help = "remove device",
+     .fn = cmd_device_del,
+     .takes_args = true},
     {.name = "help|?",
      .params = "[cmd]",
      .help = "show the help",
@@ -330,6 +345,73 @@ static void cmd_help(struct hmp *h, const struct hmp_command *c, const char *arg
 	for (size_t i = 0; i < NCMDS; i++)
 		if (!len || name_matches(table[i].name, args, len))
 			print_help_line(h, "", &table[i]);
+}
+
+/* The one word a command takes; false (and QEMU's complaint) when there is
+ * more.  *word is empty when there is none. */
+static bool one_word(struct hmp *h, const char *name, const char *args, char *word, size_t size)
+{
+	size_t len = word_len(args);
+
+	if (*skip_blanks(args + len)) {
+		extraneous(h, name, name);
+		return false;
+	}
+	if (len >= size)
+		len = size - 1;
+	memcpy(word, args, len);
+	word[len] = '\0';
+	return true;
+}
+
+/* QEMU's device_add: the -device text form, and "help" as -device's. */
+static void cmd_device_add(struct hmp *h, const struct hmp_command *c, const char *args)
+{
+	char word[4096];
+	struct dev_opts o;
+	struct kverr err;
+	json_t *a, *r;
+
+	(void)c;
+	if (!one_word(h, "device_add", args, word, sizeof(word)))
+		return;
+	if (dev_opts_parse_text(word, &o, &err)) {
+		buf_printf(h->out, "Error: %s\n", err.msg);
+		return;
+	}
+	if (o.help || (o.driver && (!strcmp(o.driver, "help") || !strcmp(o.driver, "?")))) {
+		a = json_object();
+		if (o.help && o.driver)
+			json_object_set_new(a, "driver", json_string(o.driver));
+		r = qmp(h, "x-kvmem-query-device-help", a);
+		if (r)
+			buf_puts(h->out,
+				 json_string_value(json_object_get(r, "human-readable-text")));
+	} else {
+		a = dev_opts_to_qmp(&o);
+		r = qmp(h, "device_add", a);
+	}
+	json_decref(a);
+	json_decref(r);
+	dev_opts_free(&o);
+}
+
+static void cmd_device_del(struct hmp *h, const struct hmp_command *c, const char *args)
+{
+	char word[4096];
+	json_t *a;
+
+	(void)c;
+	if (!one_word(h, "device_del", args, word, sizeof(word)))
+		return;
+	if (!word[0]) {
+		buf_puts(h->out, "device_del: string expected\n");
+		buf_puts(h->out, "Try \"help device_del\" for more information\n");
+		return;
+	}
+	a = json_pack("{s:s}", "id", word);
+	json_decref(qmp(h, "device_del", a));
+	json_decref(a);
 }
 
 void hmp_execute(const struct qmp_commands *qmp_table, void *ctx, const char *line, struct buf *out)

@@ -20,6 +20,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ struct endpoint {
 	int fd;		 /* listening socket; -1 for stdio */
 	bool created;	 /* kvmem made the unix socket file: remove it at exit */
 	bool waiting;	 /* wait=on and no client yet */
+	bool paused;	 /* out of fds: the listener is not watched (accept_backoff) */
 	struct monitors *ms;
 };
 
@@ -67,10 +69,12 @@ struct monitors {
 	unsigned nr_clients;
 	struct client *dead; /* closed, freed once no callback can still hold them */
 	unsigned depth;	     /* callbacks of this module running (nested via commands) */
+	int retry_fd;	     /* timerfd: watch paused listeners again (accept_backoff) */
 };
 
 static void client_close(struct client *c);
 static void client_update(struct client *c);
+static void accept_resume(struct monitors *ms);
 
 /* ---- endpoints ---- */
 
@@ -144,6 +148,31 @@ static int listen_tcp(struct endpoint *ep, struct kverr *err)
 	return 0;
 }
 
+/* -chardev socket,fd=N,server=on: a socket the parent (libvirt) bound and
+ * listens on.  kvmem owns it from now on (non-blocking, closed on exec). */
+static int listen_fd(struct endpoint *ep, struct kverr *err)
+{
+	int fd = ep->cfg->fd, accepting = 0;
+	socklen_t len = sizeof(accepting);
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return kverr_sys(err, errno, "%s: File descriptor '%d'", ep->cfg->spec, fd);
+	if (!S_ISSOCK(st.st_mode))
+		return kverr_set(err, EINVAL, "%s: File descriptor '%d' is not a socket",
+				 ep->cfg->spec, fd);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0 || !accepting)
+		return kverr_set(err, EINVAL,
+				 "%s: File descriptor '%d' is not a listening socket (kvmem "
+				 "serves monitors as server=on)",
+				 ep->cfg->spec, fd);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return kverr_sys(err, errno, "%s: File descriptor '%d'", ep->cfg->spec, fd);
+	ep->fd = fd;
+	return 0;
+}
+
 int monitors_create(struct monitors **out, const struct config *cfg,
 		    const struct qmp_commands *table, void *ctx, struct kverr *err)
 {
@@ -154,6 +183,7 @@ int monitors_create(struct monitors **out, const struct config *cfg,
 		return kverr_set(err, ENOMEM, "monitors: out of memory");
 	ms->table = table;
 	ms->ctx = ctx;
+	ms->retry_fd = -1;
 	for (unsigned i = 0; i < cfg->nr_monitors && !ret; i++) {
 		struct endpoint *ep = &ms->ep[ms->nr_ep++];
 
@@ -167,6 +197,9 @@ int monitors_create(struct monitors **out, const struct config *cfg,
 			break;
 		case CHARDEV_TCP:
 			ret = listen_tcp(ep, err);
+			break;
+		case CHARDEV_FD:
+			ret = listen_fd(ep, err);
 			break;
 		}
 		ep->waiting = ep->fd >= 0 && ep->cfg->wait;
@@ -553,9 +586,63 @@ static void client_close(struct client *c)
 	c->closed = true;
 	c->next = ms->dead;
 	ms->dead = c;
+	/* A descriptor is free again: listeners that ran out may accept. */
+	accept_resume(ms);
 }
 
-static void accept_clients(struct endpoint *ep)
+/* The process is out of file descriptors (or the kernel of memory for a
+ * socket): accept4 fails while the connection stays in the backlog, so a
+ * level-triggered listener would be reported readable again at once and
+ * the loop would spin.  Stop watching it until a client leaves (its fd is
+ * free again, client_close) or, if no client of ours can leave, for a
+ * second. */
+static bool out_of_fds(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
+static void accept_backoff(struct endpoint *ep)
+{
+	struct monitors *ms = ep->ms;
+	struct itimerspec one_second = {.it_value = {.tv_sec = 1}};
+
+	if (ep->paused || !ms->loop)
+		return;
+	loop_del(ms->loop, ep->fd);
+	ep->paused = true;
+	if (ms->retry_fd >= 0)
+		timerfd_settime(ms->retry_fd, 0, &one_second, NULL);
+}
+
+static void endpoint_io(void *opaque, uint32_t events);
+
+static void accept_resume(struct monitors *ms)
+{
+	for (unsigned i = 0; i < ms->nr_ep; i++) {
+		struct endpoint *ep = &ms->ep[i];
+
+		if (!ep->paused)
+			continue;
+		if (loop_add(ms->loop, ep->fd, EPOLLIN, endpoint_io, ep) < 0)
+			continue; /* stays paused: the timer tries again */
+		ep->paused = false;
+	}
+}
+
+static void on_accept_retry(void *opaque, uint32_t events)
+{
+	struct monitors *ms = opaque;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(ms->retry_fd, &expirations, sizeof(expirations)) < 0) {
+		/* EAGAIN: nothing expired after all */
+	}
+	accept_resume(ms);
+}
+
+/* Returns false when the process ran out of fds (the backlog waits). */
+static bool accept_clients(struct endpoint *ep)
 {
 	struct monitors *ms = ep->ms;
 
@@ -566,7 +653,11 @@ static void accept_clients(struct endpoint *ep)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return; /* EAGAIN, or out of fds: the backlog waits */
+			if (out_of_fds(errno)) {
+				accept_backoff(ep);
+				return false;
+			}
+			return true; /* EAGAIN: the backlog is empty */
 		}
 		if (ms->nr_clients >= MONITOR_MAX_CLIENTS) {
 			close(fd);
@@ -614,7 +705,10 @@ int monitors_wait_clients(struct monitors *ms, struct kverr *err)
 			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 				return kverr_sys(err, errno, "%s %s: waiting for a client", ep->opt,
 						 ep->cfg->spec);
-			accept_clients(ep);
+			/* Out of fds before the guest runs: nothing else to
+			 * serve, so wait a little rather than spin. */
+			if (!accept_clients(ep))
+				poll(NULL, 0, 100);
 		}
 	}
 	return 0;
@@ -625,6 +719,13 @@ int monitors_attach(struct monitors *ms, struct loop *loop, struct kverr *err)
 	int ret;
 
 	ms->loop = loop;
+	/* Made now, while fds are free, for the day they are not. */
+	ms->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ms->retry_fd < 0)
+		return kverr_sys(err, errno, "monitors: timerfd");
+	ret = loop_add(loop, ms->retry_fd, EPOLLIN, on_accept_retry, ms);
+	if (ret)
+		return kverr_sys(err, -ret, "monitors: epoll");
 	for (unsigned i = 0; i < ms->nr_ep; i++) {
 		struct endpoint *ep = &ms->ep[i];
 
@@ -733,6 +834,10 @@ void monitors_destroy(struct monitors *ms)
 		}
 		if (ep->created)
 			unlink(ep->cfg->path);
+	}
+	if (ms->retry_fd >= 0) {
+		loop_del(ms->loop, ms->retry_fd);
+		close(ms->retry_fd);
 	}
 	free(ms);
 }

@@ -19,6 +19,11 @@
  *   MONITOR_OUT_PAUSE    queued output above which a client's input is no
  *                        longer read (it is not reading its answers)
  *   MONITOR_OUT_MAX      queued output at which a client is disconnected
+ *
+ * Out of file descriptors (accept4: EMFILE, ENFILE, ENOBUFS, ENOMEM), a
+ * listener is no longer watched, so the loop does not spin on a backlog
+ * it cannot take; it is watched again when a client leaves, or after a
+ * second.  Queued connections wait in the backlog meanwhile.
  */
 #ifndef KVMEM_QMP_SERVER_H
 #define KVMEM_QMP_SERVER_H

@@ -3,11 +3,11 @@
  * QMP messages are JSON texts sent one after another with no framing; a
  * server finds where one ends the way QEMU's json-streamer does, by
  * counting brackets outside strings.  This module only finds the
- * boundaries: each candidate message goes to jansson as a whole, which
+ * boundaries: each candidate message goes to json.c as a whole, which
  * parses (and rejects) it.  So nothing here decides what valid JSON is.
  *
  *  - A message starting with '{' or '[' ends where its brackets balance
- *    ('{]' is a message too: jansson refuses it).
+ *    ('{]' is a message too: json.c refuses it).
  *  - At the top level a string ends at its closing quote, and a number or
  *    literal at the next whitespace or structural character; each is a
  *    message (QMP answers "must be a JSON object").  A lone '}', ']', ','

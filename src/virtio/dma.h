@@ -3,9 +3,11 @@
  *
  * Owns: nothing but the choice of translation.  Every access names a guest
  * physical range and is refused (-EFAULT) unless the whole range is guest
- * RAM; nobody outside this file keeps a host pointer into guest memory.
- * Today it reads the fixed map of mem/guest_mem.h; the run-time memory
- * manager takes its place here, and only here.
+ * RAM at that moment.  Each call is one read section of the memory manager
+ * (mem_view_begin/end): the host pointer it uses lives only inside that
+ * call, so a region the manager removes meanwhile is never touched, and
+ * nobody outside this file ever holds a host pointer into guest memory.
+ * A range may cross adjacent regions (a NUMA node boundary), never a gap.
  * Never: prints, or touches anything outside guest RAM.
  */
 #ifndef KVMEM_VIRTIO_DMA_H
@@ -15,13 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mem/guest_mem.h"
+#include "mem/manager.h"
 
 struct dma_space {
-	const struct guest_mem *gm;
+	struct mem_manager *mm;
 };
 
-/* true if [gpa, gpa+len) is wholly guest RAM (len 0: false) */
+/* true if [gpa, gpa+len) is wholly guest RAM now (len 0: false).  A later
+ * access checks again: the answer may change when memory is unplugged. */
 bool dma_check(const struct dma_space *d, uint64_t gpa, uint64_t len);
 /* Copy len bytes from/to guest memory: 0 or -EFAULT (nothing copied). */
 int dma_read(const struct dma_space *d, uint64_t gpa, void *dst, size_t len);

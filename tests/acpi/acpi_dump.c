@@ -1,13 +1,12 @@
-/* acpi_dump.c - write kvmem's ACPI tables as files for iasl.
+/* acpi_dump.c - write kvmem's ACPI tables as files, as a guest would read them.
  *
  * Usage: acpi_dump DIR
- * For each configuration in the matrix below, computes the plan the way
- * kvmem does (layout_compute, topology_from_config), builds the tables at
- * LAYOUT_ACPI_BASE and writes DIR/<config>/<SIG>.dat, one file per table,
- * as acpidump/acpixtract would.  iasl_test.sh disassembles them.
- * The NUMA configurations are command lines, planned as machine_plan()
- * does (config_parse, numa_plan, layout_place_nodes), and add SRAT and
- * SLIT to the tables written.
+ * For each configuration in the matrix below (kvmem command lines), plans
+ * the machine with kvmem's own config_parse() and machine_plan(), which
+ * builds the tables at LAYOUT_ACPI_BASE, and writes DIR/<config>/<SIG>.dat,
+ * one file per table, as acpidump/acpixtract would.  iasl_test.sh has
+ * ACPICA's tools read them; golden_test.sh compares them byte for byte with
+ * the expected tables in tests/data/acpi.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,38 +14,30 @@
 #include <sys/stat.h>
 
 #include "acpi/acpi.h"
-#include "hw/pci_acpi.h"
 #include "config/config.h"
-#include "plan/layout.h"
-#include "plan/numa.h"
-#include "plan/pci.h"
-#include "plan/topology.h"
+#include "machine.h"
 
-struct dump_config {
-	const char *name;
-	struct config_mem mem;
-	struct config_smp smp;
-};
-
-#define SMP(c, m, s, d, co, t)                                                                     \
-	{                                                                                          \
-		.cpus = (c), .maxcpus = (m), .sockets = (s), .dies = (d), .cores = (co),           \
-		.threads = (t)                                                                     \
-	}
-
-static const struct dump_config configs[] = {
-    {"1cpu-128M", {128 * MiB, 0, 128 * MiB}, SMP(1, 1, 1, 1, 1, 1)},
-    {"2cpu-1G", {1 * GiB, 0, 1 * GiB}, SMP(2, 2, 1, 1, 2, 1)},
-    {"4of8cpu-2s2c2t-4G", {4 * GiB, 0, 4 * GiB}, SMP(4, 8, 2, 1, 2, 2)},
-    {"3of6cpu-1s3c2t-3G", {3 * GiB, 0, 3 * GiB}, SMP(3, 6, 1, 1, 3, 2)},
-    {"2of8cpu-2d-8G-maxmem64G", {8 * GiB, 4, 64 * GiB}, SMP(2, 8, 1, 2, 2, 2)},
-    {"16of64cpu-4s8c2t-16G", {16 * GiB, 0, 16 * GiB}, SMP(16, 64, 4, 1, 8, 2)},
-    {"1of255cpu-512M", {512 * MiB, 0, 512 * MiB}, SMP(1, 255, 255, 1, 1, 1)},
-    {"255cpu-2G", {2 * GiB, 0, 2 * GiB}, SMP(255, 255, 255, 1, 1, 1)},
-};
-
-/* name, then kvmem's options */
-static const char *const numa_configs[][32] = {
+/* The configurations, as kvmem's command lines: a name, then the options.
+ * Between them they produce every table kvmem builds and every kind of
+ * entry in each: one to 255 CPUs with hot-pluggable ones (MADT), threads,
+ * cores, dies and non-power-of-two APIC ids, RAM below and split across the
+ * PCI hole, slots and maxmem (device memory), and NUMA: 2 and 3 nodes,
+ * sparse ids, distances (SLIT), a memory-only node, nodes that straddle the
+ * hole, the default split, hot-pluggable memory (SRAT) and HMAT with caches.
+ * iasl_test.sh reads the names: numa-* and *-maxmem* (memory hotplug implies
+ * a node) must have an SRAT, *-asym*, *-sparse* and *-dist* a SLIT, *-hmat*
+ * an HMAT.  Changing a line here changes the golden tables (tests/data/acpi;
+ * docs/testing.md says how to refresh them). */
+static const char *const configs[][40] = {
+    {"1cpu-128M", "-m", "128M", "-smp", "1"},
+    {"2cpu-1G", "-m", "1G", "-smp", "2,sockets=1,cores=2"},
+    {"4of8cpu-2s2c2t-4G", "-m", "4G", "-smp", "4,maxcpus=8,sockets=2,cores=2,threads=2"},
+    {"3of6cpu-1s3c2t-3G", "-m", "3G", "-smp", "3,maxcpus=6,sockets=1,cores=3,threads=2"},
+    {"2of8cpu-2d-8G-maxmem64G", "-m", "8G,slots=4,maxmem=64G", "-smp",
+     "2,maxcpus=8,sockets=1,dies=2,cores=2,threads=2"},
+    {"16of64cpu-4s8c2t-16G", "-m", "16G", "-smp", "16,maxcpus=64,sockets=4,cores=8,threads=2"},
+    {"1of255cpu-512M", "-m", "512M", "-smp", "1,maxcpus=255,sockets=255"},
+    {"255cpu-2G", "-m", "2G", "-smp", "255,sockets=255"},
     {"numa-hmat-3node",
      "-machine",
      "hmat=on",
@@ -76,6 +67,8 @@ static const char *const numa_configs[][32] = {
      "hmat-cache,node-id=2,size=1M,level=2,associativity=complex,policy=write-through,line=64"},
     {"numa-2node-2G", "-m", "2G", "-smp", "2", "-numa", "node,cpus=0,mem=1G", "-numa",
      "node,cpus=1,mem=1G"},
+    {"numa-2node-dist-4G", "-m", "4G", "-smp", "2", "-numa", "node,cpus=0,mem=2G", "-numa",
+     "node,cpus=1,mem=2G", "-numa", "dist,src=0,dst=1,val=21"},
     {"numa-3node-asym-6G",
      "-m",
      "6G",
@@ -126,32 +119,19 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
 	return 0;
 }
 
-static int write_tables(const char *dir, const char *name, const struct acpi_input *plan_in)
+static int write_tables(const char *dir, const char *name, const struct acpi_blob *blob)
 {
-	struct acpi_input full = *plan_in, *in = &full;
-	struct pci_plan pci;
-	struct acpi_blob blob;
-	struct kverr err = {{0}};
 	char path[4096];
 	int ret = 0;
 
-	/* The DSDT's parts, as machine_plan() adds them: the PCI bus. */
-	pci_plan_init(&pci, in->layout);
-	if (pci_plan_assign(&pci, &err) ||
-	    acpi_add_dsdt_part(in, "PCI0", pci_acpi_build, &pci, &err) ||
-	    acpi_build(in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &blob, &err)) {
-		fprintf(stderr, "acpi_dump: %s: %s\n", name, err.msg);
-		return -1;
-	}
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (mkdir(path, 0755) && errno != EEXIST) {
 		fprintf(stderr, "acpi_dump: mkdir %s: %s\n", path, strerror(errno));
-		acpi_blob_free(&blob);
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]) && !ret; i++) {
 		size_t len;
-		const uint8_t *t = acpi_blob_find(&blob, sigs[i], &len);
+		const uint8_t *t = acpi_blob_find(blob, sigs[i], &len);
 		if (!t) {
 			fprintf(stderr, "acpi_dump: %s: no %s table\n", name, sigs[i]);
 			ret = -1;
@@ -162,40 +142,23 @@ static int write_tables(const char *dir, const char *name, const struct acpi_inp
 	}
 	for (size_t i = 0; i < sizeof(optional_sigs) / sizeof(optional_sigs[0]) && !ret; i++) {
 		size_t len;
-		const uint8_t *t = acpi_blob_find(&blob, optional_sigs[i], &len);
+		const uint8_t *t = acpi_blob_find(blob, optional_sigs[i], &len);
 		if (!t)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/%s.dat", dir, name, optional_sigs[i]);
 		ret = write_file(path, t, len);
 	}
-	acpi_blob_free(&blob);
 	return ret;
 }
 
-static int dump_one(const char *dir, const struct dump_config *c)
+/* Plans one configuration exactly as kvmem does (config_parse, then
+ * machine_plan, which builds the tables) and writes its tables. */
+static int dump(const char *dir, const char *const *opts)
 {
-	struct layout layout;
-	struct topology topo;
-	struct acpi_input in = {.layout = &layout, .topo = &topo};
-	struct kverr err = {{0}};
-
-	if (layout_compute(&c->mem, &layout, &err)) {
-		fprintf(stderr, "acpi_dump: %s: %s\n", c->name, err.msg);
-		return -1;
-	}
-	topology_from_config(&c->smp, &topo);
-	return write_tables(dir, c->name, &in);
-}
-
-static int dump_numa(const char *dir, const char *const *opts)
-{
-	static struct numa numa;
+	static struct machine m;
 	struct config cfg;
-	struct layout layout;
-	struct topology topo;
-	struct acpi_input in = {.layout = &layout, .topo = &topo, .numa = &numa};
 	struct kverr err = {{0}};
-	char *argv[40];
+	char *argv[48];
 	int argc = 0, ret;
 
 	argv[argc++] = (char *)"kvmem";
@@ -207,16 +170,12 @@ static int dump_numa(const char *dir, const char *const *opts)
 		fprintf(stderr, "acpi_dump: %s: %s\n", opts[0], err.msg);
 		return -1;
 	}
-	topology_from_config(&cfg.smp, &topo);
-	ret = layout_compute(&cfg.mem, &layout, &err);
-	if (!ret)
-		ret = numa_plan(&numa, &cfg, &topo, &err);
-	if (!ret)
-		ret = layout_place_nodes(&layout, &numa, &err);
+	ret = machine_plan(&m, &cfg, &err);
 	if (ret)
 		fprintf(stderr, "acpi_dump: %s: %s\n", opts[0], err.msg);
 	else
-		ret = write_tables(dir, opts[0], &in);
+		ret = write_tables(dir, opts[0], &m.acpi);
+	machine_destroy(&m);
 	config_free(&cfg);
 	return ret;
 }
@@ -228,10 +187,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++)
-		if (dump_one(argv[1], &configs[i]))
-			return 1;
-	for (size_t i = 0; i < sizeof(numa_configs) / sizeof(numa_configs[0]); i++)
-		if (dump_numa(argv[1], numa_configs[i]))
+		if (dump(argv[1], configs[i]))
 			return 1;
 	return 0;
 }

@@ -4,9 +4,10 @@
 # Usage: iasl_test.sh ACPI_DUMP     build the tables with tests/acpi/acpi_dump
 #        iasl_test.sh --dir DIR     check DIR/<config>/<SIG>.dat as they are
 #
-# Configurations named numa-* must also have an SRAT (and those with a
-# distance table, -asym and -sparse, a SLIT; those named -hmat an HMAT); the
-# others must have neither.
+# Configurations named numa-* must also have an SRAT, and so must those
+# named -maxmem (memory hotplug implies a NUMA node, as in QEMU's pc); those
+# with a distance table, -asym, -sparse and -dist, a SLIT; those named -hmat
+# an HMAT; the others must have none of them.
 # For each table of each configuration:
 #  1. `iasl -d` must succeed without a warning or an error (a bad checksum
 #     is a "Firmware Warning") and leave a .dsl with no "Incorrect" or
@@ -157,11 +158,11 @@ for dir in "$work"/*/; do
 		[ -f "$dir/$want.dat" ] || fail "$cfg: no $want table"
 	done
 	case $cfg in
-	numa-*) [ -f "$dir/SRAT.dat" ] || fail "$cfg: no SRAT table" ;;
-	*) [ ! -f "$dir/SRAT.dat" ] || fail "$cfg: an SRAT without NUMA" ;;
+	numa-* | *-maxmem*) [ -f "$dir/SRAT.dat" ] || fail "$cfg: no SRAT table" ;;
+	*) [ ! -f "$dir/SRAT.dat" ] || fail "$cfg: an SRAT without NUMA or memory hotplug" ;;
 	esac
 	case $cfg in
-	*-asym* | *-sparse*) [ -f "$dir/SLIT.dat" ] || fail "$cfg: no SLIT table" ;;
+	*-asym* | *-sparse* | *-dist*) [ -f "$dir/SLIT.dat" ] || fail "$cfg: no SLIT table" ;;
 	*) [ ! -f "$dir/SLIT.dat" ] || fail "$cfg: a SLIT without -numa dist" ;;
 	esac
 	case $cfg in

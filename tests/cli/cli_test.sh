@@ -65,6 +65,28 @@ bad() {
 	report "$name" "$problem"
 }
 
+# layout NAME 'NEEDLE1|NEEDLE2...' ARGS...: -print-layout ARGS exits 0,
+# prints nothing on stderr, and its plan on stdout holds every needle
+layout() {
+	local name=$1 needles=$2 problem="" needle
+	shift 2
+	run -print-layout "$@"
+	if [ "$rc" -ne 0 ]; then
+		problem="exit status $rc: $err"
+	elif [ -n "$err" ]; then
+		problem="stderr not empty: $err"
+	else
+		IFS='|' read -ra list <<<"$needles"
+		for needle in "${list[@]}"; do
+			if [[ "$out" != *"$needle"* ]]; then
+				problem="plan lacks '$needle': $out"
+				break
+			fi
+		done
+	fi
+	report "$name" "$problem"
+}
+
 bad "unsupported option" "-foo" \
 	-kernel "$kernel" -foo
 bad "unsupported option with two dashes" "--bogus" \
@@ -77,6 +99,22 @@ bad "bad -m value" "-m|12X" \
 	-kernel "$kernel" -m 12X
 bad "-m unknown key" "-m|foo" \
 	-kernel "$kernel" -m 1G,foo=2
+# values holding control characters: still one line, the characters escaped
+bad "a newline in a -m value stays on one line" "-m: invalid size '1\nG'" \
+	-kernel "$kernel" -m $'1\nG'
+bad "a newline in a -numa key stays on one line" "-numa node,\nfoo=1,\x1b[2J: unsupported parameter '\nfoo'" \
+	-kernel "$kernel" -numa $'node,\nfoo=1,\e[2J'
+bad "a newline in a -kernel path stays on one line" "-kernel: cannot read '$missing\n\r\tx': No such file" \
+	-kernel "$missing"$'\n\r\tx'
+bad "-m size without a digit before the point" "-m|'.25G'" \
+	-kernel "$kernel" -m .25G
+bad "-object size without a digit before the point" "-object|'.5M'" \
+	-kernel "$kernel" -object memory-backend-ram,id=m,size=.5M
+# -action with QEMU 7.2's words
+bad "-action bad value" "-action reboot=halt: Parameter 'reboot' does not accept value 'halt'" \
+	-kernel "$kernel" -action reboot=halt
+bad "-action unknown key" "-action oops=reset: Invalid parameter 'oops'" \
+	-kernel "$kernel" -action oops=reset
 bad "missing kernel file" "-kernel|$missing|No such file or directory" \
 	-kernel "$missing"
 bad "no -kernel at all" "-kernel" \
@@ -163,6 +201,12 @@ bad "-machine hmat with a bad value" "-machine hmat=maybe|hmat expects 'on' or '
 	-kernel "$kernel" -machine hmat=maybe
 bad "-numa dist without nodes" "-numa dist,src=0,dst=0,val=10|no NUMA node is declared" \
 	-kernel "$kernel" -numa dist,src=0,dst=0,val=10
+bad "-numa cpu die-id with one die per socket" "-numa cpu,node-id=0,socket-id=0,die-id=0|die-id is not supported" \
+	-kernel "$kernel" -smp 2,sockets=2 -numa node -numa cpu,node-id=0,socket-id=0,die-id=0
+bad "-numa hmat-lb initiator with CPUs placed only by default" \
+	"-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=10|Invalid initiator=0, it isn't an initiator proximity domain" \
+	-kernel "$kernel" -machine hmat=on -m 2G -smp 2 -numa node,mem=1G -numa node,mem=1G,initiator=0 \
+	-numa hmat-lb,initiator=0,target=0,hierarchy=memory,data-type=access-latency,latency=10
 
 # -print-layout: the plan on stdout, exit 0, no VM: /dev/kvm is never
 # opened and no guest RAM is mapped (a 1 TiB guest plans in no memory).
@@ -261,6 +305,12 @@ bad "-object bind without host-nodes" "-object|id=m|policy bind" \
 	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M,policy=bind
 bad "-object prealloc with reserve=off" "-object|id=m|incompatible" \
 	-kernel "$kernel" -object memory-backend-ram,id=m,size=1M,prealloc=on,reserve=off
+bad "-object memfd size not a whole number of pages" "-object id=m|size 0x3e8 is not a multiple of the page size 0x1000" \
+	-kernel "$kernel" -object memory-backend-memfd,id=m,size=1000
+bad "-object file readonly=on" "-object id=m|readonly=on is not supported" \
+	-kernel "$kernel" -object memory-backend-file,id=m,size=1M,mem-path="$work/f",readonly=on
+bad "-object file pmem=on" "-object id=m|pmem=on is not supported" \
+	-kernel "$kernel" -object memory-backend-file,id=m,size=1M,mem-path="$work/f",pmem=on
 bad "-object unsupported type" "-object|'iothread'" \
 	-kernel "$kernel" -object iothread,id=io
 bad "-machine unknown backend" "-machine|memory-backend=nope|not found" \
@@ -269,27 +319,94 @@ bad "-machine backend size differs from -m" "memory-backend=m|does not match" \
 	-kernel "$kernel" -m 256M -object memory-backend-ram,id=m,size=128M -machine memory-backend=m
 
 # Errors found while creating the backend (after parsing, before KVM):
-# these need a kernel that passes machine_plan(), so a real one.
-real_kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -1)
-if [ -n "$real_kernel" ] && [ -r "$real_kernel" ]; then
-	bad "backend mem-path cannot be opened" "memory backend 'm'|$missing/x|No such file" \
-		-kernel "$real_kernel" -m 128M -object memory-backend-file,id=m,size=128M,mem-path="$missing/x" \
-		-machine memory-backend=m
-	bad "backend bound to a host node that does not exist" "memory backend 'm'|host NUMA nodes 63|policy=bind" \
-		-kernel "$real_kernel" -m 128M -object memory-backend-ram,id=m,size=128M,host-nodes=63,policy=bind \
-		-machine memory-backend=m
-	# no host has 1 TiB of free 2 MiB pages: refused when mapping, no SIGBUS
-	bad "hugetlb memfd without enough huge pages" "memory backend 'm'|huge pages|nr_hugepages" \
-		-kernel "$real_kernel" -m 1T -object memory-backend-memfd,id=m,size=1T,hugetlb=on,hugetlbsize=2M \
-		-machine memory-backend=m
-	echo "# file-backed existing data: never truncated"
-	printf 'x' >"$work/small"
-	bad "backing file smaller than size" "memory backend 'm'|$work/small|does not match" \
-		-kernel "$real_kernel" -m 128M -object memory-backend-file,id=m,size=128M,mem-path="$work/small" \
-		-machine memory-backend=m
+# these need a kernel that passes machine_plan()'s checks of the boot
+# protocol header, so a bzImage header with nothing behind it.
+bzimage="$work/header-only-bzImage"
+python3 - "$bzimage" <<'EOF_PY'
+import sys
+img = bytearray(4096)
+img[0x1f1] = 1                                  # setup_sects
+img[0x1fe:0x200] = b"\x55\xaa"                  # boot flag
+img[0x202:0x206] = b"HdrS"
+img[0x206:0x208] = (0x020f).to_bytes(2, "little")  # boot protocol 2.15
+img[0x211] = 0x01                               # LOADED_HIGH
+img[0x236] = 0x01                               # XLF_KERNEL_64
+img[0x238:0x23c] = (2048).to_bytes(4, "little")   # cmdline_size
+img[0x260:0x264] = (1 << 20).to_bytes(4, "little")  # init_size
+open(sys.argv[1], "wb").write(img)
+EOF_PY
+bad "backend mem-path cannot be opened" "memory backend 'm'|$missing/x|No such file" \
+	-kernel "$bzimage" -m 128M -object memory-backend-file,id=m,size=128M,mem-path="$missing/x" \
+	-machine memory-backend=m
+bad "backend bound to a host node that does not exist" "memory backend 'm'|host NUMA nodes 63|policy=bind" \
+	-kernel "$bzimage" -m 128M -object memory-backend-ram,id=m,size=128M,host-nodes=63,policy=bind \
+	-machine memory-backend=m
+# no host has 1 TiB of free 2 MiB pages: refused when mapping, no SIGBUS
+bad "hugetlb memfd without enough huge pages" "memory backend 'm'|huge pages|nr_hugepages" \
+	-kernel "$bzimage" -m 1T -object memory-backend-memfd,id=m,size=1T,hugetlb=on,hugetlbsize=2M \
+	-machine memory-backend=m
+echo "# file-backed existing data: never truncated"
+printf 'x' >"$work/small"
+bad "backing file smaller than size" "memory backend 'm'|$work/small|does not match" \
+	-kernel "$bzimage" -m 128M -object memory-backend-file,id=m,size=128M,mem-path="$work/small" \
+	-machine memory-backend=m
+
+# The memory map must end within the guest CPU's physical addresses: as
+# wide as the host's, which -print-layout states.  1 GiB RAM and 1 slot put
+# the window at [4 GiB, 4 GiB + maxmem).
+run -print-layout -m 1G
+bits=$(sed -n 's/^phys-bits: \([0-9]*\) .*/\1/p' <<<"$out")
+if [ -z "$bits" ] || [ "$bits" -lt 36 ] || [ "$bits" -gt 52 ]; then
+	report "-print-layout states the guest's phys-bits" "no phys-bits line in: $out"
 else
-	echo "# skipping backend-creation cases: no readable /boot/vmlinuz-*"
+	report "-print-layout states the guest's phys-bits" ""
+	edge=$(((1 << bits) - (4 << 30)))
+	layout "a map that ends at 2^$bits fits $bits phys-bits" \
+		"phys-bits: $bits (the host CPU's), the map ends at $(printf '0x%x' $((1 << bits)))" \
+		-m 1G,slots=1,maxmem=$edge
+	if [ "$bits" -lt 52 ]; then
+		bad "a map that ends past 2^$bits" \
+			"-m: Address space limit $(printf '0x%x' $(((1 << bits) - 1))) < $(printf '0x%x' $(((1 << bits) + 4095))) phys-bits too low ($bits)" \
+			-kernel "$kernel" -m 1G,slots=1,maxmem=$((edge + 4096))
+	fi
 fi
+
+# the boot plan: where the kernel and initrd go, and across which nodes (the
+# initrd's place depends on the real kernel's header, which install-deps.sh
+# installs with linux-image-amd64)
+real_kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -1)
+if [ -z "$real_kernel" ] || [ ! -r "$real_kernel" ]; then
+	report "-print-layout shows the boot plan and the nodes it lies in" "no readable /boot/vmlinuz-*"
+else
+	head -c $((1024 * 1024 + 4096)) /dev/zero >"$work/initrd"
+	run -print-layout -m 4G -smp 2 -numa node,nodeid=0,cpus=0,mem=1G \
+		-numa node,nodeid=1,cpus=1,mem=1048320K -numa node,nodeid=2,mem=2097408K \
+		-kernel "$real_kernel" -initrd "$work/initrd"
+	problem=""
+	for needle in "acpi-tables      [0x00000000000e0000-" \
+		"kernel           [0x0000000000100000-" \
+		"initrd           [0x000000007feff000-0x000000007fffffff] 1028 KiB, nodes 1-2"; do
+		if [ "$rc" -ne 0 ] || [[ "$out" != *"$needle"* ]]; then
+			problem="status $rc, output lacks '$needle': $out $err"
+			break
+		fi
+	done
+	report "-print-layout shows the boot plan and the nodes it lies in" "$problem"
+fi
+
+# Lines QEMU 7.2 accepts, found by running random lines through both
+layout "empty -m, -smp, -machine and -name change nothing" \
+	"memory: size 0x40000000 (1 GiB)|cpus: 2 of 2 possible" \
+	-m 1G -smp 2 -m '' -smp '' -machine '' -name ''
+layout "CPUs no -numa option places go to node 0 once one CPU is placed" \
+	"node 0: mem 0xc0000000 (3 GiB), cpus 0,2-3, backend m0|node 1: mem 0x0 (0 B), cpus 1, backend none (no memory)|cpu 3: apic 3, socket 1 die 0 core 1 thread 0, node 0" \
+	-m 3G -smp 4,sockets=2 -object memory-backend-ram,id=m0,size=3G -numa node,memdev=m0 -numa node,cpus=1
+layout "-machine hmat=on without -numa node" "memory: size 0x8000000 (128 MiB)" \
+	-machine hmat=on -smp 2
+layout "memory-backend-file's readonly=off, pmem=off, discard-data and x-use-canonical-path-for-ramblock-id" \
+	"node 0: mem 0x8000000 (128 MiB), cpus 0, backend f (memdev=)" \
+	-object memory-backend-file,id=f,size=128M,mem-path="$work/f",readonly=off,pmem=off,discard-data=on,x-use-canonical-path-for-ramblock-id=on \
+	-numa node,memdev=f
 
 # --help: usage on stdout, nothing on stderr, status 0
 run --help
@@ -300,8 +417,8 @@ elif [ -n "$err" ]; then
 	problem="stderr not empty: $err"
 else
 	for needle in "usage:" "-m [size=]" "-smp " "-kernel " "-initrd " "-append " \
-		"-serial " "-nographic" "-name " "-no-reboot" "-version" "-object " "-machine " \
-		"-qmp " "-monitor " "-S "; do
+		"-serial " "-nographic" "-name " "-no-reboot" "-no-shutdown" "-action " "-version" \
+		"-object " "-machine " "-qmp " "-monitor " "-S "; do
 		if [[ "$out" != *"$needle"* ]]; then
 			problem="help lacks '$needle'"
 			break

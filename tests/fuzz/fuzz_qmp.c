@@ -8,7 +8,9 @@
  * tests/qmp/sim_vm.c (no vCPU threads, so stop/cont are instant).  The
  * first byte picks whether the session starts negotiated.  Every answer is
  * serialized as it would be sent.  After each input the machine is put back
- * (running, no pending reset or quit), so inputs are independent.
+ * (running, no pending reset or quit, the devices the input added removed),
+ * so inputs are independent.  kvmem-sim's test device (tests/qmp/sim_dev.c)
+ * gives device_add, device_del and qom-* a driver to work on.
  *
  * Build: clang with -fsanitize=fuzzer (build-asan, tests/fuzz/meson.build);
  * run_fuzz.sh runs it for a bounded time in the test suite.
@@ -53,8 +55,9 @@ static void write_fake_bzimage(const char *path)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static char kernel[] = "/tmp/kvmem-fuzz-kernel-XXXXXX";
-	char *args[] = {"kvmem", "-kernel", kernel,    "-m",  "64M,slots=2,maxmem=1G",
-			"-smp",	 "2",	    "-serial", "none"};
+	char *args[] = {
+	    "kvmem", "-kernel", kernel, "-m",	   "64M,slots=2,maxmem=1G",	      "-smp",
+	    "2",     "-serial", "none", "-object", "memory-backend-ram,id=fz,size=1M"};
 	struct kverr err = {{0}};
 	int fd = mkstemp(kernel);
 
@@ -64,9 +67,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	close(fd);
 	write_fake_bzimage(kernel);
-	if (config_parse(&cfg, 9, args, &err) || machine_plan(&m, &cfg, &err) ||
-	    machine_memory(&m, &err) || machine_devices(&m, &err) || machine_monitors(&m, &err) ||
-	    vm_create(&m.vm, &m.topo, &m.pio, &m.mmio, &err) || vm_create_vcpus(&m.vm, &err)) {
+	if (config_parse(&cfg, sizeof(args) / sizeof(args[0]), args, &err) ||
+	    machine_plan(&m, &cfg, &err) || machine_memory(&m, &err) || machine_devices(&m, &err) ||
+	    machine_monitors(&m, &err) || vm_create(&m.vm, &m.topo, &m.pio, &m.mmio, &err) ||
+	    vm_create_vcpus(&m.vm, &err)) {
 		fprintf(stderr, "fuzz_qmp: set-up failed: %s\n", err.msg);
 		abort();
 	}
@@ -115,5 +119,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* put the machine back as it was */
 	machine_cont(&m);
 	m.end = (struct machine_end){.kind = MACHINE_END_NONE};
+	dev_set_run_pending(&m.devs.set);
+	for (struct device *d = m.devs.set.first, *next; d; d = next) {
+		next = d->next;
+		if (d->hotplugged)
+			dev_unplug_done(d);
+	}
 	return 0;
 }

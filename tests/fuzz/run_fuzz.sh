@@ -1,17 +1,19 @@
 #!/bin/bash
-# run_fuzz.sh FUZZER SEED_DIR SECONDS [DICT] - run a libFuzzer target for a
-# bounded time from its seed corpus, without writing into the source tree
-# (DICT: a libFuzzer dictionary, qmp.dict by default, '' for none).  Exits
+# run_fuzz.sh FUZZER SEED_DIR SECONDS - run a libFuzzer target for a bounded
+# time from its seed corpus, without writing into the source tree, with the
+# dictionary named after it if there is one (fuzz_qmp: qmp.dict).  Exits
 # non-zero (and prints the input) if the fuzzer found a crash, a leak, an
 # ASan or UBSan report, or a timeout.
 set -u
 fuzzer=${1:?usage: run_fuzz.sh FUZZER SEED_DIR SECONDS}
 seeds=${2:?}
 seconds=${3:?}
-dict=${4-$(dirname "$0")/qmp.dict}
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/corpus"
+name=$(basename "$fuzzer")
+dict="$(dirname "$0")/${name#fuzz_}.dict"
+[ -e "$dict" ] || dict=
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
 	"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	${dict:+-dict="$dict"} -artifact_prefix="$work/" "$work/corpus" "$seeds" 2>&1 |

@@ -62,7 +62,11 @@ class Job:
     # nested), started right after the VMM; $VMM_PID is the VMM's pid and
     # $VMM_CONSOLE a file with the VMM's output so far; `wait_for PATTERN
     # [SECS]` waits until it shows PATTERN; the programs given to run_jobs
-    # are on $PATH and $KVMEM_SRC is the source tree.  Its lines come back
+    # are on $PATH and $KVMEM_SRC is the source tree.  $VMM_READER_PID is
+    # the process that reads the VMM's stdout and stderr (guestclock):
+    # `kill -STOP` it to make a reader that stopped, `kill -CONT` to
+    # resume; `vmm_exited [SECS]` waits until the VMM has exited (also
+    # while its stopped reader cannot reap it).  Its lines come back
     # prefixed "host| " after the VMM exits (Result.host_lines()), once the
     # script has finished or HOST_GRACE seconds have passed.
     host_script: str = None
@@ -305,6 +309,17 @@ HOST_GRACE = 10  # seconds a host script may run on once the VMM has exited
 
 # Run before every host script (see Job.host_script).
 HOST_PRELUDE = r"""
+vmm_exited() {
+	i=0
+	while [ -e /proc/$VMM_PID ] && [ "$(cut -d' ' -f3 /proc/$VMM_PID/stat 2>/dev/null)" != Z ]; do
+		i=$((i + 1))
+		if [ $i -gt $((${1:-180} * 20)) ]; then
+			echo "vmm_exited: the VMM still runs"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
 wait_for() {
 	i=0
 	while ! grep -q -- "$1" "$VMM_CONSOLE" 2>/dev/null; do
@@ -363,7 +378,8 @@ for i in $(seq 600); do
 	sleep 0.05
 done
 [ -n "$VMM_PID" ] || echo "=== harness: the VMM's pid was not found; host lines see no VMM_PID"
-export VMM_PID VMM_CONSOLE={shlex.quote(console_path)}
+VMM_READER_PID=$clock
+export VMM_PID VMM_READER_PID VMM_CONSOLE={shlex.quote(console_path)}
 # The host lines go to a file and are printed once the VMM has exited:
 # printed live, one could land inside a console line (the VMM writes the
 # guest's serial output a few bytes at a time) and spoil both.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Guest scenarios: boot a real Linux guest under kvmem and check what it reports.
 
-    tests/guest/run.py [-v] [SCENARIO ...]
+    tests/guest/run.py [-v] [--list] [SCENARIO ...]
 
 Each file in tests/guest/scenarios/*.scn states a kvmem command line and the
 facts the guest must report.  The format, one key per line:
@@ -17,8 +17,10 @@ facts the guest must report.  The format, one key per line:
                                      L1 when nested) once it started; $VMM_PID is kvmem's,
                                      `wait_for TEXT` waits for TEXT in kvmem's output so
                                      far ($VMM_CONSOLE), kvmemctl and qmpcheck are on $PATH,
-                                     $KVMEM_SRC is the source tree; its output is collected
-                                     after kvmem exits (kvmemtest.Job.host_script)
+                                     $KVMEM_SRC is the source tree; $VMM_READER_PID reads
+                                     kvmem's output (kill -STOP it: a reader that stopped),
+                                     `vmm_exited [SECS]` waits for kvmem's end; its output
+                                     is collected after kvmem exits (kvmemtest.Job.host_script)
     pre: echo 300 > /proc/sys/vm/nr_hugepages   optional busybox sh line(s) run on
                                      the same machine before kvmem starts (in the L1 when
                                      nested; on this host, as root, when direct)
@@ -205,6 +207,8 @@ def main():
     ap.add_argument("names", nargs="*", help="scenario names (default: all)")
     ap.add_argument("-v", "--verbose", action="store_true", help="echo the consoles live")
     ap.add_argument("--kvmem", default=None, help="kvmem binary (default: build/kvmem)")
+    ap.add_argument("--list", action="store_true",
+                    help="print the names of the scenario runs selected, run nothing")
     opts = ap.parse_args()
 
     build = os.environ.get("KVMEM_BUILD", os.path.join(kvmemtest.source_root(), "build"))
@@ -224,6 +228,9 @@ def main():
     if not scenarios:
         print("no scenarios selected")
         return 1
+    if opts.list:
+        print("\n".join(s.name for s in scenarios))
+        return 0
 
     kind = kvmemtest.kvm_kind()
     why = kvmemtest.kvm_usable()[1]

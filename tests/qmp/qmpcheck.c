@@ -299,6 +299,30 @@ static void expect_error(struct conn *c, const char *name, const char *text, siz
 	json_decref(m);
 }
 
+/* Send text; the answer's line, as sent, must end with want (QEMU 7.2's
+ * bytes).  Read as text, not parsed: jansson here cannot hold an id above
+ * 2^63, which is the point of some of these checks. */
+static void expect_line_end(struct conn *c, const char *name, const char *text, const char *want)
+{
+	char *line = NULL;
+	size_t n, w = strlen(want);
+
+	if (!send_str(c, text)) {
+		report(false, name, "send failed");
+		return;
+	}
+	while ((line = read_line(c, 10)) && strstr(line, "\"event\": ")) /* not an answer */
+		free(line);
+	n = line ? strlen(line) : 0;
+	if (!line)
+		report(false, name, "no answer");
+	else if (n < w || strcmp(line + n - w, want))
+		report(false, name, "got '%s', QEMU 7.2 ends its answer with '%s'", line, want);
+	else
+		report(alive(c), name, "no answer after it");
+	free(line);
+}
+
 #define EXPECT(c, name, lit, cls, desc, id)                                                        \
 	expect_error(c, name, lit, sizeof(lit) - 1, cls, desc, id)
 
@@ -410,6 +434,25 @@ static void check_robust(void)
 	       "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info "
 	       "cpus\", \"cpu-index\": 999}}",
 	       "GenericError", "Parameter 'cpu-index' expects a CPU number", NULL);
+	/* what QEMU accepts beyond RFC 8259: ids above 2^63 come back exactly,
+	 * U+0000 in strings; the answers are QEMU 7.2's bytes */
+	expect_line_end(c, "an id of 2^64-1 is echoed exactly",
+			"{\"execute\": \"query-status\", \"id\": 18446744073709551615}",
+			"\"id\": 18446744073709551615}");
+	expect_line_end(c, "an id beyond uint64 is echoed as QEMU's double",
+			"{\"execute\": \"query-status\", \"id\": 99999999999999999999999}",
+			"\"id\": 9.9999999999999992e+22}");
+	expect_line_end(c, "an id holding \\u0000",
+			"{\"execute\": \"query-status\", \"id\": \"a\\u0000b\"}",
+			"\"id\": \"a\\u0000b\"}");
+	expect_line_end(c, "a command name holding \\u0000",
+			"{\"execute\": \"query-status\\u0000x\", \"id\": 1}",
+			"{\"id\": 1, \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The "
+			"command query-status\\u0000x has not been found\"}}");
+	expect_line_end(c, "an argument name holding \\u0000",
+			"{\"execute\": \"query-status\", \"arguments\": {\"a\\u0000\": 1}}",
+			"{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter "
+			"'a\\u0000' is unexpected\"}}");
 	/* two messages in one write, and one split over many writes */
 	{
 		json_t *a, *b;
@@ -768,12 +811,29 @@ static int load_transcript(const char *file, struct step *steps, int max)
 	return n;
 }
 
+/* The next message of any kind, or NULL. */
+static json_t *read_any(struct conn *c, double timeout)
+{
+	char *line;
+
+	while ((line = read_line(c, timeout))) {
+		json_t *m = json_loads(line, 0, NULL);
+
+		free(line);
+		if (m)
+			return m;
+	}
+	return NULL;
+}
+
 static void check_transcript(const char *file)
 {
 	static struct step steps[256];
 	int n = load_transcript(file, steps, 256);
 	struct conn *c = conn_open();
 	json_t *events = json_array();
+	json_t *held = NULL;	 /* an answer read while waiting for an event */
+	bool unanswered = false; /* a request was sent, its answer step not reached */
 
 	if (!c) {
 		report(false, "transcript", "cannot connect to %s", sock_path);
@@ -784,43 +844,62 @@ static void check_transcript(const char *file)
 		json_t *got = NULL, *extra = json_array();
 		const char *ev = json_string_value(json_object_get(s->msg, "event"));
 		char why[512] = "", name[256];
+		bool answer_first = false;
 
 		snprintf(name, sizeof(name), "transcript: %s", s->title);
 		if (s->dir == '>') {
 			send_str(c, s->text);
 			free(s->text);
 			json_decref(extra);
+			unanswered = true;
 			continue;
 		}
 		if (ev) {
-			/* the event the request before caused; it may come
-			 * before or after that request's answer */
+			/* the event the request before caused: before that
+			 * request's answer if the file has it there */
+			bool before_answer = unanswered;
 			double end = now() + 240; /* a real guest may reboot first */
+			size_t k;
+			json_t *e;
 
-			while (!got && now() < end) {
-				size_t k;
-				json_t *e;
-
-				json_array_foreach(events, k, e)
-				{
-					if (!strcmp(json_string_value(json_object_get(e, "event")),
-						    ev)) {
-						got = json_incref(e);
-						json_array_remove(events, k);
-						break;
-					}
-				}
-				if (!got) {
-					json_t *m = read_msg(c, 0.2, events);
-
-					json_decref(m); /* only events expected here */
+			json_array_foreach(events, k, e)
+			{
+				if (!strcmp(json_string_value(json_object_get(e, "event")), ev)) {
+					got = json_incref(e);
+					json_array_remove(events, k);
+					break;
 				}
 			}
+			while (!got && now() < end) {
+				json_t *m = read_any(c, 0.2);
+
+				if (!m)
+					continue;
+				if (!json_object_get(m, "event")) {
+					/* the answer came first */
+					answer_first = answer_first || (before_answer && !held);
+					if (!held)
+						held = m;
+					else
+						json_decref(m);
+					continue;
+				}
+				if (!strcmp(json_string_value(json_object_get(m, "event")), ev))
+					got = m;
+				else
+					json_array_append_new(events, m);
+			}
 		} else {
-			got = read_msg(c, 30, events);
+			got = held ? held : read_msg(c, 30, events);
+			held = NULL;
+			unanswered = false;
 		}
 		if (!got)
 			report(false, name, "nothing came");
+		else if (answer_first)
+			report(false, name,
+			       "the request's answer came before %s; QEMU 7.2 sends %s first", ev,
+			       ev);
 		else if (!same_shape(s->msg, got, "", why, sizeof(why), extra))
 			report(false, name, "%s", why);
 		else
@@ -835,6 +914,7 @@ static void check_transcript(const char *file)
 		json_decref(got);
 		json_decref(s->msg);
 	}
+	json_decref(held);
 	json_decref(events);
 	conn_close(c);
 }

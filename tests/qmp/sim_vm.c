@@ -9,7 +9,11 @@
  * the real device models on the I/O bus:
  *
  *   - it prints "sim: tick N" on the serial port every SIM_TICK_MS, so a
- *     test sees the guest make progress (and stop while paused);
+ *     test sees the guest make progress (and stop while paused); with
+ *     KVMEM_SIM_FLOOD=1 in its environment it prints "sim: flood N" lines
+ *     as fast as the UART takes them instead.  Either way it writes a
+ *     byte only when LSR.THRE says the UART has room, as Linux's console
+ *     driver does, so a reader that stops makes it wait, not lose bytes;
  *   - it enables the ACPI power button and, when the SCI shows a press,
  *     writes S5 to PM1_CNT as Linux does, so system_powerdown ends in a
  *     guest power-off;
@@ -39,6 +43,19 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The simulated guest needs no accelerator: it stands in for kvmem on KVM
+ * (the monitor tests), and for a software one, QEMU's tcg, where a
+ * program such as libvirt must be told the host has no KVM. */
+const char *const vm_accels[] = {"kvm", "tcg", NULL};
+
+int vm_accel_probe(const char *name, struct kverr *err)
+{
+	for (const char *const *a = vm_accels; *a; a++)
+		if (!strcmp(*a, name))
+			return 0;
+	return kverr_set(err, ENOTSUP, "kvmem-sim has no accelerator %s", name);
+}
+
 int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struct bus *mmio,
 	      struct kverr *err)
 {
@@ -56,11 +73,26 @@ int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struc
 	return 0;
 }
 
-int vm_map_memory(struct vm *vm, const struct guest_mem *gm, struct kverr *err)
+/* The "KVM" side of the slots: checked like KVM checks them, nothing more. */
+static int sim_set_slot(void *opaque, uint32_t slot, uint64_t gpa, uint64_t size, void *hva,
+			struct kverr *err)
 {
-	(void)err;
-	vm->nr_slots = gm->nr;
+	(void)opaque;
+	if ((gpa | size | (uintptr_t)hva) & 0xfff)
+		return kverr_set(err, EINVAL, "sim: slot %u 0x%llx+0x%llx is not page aligned",
+				 slot, (unsigned long long)gpa, (unsigned long long)size);
 	return 0;
+}
+
+static const struct mem_slot_ops sim_slot_ops = {.set_slot = sim_set_slot};
+
+int vm_map_memory(struct vm *vm, struct mem_manager *mm, struct kverr *err)
+{
+	int ret = mem_manager_attach(mm, &sim_slot_ops, vm, 509, err);
+
+	if (!ret)
+		vm->mem = mm;
+	return ret;
 }
 
 int vm_create_vcpus(struct vm *vm, struct kverr *err)
@@ -82,10 +114,28 @@ static void pio(struct vm *vm, uint16_t port, uint16_t val, unsigned len, bool w
 	bus_access(vm->pio, port, data, len, write);
 }
 
-static void serial_print(struct vm *vm, const char *s)
+#define LSR_THRE 0x20
+
+/* Print s as a driver that honours THRE does: wait (1 ms at a time) while
+ * the UART has no room.  Returns false if the VM is stopping meanwhile. */
+static bool serial_print(struct vcpu *vcpu, const char *s)
 {
-	for (; *s; s++)
+	struct vm *vm = vcpu->vm;
+
+	for (; *s; s++) {
+		for (;;) {
+			uint8_t lsr = 0;
+
+			bus_access(vm->pio, IOMAP_COM1_BASE + 5, &lsr, 1, false);
+			if (lsr & LSR_THRE)
+				break;
+			if (!vcpu_thread_runnable(vcpu, NULL))
+				return false;
+			usleep(1000);
+		}
 		pio(vm, IOMAP_COM1_BASE, (uint8_t)*s, 1, true);
+	}
+	return true;
 }
 
 static void *sim_vcpu(void *arg)
@@ -94,11 +144,13 @@ static void *sim_vcpu(void *arg)
 	struct vm *vm = vcpu->vm;
 	uint64_t guest_ns = 0, last = mono_ns();
 	unsigned tick = 0;
+	const char *flood_env = getenv("KVMEM_SIM_FLOOD");
+	bool flood = flood_env && !strcmp(flood_env, "1");
 
 	vcpu_thread_begin(vcpu);
 	if (vcpu->idx == 0) {
 		pio(vm, IOMAP_PM1A_EVT + 2, 0x0100, 2, true); /* PM1_EN: PWRBTN_EN */
-		serial_print(vm, "sim: guest up\n");
+		serial_print(vcpu, "sim: guest up\n");
 	}
 	while (vcpu_thread_runnable(vcpu, NULL)) {
 		uint64_t now = mono_ns();
@@ -108,14 +160,20 @@ static void *sim_vcpu(void *arg)
 		guest_ns += now - last > 2 * SIM_TICK_MS * 1000000ull ? SIM_TICK_MS * 1000000ull
 								      : now - last;
 		last = now;
-		usleep(SIM_TICK_MS * 1000);
+		if (vcpu->idx != 0 || !flood)
+			usleep(SIM_TICK_MS * 1000);
 		if (vcpu->idx != 0)
 			continue;
-		snprintf(line, sizeof(line), "sim: tick %u uptime %.2f\n", tick++, guest_ns / 1e9);
-		serial_print(vm, line);
+		if (flood)
+			snprintf(line, sizeof(line), "sim: flood %u\n", tick++);
+		else
+			snprintf(line, sizeof(line), "sim: tick %u uptime %.2f\n", tick++,
+				 guest_ns / 1e9);
+		if (!serial_print(vcpu, line))
+			break;
 		if (atomic_load(&sci_level)) {
 			pio(vm, IOMAP_PM1A_EVT, 0x0100, 2, true); /* clear PWRBTN_STS */
-			serial_print(vm, "sim: power button, powering off\n");
+			serial_print(vcpu, "sim: power button, powering off\n");
 			pio(vm, IOMAP_PM1A_CNT, (IOMAP_SLP_TYP_S5 << 10) | 0x2000, 2, true);
 		}
 	}
@@ -148,6 +206,9 @@ void vm_stop(struct vm *vm)
 void vm_destroy(struct vm *vm)
 {
 	vm_stop(vm);
+	if (vm->mem)
+		mem_manager_detach(vm->mem);
+	vm->mem = NULL;
 	free(vm->vcpu);
 	vm->vcpu = NULL;
 	vm->nr_vcpus = 0;

@@ -796,8 +796,13 @@ static void check_hmat(const struct walk *w, const struct numa_case *c)
 			uint32_t mem = (uint32_t)le(e + 16, 4);
 			assert_int_equal(len, 40);
 			assert_true(c->numa.node[mem].present);
-			assert_int_equal(le(e + 8, 2), 1);
-			assert_int_equal(le(e + 12, 4), c->numa.node[mem].initiator);
+			if (c->numa.node[mem].initiator == NUMA_NO_INITIATOR) {
+				assert_int_equal(le(e + 8, 2), 0); /* no initiator valid */
+				assert_int_equal(le(e + 12, 4), 0);
+			} else {
+				assert_int_equal(le(e + 8, 2), 1);
+				assert_int_equal(le(e + 12, 4), c->numa.node[mem].initiator);
+			}
 			mpda++;
 		} else if (type == 1) {
 			uint32_t ni = (uint32_t)le(e + 12, 4), nt = (uint32_t)le(e + 16, 4);
@@ -1034,6 +1039,59 @@ static void test_pci0(void **state)
 	acpi_blob_free(&blob);
 }
 
+/* The SRAT's CPU entries for CPUs no option places: node 0 once some CPU
+ * is placed (QEMU 7.2's info numa: node 0 cpus: 0 2 3, node 1 cpus: 1),
+ * socket % nodes when none is.  And the HMAT of -machine hmat=on with only
+ * the memory-hotplug node, and with a node that has no initiator. */
+static void test_srat_default_cpu_nodes(void **state)
+{
+	static const struct {
+		const char *args[16];
+		uint32_t pxm[6];
+	} cases[] = {
+	    {{"-m", "3G", "-smp", "4,sockets=2", "-numa", "node,mem=3G", "-numa", "node,cpus=1"},
+	     {0, 1, 0, 0}},
+	    {{"-m", "3G", "-smp", "6,sockets=3", "-numa", "node", "-numa", "node"},
+	     {0, 0, 1, 1, 0, 0}},
+	    {{"-machine", "hmat=on", "-m", "1G,slots=1,maxmem=2G", "-smp", "2"}, {0, 0}},
+	    /* node 1 without an initiator: its HMAT entry has no valid one */
+	    {{"-machine", "hmat=on", "-m", "2G", "-smp", "2", "-numa", "node,cpus=0-1,mem=1G",
+	      "-numa", "node,mem=1G"},
+	     {0, 0}},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct acpi_input in;
+		struct kverr err = {{0}};
+		struct acpi_blob blob;
+		struct numa_case c;
+		struct walk w;
+		unsigned cpu = 0;
+
+		memset(&c, 0, sizeof(c));
+		plan_case(&c, cases[i].args);
+		in = (struct acpi_input){.layout = &c.layout, .topo = &c.topo, .numa = &c.numa};
+		if (acpi_build(&in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &blob, &err))
+			fail_msg("acpi_build: %s", err.msg);
+		walk(&blob, &w);
+		assert_non_null(w.srat);
+		for (size_t off = 48; off < w.srat_len; off += w.srat[off + 1]) {
+			const uint8_t *e = w.srat + off;
+			if (e[0] != 0)
+				continue;
+			assert_true(cpu < c.topo.maxcpus);
+			assert_int_equal(e[2] | (uint32_t)le(e + 9, 3) << 8, cases[i].pxm[cpu]);
+			cpu++;
+		}
+		assert_int_equal(cpu, c.topo.maxcpus);
+		check_numa_case(&c, cases[i].args[1]);
+		assert_true(c.numa.hmat == (w.hmat != NULL));
+		acpi_blob_free(&blob);
+		config_free(&c.cfg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1042,7 +1100,7 @@ int main(void)
 	    cmocka_unit_test(test_deterministic),  cmocka_unit_test(test_enospc),
 	    cmocka_unit_test(test_bad_input),	   cmocka_unit_test(test_checksum),
 	    cmocka_unit_test(test_find_hostile),   cmocka_unit_test(test_numa_matrix),
-	    cmocka_unit_test(test_numa_128_nodes),
+	    cmocka_unit_test(test_numa_128_nodes), cmocka_unit_test(test_srat_default_cpu_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,7 +98,7 @@ static void fake_changed(void *ctx, uint64_t bytes)
 struct fx {
 	uint8_t *ram;
 	struct backend be;
-	struct guest_mem gm;
+	struct mem_manager *mm;
 	struct dma_space dma;
 	struct layout layout;
 	struct pci_plan plan;
@@ -119,6 +119,22 @@ static void sink(const char *line, void *opaque)
 	fx->nlog++;
 }
 
+/* One region of the memory manager over backend b (the set-up's only use). */
+static int add_region(struct mem_manager **mm, const char *name, uint64_t gpa, uint64_t size,
+		      struct backend *b, uint64_t off, struct kverr *err)
+{
+	struct mem_region_spec s = {.name = name,
+				    .kind = MEM_REGION_RAM,
+				    .gpa = gpa,
+				    .size = size,
+				    .backend = b,
+				    .backend_offset = off};
+
+	if (!*mm && mem_manager_create(mm, NULL, err))
+		return -1;
+	return mem_manager_add(*mm, &s, NULL, err);
+}
+
 static struct fx *make(const struct balloon_props *props)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
@@ -133,16 +149,17 @@ static struct fx *make(const struct balloon_props *props)
 	fx->ram = calloc(1, RAM_SIZE);
 	fx->be = (struct backend){
 	    .id = "ram", .size = RAM_SIZE, .page_size = 4096, .fd = -1, .hva = fx->ram};
-	fx->dma.gm = &fx->gm;
+
 	fx->pio.name = "pio";
 	fx->mmio.name = "mmio";
 	pthread_mutex_init(&fx->mem.lock, NULL);
 	log_set_sink(sink, fx);
 	balloon_describe(&fx->b, props);
 	virtio_pci_plan(&fx->b.ops, 0, &ids, bar);
-	if (guest_mem_add(&fx->gm, "ram", 0, RAM_SIZE, &fx->be, 0, &err) ||
+	if (add_region(&fx->mm, "ram", 0, RAM_SIZE, &fx->be, 0, &err) ||
 	    layout_compute(&m, &fx->layout, &err))
 		fail_msg("%s", err.msg);
+	fx->dma.mm = fx->mm;
 	pci_plan_init(&fx->plan, &fx->layout);
 	if (pci_plan_add(&fx->plan, "virtio-balloon-pci", "balloon0", NULL, &ids, PCI_INTA, bar,
 			 &pf, &err) ||
@@ -171,6 +188,7 @@ static int teardown(void **state)
 	balloon_destroy(&fx->b);
 	pci_bus_fini(&fx->pci);
 	log_set_sink(NULL, NULL);
+	mem_manager_destroy(fx->mm);
 	free(fx->ram);
 	free(fx);
 	return 0;

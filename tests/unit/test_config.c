@@ -1,6 +1,8 @@
 /* test_config.c - the command line as a user types it: QEMU sizes, -m and
  * -smp semantics (checked against what QEMU 7.2 computes for pc), and one
  * precise error line for every kind of bad input. */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <cmocka.h>
 
@@ -100,7 +105,6 @@ static void test_size_suffixes(void **state)
 	    {"1.5g", 1, 0, 3 * GiB / 2},
 	    {"0.5K", 1, 0, 512},
 	    {"1.K", 1, 0, KiB},
-	    {".5M", 1, 0, MiB / 2},
 	    {"1.0", 1, 0, 1},			     /* a zero fraction needs no unit */
 	    {"0.1K", 1, 0, 102},		     /* 102.4 bytes, truncated */
 	    {"1.99999999999999999999K", 1, 0, 2047}, /* beyond a double */
@@ -127,6 +131,10 @@ static void test_size_suffixes(void **state)
 	    {"1e3", 1, -EINVAL, 0},
 	    {"1KB", 1, -EINVAL, 0},
 	    {".", 1, -EINVAL, 0},
+	    {".5M", 1, -EINVAL, 0}, /* QEMU wants a digit before the fraction */
+	    {".25G", MiB, -EINVAL, 0},
+	    {".0", 1, -EINVAL, 0},
+	    {"1.", 1, 0, 1}, /* but none after it */
 	    {"K", 1, -EINVAL, 0},
 	    {"0x", 1, -EINVAL, 0},
 	    {"0x20M", 1, -EINVAL, 0},
@@ -307,7 +315,6 @@ static void test_errors(void **state)
 	    {1, {"-m", "99999999E"}, {"-m", "'99999999E'", "too large"}},
 	    {1, {"-m", "18446744073709551615B"}, {"-m", "too large"}},
 	    {1, {"-m", "size="}, {"-m", "''"}},
-	    {1, {"-m", ""}, {"-m", "empty"}},
 	    {1, {"-m", "1G,maxmem=512M"}, {"-m", "maxmem=512M", "0x20000000", "0x40000000"}},
 	    {1, {"-m", "1G,maxmem=4096,slots=1"}, {"-m", "maxmem=4096", "0x1000"}},
 	    {1, {"-m", "1001k,maxmem=1001k"}, {"-m", "maxmem=1001k"}}, /* size aligned up */
@@ -322,6 +329,12 @@ static void test_errors(void **state)
 	    {1, {"-m", "1G,foo=1"}, {"-m", "'foo'"}},
 	    {1, {"-m", "1G,slots"}, {"-m", "'slots'", "needs a value"}},
 	    {1, {"-m", "4G,8G"}, {"-m", "'8G'"}},
+	    /* a quoted value keeps the message on one line: control characters
+	     * come back escaped */
+	    {1, {"-m", "1\nG"}, {"-m: invalid size '1\\nG'"}},
+	    {1, {"-m", "1G,\r\tx=1"}, {"-m: unsupported parameter '\\r\\tx'"}},
+	    {1, {"-smp", "2,\x1b[2J=1"}, {"-smp: unsupported parameter '\\x1b[2J'"}},
+	    {1, {"-numa", "node,mem=1\n\x7f"}, {"invalid mem '1\\n\\x7f'"}},
 	    /* -smp */
 	    {1, {"-smp", "0"}, {"-smp", "cpus=0", "greater than zero"}},
 	    {1, {"-smp", "4,sockets=0"}, {"-smp", "sockets=0", "greater than zero"}},
@@ -359,7 +372,6 @@ static void test_errors(void **state)
 	    {1, {"-serial", "file:"}, {"-serial", "'file:'"}},
 	    {1, {"-serial", "stdio", "-serial", "none"}, {"-serial none", "-serial stdio"}},
 	    {1, {"-name", "guest=a,process=b"}, {"-name", "'process'"}},
-	    {1, {"-name", ""}, {"-name", "empty"}},
 	    /* -qmp, -monitor */
 	    {1, {"-qmp", "unix:/tmp/q"}, {"-qmp unix:/tmp/q", "server=on"}},
 	    {1, {"-qmp", "unix:/tmp/q,server=off"}, {"-qmp", "server=on"}},
@@ -384,6 +396,24 @@ static void test_errors(void **state)
 	    {1, {"-m"}, {"-m: missing value"}},
 	    {1, {"-no-reboot", "--smp"}, {"-smp: missing value"}},
 	    {1, {"-append"}, {"-append: missing value"}},
+	    /* -action: QEMU 7.2's messages */
+	    {1,
+	     {"-action", "reboot=foo"},
+	     {"-action reboot=foo: Parameter 'reboot' does not accept value 'foo'"}},
+	    {1,
+	     {"-action", "shutdown=reset"},
+	     {"-action shutdown=reset: Parameter 'shutdown' does not accept value 'reset'"}},
+	    {1,
+	     {"-action", "panic=reset"},
+	     {"-action panic=reset: Parameter 'panic' does not accept value 'reset'"}},
+	    {1,
+	     {"-action", "watchdog=foo"},
+	     {"-action watchdog=foo: Parameter 'watchdog' does not accept value 'foo'"}},
+	    {1, {"-action", "bogus=1"}, {"-action bogus=1: Invalid parameter 'bogus'"}},
+	    {1,
+	     {"-action", "reboot"},
+	     {"-action reboot: Parameter 'reboot' does not accept value 'on'"}},
+	    {1, {"-action"}, {"-action: missing value"}},
 	    /* files */
 	    {0, {"-m", "1G"}, {"-kernel", "missing"}},
 	    {0, {"-initrd", "/etc/hostname"}, {"-kernel", "missing"}},
@@ -410,7 +440,8 @@ static void test_errors(void **state)
 		assert_int_equal(run(&cfg, &err, c->with_kernel, c->args), -EINVAL);
 		print_message("  -> %s\n", err.msg);
 		assert_non_null(err.msg[0] ? err.msg : NULL);
-		assert_null(strchr(err.msg, '\n'));
+		for (const char *ch = err.msg; *ch; ch++)
+			assert_true((unsigned char)*ch >= 0x20 && *ch != 0x7f);
 		for (int j = 0; j < 4 && c->must[j]; j++)
 			assert_non_null(strstr(err.msg, c->must[j]));
 		/* a failed parse leaves nothing to free */
@@ -418,21 +449,88 @@ static void test_errors(void **state)
 	}
 }
 
+/* Root opens any file.  To see what a user without the permission sees,
+ * the parse runs without the two capabilities that let root past file
+ * permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), dropped from the
+ * effective set only and raised again after; a user who does not have them
+ * loses nothing.  So the case runs as root (CI) and as anyone else. */
+static int dac_override(bool on)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	const uint32_t mask = 1u << CAP_DAC_OVERRIDE | 1u << CAP_DAC_READ_SEARCH;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	if (on)
+		data[0].effective |= mask & data[0].permitted;
+	else
+		data[0].effective &= ~mask;
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
 static void test_unreadable_kernel(void **state)
 {
 	char path[] = "/tmp/kvmem-test-noread-XXXXXX";
 	struct config cfg;
 	struct kverr err;
+	int ret, fd, open_errno;
 	(void)state;
 
-	if (geteuid() == 0)
-		skip(); /* root opens anything */
 	assert_int_equal(make_file(path), 0);
 	assert_int_equal(chmod(path, 0), 0);
-	assert_int_equal(PARSE_BARE(&cfg, &err, "-kernel", path), -EINVAL);
+	assert_int_equal(dac_override(false), 0);
+	fd = open(path, O_RDONLY);
+	open_errno = errno;
+	ret = PARSE_BARE(&cfg, &err, "-kernel", path);
+	assert_int_equal(dac_override(true), 0);
 	unlink(path);
+	/* the file really was unreadable for this process */
+	assert_int_equal(fd, -1);
+	assert_int_equal(open_errno, EACCES);
+	assert_int_equal(ret, -EINVAL);
 	assert_non_null(strstr(err.msg, "Permission denied"));
 	assert_non_null(strstr(err.msg, path));
+}
+
+/* QemuOpts parses an empty value as an empty list, so QEMU 7.2 takes
+ * -m '', -smp '', -machine '' and -name '' and changes nothing. */
+static void test_empty_values(void **state)
+{
+	struct config cfg;
+	struct kverr err;
+	(void)state;
+
+	assert_int_equal(PARSE(&cfg, &err, "-m", "", "-smp", "", "-machine", "", "-name", ""), 0);
+	assert_int_equal(cfg.mem.size, 128 * MiB);
+	assert_int_equal(cfg.smp.cpus, 1);
+	assert_int_equal(cfg.smp.maxcpus, 1);
+	assert_null(cfg.machine_memdev);
+	assert_null(cfg.name);
+	config_free(&cfg);
+
+	/* an empty value keeps what came before it */
+	assert_int_equal(PARSE(&cfg, &err, "-m", "1G,slots=2,maxmem=4G", "-m", "", "-smp",
+			       "4,sockets=2", "-smp", "", "-name", "vm", "-name", ""),
+			 0);
+	assert_int_equal(cfg.mem.size, GiB);
+	assert_int_equal(cfg.mem.maxmem, 4 * GiB);
+	assert_int_equal(cfg.mem.slots, 2);
+	assert_int_equal(cfg.smp.cpus, 4);
+	assert_int_equal(cfg.smp.sockets, 2);
+	assert_string_equal(cfg.name, "vm");
+	config_free(&cfg);
+
+	/* messages name the last -smp that said something */
+	assert_int_equal(PARSE(&cfg, &err, "-smp", "8,sockets=3", "-smp", ""), -EINVAL);
+	assert_non_null(strstr(err.msg, "-smp 8,sockets=3: Invalid CPU topology"));
+
+	/* one empty element is not an empty list: QEMU refuses these too */
+	assert_int_equal(PARSE(&cfg, &err, "-m", ","), -EINVAL);
+	assert_non_null(strstr(err.msg, "-m: invalid size ''"));
+	assert_int_equal(PARSE(&cfg, &err, "-smp", ","), -EINVAL);
+	assert_int_equal(PARSE(&cfg, &err, "-numa", ""), -EINVAL);
+	assert_int_equal(PARSE(&cfg, &err, "-object", ""), -EINVAL);
 }
 
 /* ---- everything else ---- */
@@ -450,7 +548,11 @@ static void test_strings_and_flags(void **state)
 	assert_string_equal(cfg.append, "");
 	assert_int_equal(cfg.serial, SERIAL_STDIO);
 	assert_false(cfg.nographic);
-	assert_false(cfg.no_reboot);
+	/* QEMU's default actions */
+	assert_int_equal(cfg.on.reboot, CONFIG_REBOOT_RESET);
+	assert_int_equal(cfg.on.shutdown, CONFIG_SHUTDOWN_POWEROFF);
+	assert_int_equal(cfg.on.panic, CONFIG_PANIC_SHUTDOWN);
+	assert_int_equal(cfg.on.watchdog, CONFIG_WATCHDOG_RESET);
 	assert_null(cfg.name);
 	config_free(&cfg);
 
@@ -459,7 +561,7 @@ static void test_strings_and_flags(void **state)
 			 0);
 	assert_string_equal(cfg.initrd, initrd_path);
 	assert_string_equal(cfg.append, "console=ttyS0 root=/dev/vda,rw");
-	assert_true(cfg.no_reboot);
+	assert_int_equal(cfg.on.reboot, CONFIG_REBOOT_SHUTDOWN);
 	assert_string_equal(cfg.name, "vm1");
 	config_free(&cfg);
 	assert_null(cfg.name);
@@ -490,6 +592,62 @@ static void test_strings_and_flags(void **state)
 	assert_int_equal(PARSE_BARE(&cfg, &err, "-kernel", "/nonexistent", "--kernel", kernel_path),
 			 0);
 	assert_string_equal(cfg.kernel, kernel_path);
+	config_free(&cfg);
+}
+
+/* -action, -no-reboot and -no-shutdown, as QEMU 7.2 takes them: every
+ * value of every key, the last one given winning, an empty list. */
+static void test_actions(void **state)
+{
+	static const struct {
+		const char *arg;
+		struct config_run_actions want;
+	} cases[] = {
+	    {"reboot=shutdown",
+	     {CONFIG_REBOOT_SHUTDOWN, CONFIG_SHUTDOWN_POWEROFF, CONFIG_PANIC_SHUTDOWN,
+	      CONFIG_WATCHDOG_RESET}},
+	    {"reboot=reset,shutdown=pause",
+	     {CONFIG_REBOOT_RESET, CONFIG_SHUTDOWN_PAUSE, CONFIG_PANIC_SHUTDOWN,
+	      CONFIG_WATCHDOG_RESET}},
+	    {"shutdown=poweroff,panic=pause",
+	     {CONFIG_REBOOT_RESET, CONFIG_SHUTDOWN_POWEROFF, CONFIG_PANIC_PAUSE,
+	      CONFIG_WATCHDOG_RESET}},
+	    {"panic=exit-failure,watchdog=inject-nmi",
+	     {CONFIG_REBOOT_RESET, CONFIG_SHUTDOWN_POWEROFF, CONFIG_PANIC_EXIT_FAILURE,
+	      CONFIG_WATCHDOG_INJECT_NMI}},
+	    {"panic=none,watchdog=none",
+	     {CONFIG_REBOOT_RESET, CONFIG_SHUTDOWN_POWEROFF, CONFIG_PANIC_NONE,
+	      CONFIG_WATCHDOG_NONE}},
+	    {"watchdog=shutdown", {0, 0, CONFIG_PANIC_SHUTDOWN, CONFIG_WATCHDOG_SHUTDOWN}},
+	    {"watchdog=poweroff", {0, 0, CONFIG_PANIC_SHUTDOWN, CONFIG_WATCHDOG_POWEROFF}},
+	    {"watchdog=pause", {0, 0, CONFIG_PANIC_SHUTDOWN, CONFIG_WATCHDOG_PAUSE}},
+	    {"watchdog=debug", {0, 0, CONFIG_PANIC_SHUTDOWN, CONFIG_WATCHDOG_DEBUG}},
+	    {"reboot=reset,reboot=shutdown", {CONFIG_REBOOT_SHUTDOWN, 0, CONFIG_PANIC_SHUTDOWN, 0}},
+	    {"", {0, 0, CONFIG_PANIC_SHUTDOWN, 0}},
+	};
+	struct config cfg;
+	struct kverr err;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (PARSE(&cfg, &err, "-action", cases[i].arg) != 0)
+			fail_msg("-action '%s': %s", cases[i].arg, err.msg);
+		assert_memory_equal(&cfg.on, &cases[i].want, sizeof(cfg.on));
+		config_free(&cfg);
+	}
+	/* given twice, as QEMU merges them: key by key, the last one wins */
+	assert_int_equal(
+	    PARSE(&cfg, &err, "-action", "reboot=shutdown", "-action", "shutdown=pause"), 0);
+	assert_int_equal(cfg.on.reboot, CONFIG_REBOOT_SHUTDOWN);
+	assert_int_equal(cfg.on.shutdown, CONFIG_SHUTDOWN_PAUSE);
+	config_free(&cfg);
+	/* the older options are the same actions */
+	assert_int_equal(PARSE(&cfg, &err, "-no-reboot", "-no-shutdown"), 0);
+	assert_int_equal(cfg.on.reboot, CONFIG_REBOOT_SHUTDOWN);
+	assert_int_equal(cfg.on.shutdown, CONFIG_SHUTDOWN_PAUSE);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, &err, "-no-reboot", "-action", "reboot=reset"), 0);
+	assert_int_equal(cfg.on.reboot, CONFIG_REBOOT_RESET);
 	config_free(&cfg);
 }
 
@@ -572,13 +730,32 @@ static void test_help_text(void **state)
 					     "-nographic",
 					     "-name [guest=]name",
 					     "-no-reboot",
+					     "-no-shutdown",
+					     "-action reboot=reset|shutdown",
 					     "-numa node",
 					     "-print-layout",
 					     "-object memory-backend-",
 					     "-machine [type=]pc",
 					     "-S",
 					     "-qmp dev",
-					     "-monitor dev"};
+					     "-monitor dev",
+					     "-device driver",
+					     "-chardev socket|file|pty|null|stdio",
+					     "-mon [chardev=]ID",
+					     "-add-fd fd=FD,set=SET",
+					     "-accel kvm",
+					     "-nodefaults",
+					     "-no-user-config",
+					     "-pidfile file",
+					     "-daemonize",
+					     "-uuid UUID",
+					     "-display none",
+					     "-rtc base=utc",
+					     "-boot [strict=on|off]",
+					     "-msg timestamp=on|off",
+					     "-overcommit mem-lock=off",
+					     "-audiodev none,id=ID",
+					     "-cpu host|max"};
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -610,7 +787,8 @@ int main(void)
 	    cmocka_unit_test(test_smp_matrix),	      cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_unreadable_kernel), cmocka_unit_test(test_strings_and_flags),
 	    cmocka_unit_test(test_help_and_version),  cmocka_unit_test(test_help_text),
-	    cmocka_unit_test(test_monitors),
+	    cmocka_unit_test(test_monitors),	      cmocka_unit_test(test_empty_values),
+	    cmocka_unit_test(test_actions),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

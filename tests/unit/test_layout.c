@@ -415,6 +415,44 @@ static void test_pci_holes_as_qemu(void **state)
 	}
 }
 
+/* QEMU 7.2 refuses a map the CPU's phys-bits cannot reach ("Address
+ * space limit ... phys-bits too low"); kvmem's guest CPU has the host's
+ * width, KVM's answer for CPUID 0x80000008. */
+static void test_phys_bits(void **state)
+{
+	/* 1 GiB RAM and 1 slot: the window is [4 GiB, 4 GiB + maxmem) */
+	struct config_mem fits = mem(GiB, 1, TiB - 4 * GiB);
+	struct config_mem beyond = mem(GiB, 1, TiB - 4 * GiB + LAYOUT_PAGE_SIZE);
+	struct config_mem ram = mem(TiB, 0, TiB); /* 1 TiB from 4 GiB on */
+	struct kverr err = {""};
+	struct layout l;
+
+	(void)state;
+	compute_ok(&fits, &l);
+	assert_int_equal(l.phys_end, TiB);
+	assert_int_equal(l.phys_bits, 0);
+	assert_int_equal(layout_check_phys_bits(&l, 40, &err), 0);
+	assert_int_equal(l.phys_bits, 40);
+
+	compute_ok(&beyond, &l);
+	assert_int_equal(layout_check_phys_bits(&l, 40, &err), -EINVAL);
+	assert_int_equal(l.phys_bits, 0);
+	assert_non_null(strstr(err.msg, "-m: Address space limit 0xffffffffff < 0x10000000fff "
+					"phys-bits too low (40)"));
+	assert_non_null(strstr(err.msg, "maxmem 0xff00001000, slots=1"));
+	assert_int_equal(layout_check_phys_bits(&l, 41, &err), 0);
+
+	compute_ok(&ram, &l);
+	assert_int_equal(layout_check_phys_bits(&l, 40, &err), -EINVAL);
+	assert_int_equal(layout_check_phys_bits(&l, 52, &err), 0);
+
+	/* KVM's rule: the guest width in EAX[23:16] when given, else EAX[7:0] */
+	assert_int_equal(layout_guest_phys_bits(0x3030), 48);
+	assert_int_equal(layout_guest_phys_bits(0x302b), 43);
+	assert_int_equal(layout_guest_phys_bits(0x2b3030), 43);
+	assert_in_range(layout_host_guest_phys_bits(), 32, 64);
+}
+
 static void test_region_names(void **state)
 {
 	(void)state;
@@ -471,6 +509,7 @@ int main(void)
 	    cmocka_unit_test(test_refuses_bad_input),
 	    cmocka_unit_test(test_52_bit_limit),
 	    cmocka_unit_test(test_pci_holes_as_qemu),
+	    cmocka_unit_test(test_phys_bits),
 	    cmocka_unit_test(test_region_names),
 	    cmocka_unit_test(test_boot_addresses_disjoint),
 	};

@@ -239,6 +239,14 @@ static void test_memory_only_and_cpu_only(void **state)
 	assert_int_equal(p.numa.node[2].mem, 0);
 	assert_int_equal(p.layout.nr_parts, 2); /* node 2 has no RAM to place */
 	done(&p);
+	/* the same when RAM reaches above 4 GiB before the CPU-only node:
+	 * no empty part (kvmem could not start with one) */
+	expect_ok(&p, PLAN(&p, "-m", "4G", "-smp", "2", "-numa", "node,mem=3584M", "-numa",
+			   "node,mem=512M", "-numa", "node,cpus=1,mem=0"));
+	assert_int_equal(p.layout.nr_parts, 3);
+	for (unsigned i = 0; i < p.layout.nr_parts; i++)
+		assert_true(p.layout.part[i].size > 0 && p.layout.part[i].node < 2);
+	done(&p);
 }
 
 static void test_asymmetric_table(void **state)
@@ -281,6 +289,78 @@ static void test_cpu_placement(void **state)
 	expect_ok(&p, PLAN(&p, "-smp", "2", "-numa", "node,cpus=0-1", "-numa",
 			   "cpu,node-id=0,core-id=1"));
 	cpulist_is(&p, 0, "0-1");
+	done(&p);
+	/* die-id with two dies per socket: socket 1's die 0 is CPU 2; CPU 3,
+	 * placed by no option, goes to node 0 (QEMU: node 0 cpus: 0 3) */
+	expect_ok(&p, PLAN(&p, "-smp", "4,sockets=2,dies=2", "-numa", "node", "-numa", "node",
+			   "-numa", "cpu,node-id=1,socket-id=1,die-id=0", "-numa",
+			   "cpu,node-id=1,socket-id=0,die-id=1", "-numa",
+			   "cpu,node-id=0,socket-id=0,die-id=0"));
+	cpulist_is(&p, 0, "0,3");
+	cpulist_is(&p, 1, "1-2");
+	done(&p);
+}
+
+/* QEMU 7.2 machine_numa_finish_cpu_init: once any option places a CPU,
+ * the CPUs no option places go to node 0, not to socket % nodes. */
+static void test_cpu_placement_partial(void **state)
+{
+	struct planned p;
+	(void)state;
+
+	/* issue 8's line: QEMU's info numa says node 0 cpus: 0 2 3, node 1: 1 */
+	expect_ok(&p, PLAN(&p, "-m", "3G", "-smp", "4,sockets=2", "-numa", "node,mem=3G", "-numa",
+			   "node,cpus=1"));
+	cpulist_is(&p, 0, "0,2-3");
+	cpulist_is(&p, 1, "1");
+	assert_int_equal(p.numa.node[0].nr_cpus, 3);
+	assert_true(p.numa.node[1].explicit_cpus);
+	assert_false(p.numa.node[0].explicit_cpus);
+	done(&p);
+	/* -numa cpu counts as placing: QEMU gives node 0 cpus 1 2 3 */
+	expect_ok(&p, PLAN(&p, "-smp", "4,sockets=4", "-numa", "node", "-numa", "node", "-numa",
+			   "cpu,node-id=1,socket-id=0"));
+	cpulist_is(&p, 0, "1-3");
+	cpulist_is(&p, 1, "0");
+	done(&p);
+	/* no option places a CPU: socket % nodes, QEMU's 0 1 4 5 / 2 3 */
+	expect_ok(&p,
+		  PLAN(&p, "-m", "3G", "-smp", "6,sockets=3", "-numa", "node", "-numa", "node"));
+	cpulist_is(&p, 0, "0-1,4-5");
+	cpulist_is(&p, 1, "2-3");
+	done(&p);
+	/* sparse ids: "node 0" is the lowest id present */
+	expect_ok(&p,
+		  PLAN(&p, "-smp", "4", "-numa", "node,nodeid=5,cpus=0", "-numa", "node,nodeid=2"));
+	cpulist_is(&p, 2, "1-3");
+	cpulist_is(&p, 5, "0");
+	done(&p);
+}
+
+/* What QEMU 7.2's HMAT does not need: -machine hmat=on without -numa node
+ * (the HMAT is built only when there are nodes, here the memory-hotplug
+ * node 0), and an initiator for a node without CPUs. */
+static void test_hmat_without_nodes(void **state)
+{
+	struct planned p;
+	(void)state;
+
+	expect_ok(&p, PLAN(&p, "-machine", "hmat=on", "-smp", "2"));
+	assert_int_equal(p.numa.nr_nodes, 0);
+	assert_false(p.numa.hmat);
+	done(&p);
+	expect_ok(&p, PLAN(&p, "-machine", "hmat=on", "-m", "1G,slots=1,maxmem=2G", "-smp", "2"));
+	assert_true(p.numa.implicit);
+	assert_true(p.numa.hmat);
+	assert_int_equal(p.numa.node[0].initiator, 0);
+	cpulist_is(&p, 0, "0-1");
+	done(&p);
+	/* a node may have no initiator (QEMU 7.2 numa_validate_initiator) */
+	expect_ok(&p, PLAN(&p, "-machine", "hmat=on", "-m", "2G", "-numa", "node,cpus=0,mem=1G",
+			   "-numa", "node,mem=1G"));
+	assert_true(p.numa.hmat);
+	assert_int_equal(p.numa.node[0].initiator, 0);
+	assert_int_equal(p.numa.node[1].initiator, NUMA_NO_INITIATOR);
 	done(&p);
 }
 
@@ -430,8 +510,11 @@ static void test_errors(void **state)
 	     "-numa nodeid=1: the first element must be the type: node, dist, cpu, hmat-lb or "
 	     "hmat-cache"},
 	    {{"-machine", "hmat=yes"}, "-machine hmat=yes: hmat expects 'on' or 'off'"},
-	    {{"-machine", "hmat=on"},
-	     "-machine hmat=on: the HMAT describes NUMA nodes, and no -numa node is declared"},
+	    /* QEMU's pc gives CPU slots a die-id only with dies > 1 */
+	    {{"-smp", "2,sockets=2", "-numa", "node", "-numa",
+	      "cpu,node-id=0,socket-id=0,die-id=0"},
+	     "-numa cpu,node-id=0,socket-id=0,die-id=0: die-id is not supported (-smp has one die "
+	     "per socket)"},
 	};
 	(void)state;
 
@@ -481,12 +564,15 @@ static void test_hmat(void **state)
 	assert_null(p.numa.cache[0][1]);
 	{
 		struct e820_map e820;
-		struct plan_view v = {&p.cfg, &p.layout, &p.numa, &p.topo, &e820, NULL};
+		struct ram_plan ram;
+		struct plan_view v = {&p.cfg, &p.layout, &p.numa, &p.topo, &e820,
+				      NULL,   &ram,	 NULL,	  NULL};
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
 
 		e820_build(&p.layout, &e820);
+		ram_plan_build(&ram, &p.cfg, &p.layout, &p.numa);
 		assert_non_null(f);
 		plan_print(f, &v);
 		fclose(f);
@@ -511,12 +597,24 @@ static void test_hmat_errors(void **state)
 	    {{"-machine", "hmat=on", "-smp", "2", "-numa", "node,cpus=0-1", "-numa",
 	      "node,mem=0,initiator=0", "-numa", LAT(1, 0, 5)},
 	     "-numa " LAT(1, 0, 5) ": Invalid initiator=1, it isn't an initiator proximity domain"},
+	    /* node 0's CPUs come only from default placement, which QEMU does
+	     * after it has read hmat-lb */
+	    {{"-machine", "hmat=on", "-smp", "2", "-numa", "node,mem=1G", "-numa",
+	      "node,mem=1G,initiator=0", "-m", "2G", "-numa", LAT(0, 0, 10)},
+	     "-numa " LAT(0, 0, 10) ": Invalid initiator=0, it isn't an initiator proximity domain "
+				    "(its CPUs are only placed by default: name them with -numa "
+				    "node,cpus= or -numa cpu)"},
+	    {{"-machine", "hmat=on", "-smp", "2", "-numa", "node,mem=1G", "-numa",
+	      "node,mem=1G,cpus=1", "-m", "2G", "-numa", LAT(0, 0, 10)},
+	     "-numa " LAT(0, 0, 10) ": Invalid initiator=0, it isn't an initiator proximity domain "
+				    "(its CPUs are only placed by default: name them with -numa "
+				    "node,cpus= or -numa cpu)"},
 	    {{"-machine", "hmat=on", "-numa", "node,cpus=0", "-numa", LAT(0, 3, 5)},
 	     "-numa " LAT(0, 3, 5) ": The target=3 should point to an existing node"},
 	    {{"-machine", "hmat=on", "-m", "2G", "-numa", "node,cpus=0,mem=1G", "-numa",
-	      "node,mem=1G"},
-	     "-numa node,mem=1G: The initiator of NUMA node 1 is missing, use '-numa "
-	     "node,initiator' option to declare it"},
+	      "node,mem=1G,initiator=3"},
+	     "-numa node,mem=1G,initiator=3: NUMA node 3 is missing, use '-numa node' option to "
+	     "declare it first"},
 	    {{"-machine", "hmat=on", "-smp", "2", "-numa", "node,cpus=0", "-numa",
 	      "node,cpus=1,initiator=0"},
 	     "-numa node,cpus=1,initiator=0: The initiator of CPU NUMA node 1 should be itself "
@@ -584,6 +682,7 @@ static void test_print(void **state)
 {
 	struct planned p;
 	struct e820_map e820;
+	struct ram_plan ram;
 	struct plan_view v;
 	char *buf = NULL;
 	size_t len = 0;
@@ -594,7 +693,8 @@ static void test_print(void **state)
 			   "node,nodeid=0,cpus=0,mem=3584M", "-numa",
 			   "node,nodeid=2,cpus=1,mem=512M", "-numa", "dist,src=0,dst=2,val=21"));
 	e820_build(&p.layout, &e820);
-	v = (struct plan_view){&p.cfg, &p.layout, &p.numa, &p.topo, &e820, NULL};
+	ram_plan_build(&ram, &p.cfg, &p.layout, &p.numa);
+	v = (struct plan_view){&p.cfg, &p.layout, &p.numa, &p.topo, &e820, NULL, &ram, NULL, NULL};
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	plan_print(f, &v);
@@ -631,6 +731,8 @@ int main(void)
 	    cmocka_unit_test(test_print),
 	    cmocka_unit_test(test_hmat),
 	    cmocka_unit_test(test_hmat_errors),
+	    cmocka_unit_test(test_cpu_placement_partial),
+	    cmocka_unit_test(test_hmat_without_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -156,6 +156,77 @@ static void test_every_property(void **state)
 	config_free(&cfg);
 }
 
+/* QEMU 7.2's remaining properties: memory-backend-file's readonly,
+ * discard-data and pmem, and x-use-canonical-path-for-ramblock-id on every
+ * type.  kvmem accepts what it can honour and refuses the rest by name. */
+static void test_qemu_only_properties(void **state)
+{
+	static const char *const refused[][2] = {
+	    {"memory-backend-file,id=f,size=1M,mem-path=/tmp/x,readonly=on", "readonly=on"},
+	    {"memory-backend-file,id=f,size=1M,mem-path=/tmp/x,pmem=yes", "pmem=on"},
+	    {"memory-backend-file,id=f,size=1M,mem-path=/tmp/x,discard-data=maybe",
+	     "'discard-data'"},
+	    {"memory-backend-ram,id=f,size=1M,x-use-canonical-path-for-ramblock-id=2",
+	     "'x-use-canonical-path-for-ramblock-id'"},
+	    {"memory-backend-ram,id=f,size=1M,readonly=off", "memory-backend-ram has no "
+							     "parameter 'readonly'"},
+	    {"memory-backend-memfd,id=f,size=1M,pmem=off", "memory-backend-memfd has no "
+							   "parameter 'pmem'"},
+	    {"memory-backend-ram,id=f,size=1M,discard-data=on", "memory-backend-ram has no "
+								"parameter 'discard-data'"},
+	};
+	const struct config_memdev *f;
+	struct config cfg;
+	struct kverr err;
+
+	(void)state;
+	assert_int_equal(
+	    PARSE(&cfg, &err, "-object",
+		  "memory-backend-file,id=f,size=1M,mem-path=/tmp/x,readonly=off,"
+		  "pmem=off,discard-data=on,x-use-canonical-path-for-ramblock-id=off",
+		  "-object",
+		  "memory-backend-ram,id=r,size=1M,x-use-canonical-path-for-ramblock-id=on",
+		  "-object",
+		  "memory-backend-memfd,id=m,size=1M,x-use-canonical-path-for-ramblock-id="
+		  "true"),
+	    0);
+	f = config_memdev_find(&cfg, "f");
+	assert_non_null(f);
+	assert_true(f->discard_data);
+	assert_false(f->readonly);
+	assert_false(f->pmem);
+	assert_non_null(config_memdev_find(&cfg, "r"));
+	assert_non_null(config_memdev_find(&cfg, "m"));
+	config_free(&cfg);
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(PARSE(&cfg, &err, "-object", refused[i][0]), -EINVAL);
+		print_message("%s -> %s\n", refused[i][0], err.msg);
+		assert_non_null(strstr(err.msg, refused[i][1]));
+	}
+}
+
+/* QEMU 7.2 sizes a memfd to exactly size= and refuses it when that is not
+ * a whole number of pages, used or not; a ram or file backend is fine. */
+static void test_memfd_page_multiple(void **state)
+{
+	struct config cfg;
+	struct kverr err;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "-object", "memory-backend-memfd,id=m,size=1000"),
+			 -EINVAL);
+	assert_non_null(
+	    strstr(err.msg, "-object id=m: size 0x3e8 is not a multiple of the page size 0x1000"));
+	assert_int_equal(PARSE(&cfg, &err, "-object", "memory-backend-memfd,id=m,size=5000"),
+			 -EINVAL);
+	assert_int_equal(PARSE(&cfg, &err, "-object", "memory-backend-memfd,id=m,size=8K",
+			       "-object", "memory-backend-ram,id=r,size=1000", "-object",
+			       "memory-backend-file,id=f,size=1000,mem-path=/tmp/x"),
+			 0);
+	config_free(&cfg);
+}
+
 static void test_machine_memory_backend(void **state)
 {
 	struct config cfg;
@@ -251,7 +322,24 @@ static void test_errors(void **state)
 	     {"unsupported object type 'memory-backend-rom'"}},
 	    {{"-object", "iothread,id=io"}, {"'iothread'"}},
 	    {{"-object", "id=m,memory-backend-ram"}, {"type must come first"}},
-	    {{"-object", "{\"qom-type\":\"memory-backend-ram\"}"}, {"JSON"}},
+	    /* the JSON form: the same checks, QEMU's type checks first */
+	    {{"-object", "{\"qom-type\":\"memory-backend-ram\"}"}, {"'id' is missing"}},
+	    {{"-object", "{\"qom-type\":\"memory-backend-ram\",\"id\":\"m\",\"size\":\"1G\"}"},
+	     {"Invalid parameter type for 'size', expected: integer"}},
+	    {{"-object", "{\"qom-type\":\"memory-backend-ram\",\"id\":\"m\",\"size\":1,"
+			 "\"share\":\"on\"}"},
+	     {"Invalid parameter type for 'share', expected: boolean"}},
+	    {{"-object", "{\"qom-type\":\"memory-backend-ram\",\"id\":\"m\",\"size\":4096,"
+			 "\"seal\":true}"},
+	     {"Parameter 'seal' is unexpected"}},
+	    {{"-object", "{\"qom-type\":\"iothread\",\"id\":\"i\"}"}, {"'iothread'"}},
+	    {{"-object", "{\"id\":\"i\"}"}, {"'qom-type' is missing"}},
+	    {{"-object", "{\"qom-type\":"}, {"not a JSON object"}},
+	    {{"-object", "secret,id=s0"}, {"Either 'file' or 'data' must be provided"}},
+	    {{"-object", "secret,id=s0,data=x,file=/dev/null"}, {"mutually exclusive"}},
+	    {{"-object", "secret,id=s0,file=/nonexistent/key"}, {"Unable to read"}},
+	    {{"-object", "secret,id=s0,data=x,keyid=k"}, {"keyid is not supported"}},
+	    {{"-object", "secret,id=s0,data=x,format=hex"}, {"'format'", "'hex'"}},
 	    {{"-object", ""}, {"-object", "empty"}},
 	    {{"-m", "256M", "-object", "memory-backend-ram,id=m,size=128M", "-machine",
 	      "memory-backend=m"},
@@ -283,6 +371,54 @@ static void test_errors(void **state)
 }
 
 /* What -m alone stands for: QEMU's defaults, reserve=off (kvmem's). */
+/* libvirt's JSON -object gives the same backend as the text form, and a
+ * secret beside it is taken; -machine dump-guest-core=off is the backends'
+ * dump default, whatever the order, unless a backend says otherwise. */
+static void test_json_object(void **state)
+{
+	struct config a, b;
+	struct kverr err;
+	(void)state;
+
+	assert_int_equal(PARSE(&a, &err, "-m", "256M", "-object",
+			       "{\"qom-type\":\"memory-backend-memfd\",\"id\":\"ram-node0\","
+			       "\"share\":true,\"hugetlb\":false,\"prealloc\":true,"
+			       "\"host-nodes\":[0],\"policy\":\"bind\",\"size\":268435456}",
+			       "-object", "{\"qom-type\":\"secret\",\"id\":\"masterKey0\",\"format\":"
+			       "\"raw\",\"file\":\"/dev/null\"}",
+			       "-machine", "pc,memory-backend=ram-node0,dump-guest-core=off"),
+			 0);
+	assert_int_equal(PARSE(&b, &err, "-m", "256M", "-object",
+			       "memory-backend-memfd,id=ram-node0,share=on,hugetlb=off,prealloc=on,"
+			       "host-nodes=0,policy=bind,size=256M",
+			       "-machine", "pc,memory-backend=ram-node0,dump-guest-core=off"),
+			 0);
+	assert_int_equal(a.nr_memdevs, 1);
+	assert_string_equal(a.memdev[0].id, "ram-node0");
+	assert_int_equal(a.memdev[0].type, MEMDEV_MEMFD);
+	assert_int_equal(a.memdev[0].size, b.memdev[0].size);
+	assert_true(a.memdev[0].share && a.memdev[0].prealloc);
+	assert_int_equal(a.memdev[0].host_nodes, 1);
+	assert_int_equal(a.memdev[0].policy, MEMDEV_POLICY_BIND);
+	assert_false(a.memdev[0].dump);
+	assert_false(b.memdev[0].dump);
+	assert_int_equal(a.compat.nr_secrets, 1);
+	assert_string_equal(a.compat.secret[0], "masterKey0");
+	config_free(&a);
+	config_free(&b);
+	/* a backend's own dump= wins over the machine's */
+	assert_int_equal(PARSE(&a, &err, "-object", "memory-backend-ram,id=m,size=128M,dump=on",
+			       "-machine", "dump-guest-core=off"),
+			 0);
+	assert_true(a.memdev[0].dump);
+	config_free(&a);
+	/* a secret's id is an object id like a backend's */
+	assert_int_equal(PARSE(&a, &err, "-object", "secret,id=s,data=x", "-object",
+			       "secret,id=s,data=y"),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "Duplicate ID 's'"));
+}
+
 static void test_implicit(void **state)
 {
 	struct config_memdev md;
@@ -308,8 +444,11 @@ int main(void)
 	    cmocka_unit_test(test_defaults_per_type),
 	    cmocka_unit_test(test_every_property),
 	    cmocka_unit_test(test_machine_memory_backend),
+	    cmocka_unit_test(test_qemu_only_properties),
+	    cmocka_unit_test(test_memfd_page_multiple),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_implicit),
+	    cmocka_unit_test(test_json_object),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

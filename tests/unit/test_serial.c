@@ -112,6 +112,7 @@ static int setup(void **state)
 	f.rd = p[0];
 	f.wr = p[1];
 	fcntl(f.rd, F_SETFL, O_NONBLOCK);
+	fcntl(f.wr, F_SETFL, O_NONBLOCK); /* serial.h: the output fd never blocks */
 	line = (struct irq_line){.set = irq_set, .ctx = &f.irq, .gsi = IOMAP_COM1_IRQ};
 	if (serial_create(&f.s, f.wr, &line, &err) < 0)
 		return -1;
@@ -530,37 +531,12 @@ static void test_output_error_is_recorded(void **state)
 	assert_true(in8(f, UART_LSR) & UART_LSR_TEMT);
 }
 
-struct slow_reader {
-	int fd;
-	size_t got;
-};
-
-static void *slow_reader(void *arg)
+/* Fill the pipe as a reader that stopped leaves it; returns the bytes. */
+static size_t fill_pipe(struct fx *f)
 {
-	struct slow_reader *r = arg;
-	char buf[4096];
-
-	usleep(100 * 1000);
-	for (;;) {
-		ssize_t n = read(r->fd, buf, sizeof(buf));
-
-		if (n <= 0)
-			break;
-		r->got += n;
-	}
-	return NULL;
-}
-
-static void test_output_waits_for_full_pipe(void **state)
-{
-	struct fx *f = *state;
-	struct slow_reader r = {.fd = f->rd};
 	char fill[4096];
-	pthread_t t;
 	size_t filled = 0;
 
-	/* Fill the pipe through a non-blocking writer. */
-	fcntl(f->wr, F_SETFL, O_NONBLOCK);
 	memset(fill, '.', sizeof(fill));
 	for (;;) {
 		ssize_t n = write(f->wr, fill, sizeof(fill));
@@ -570,16 +546,99 @@ static void test_output_waits_for_full_pipe(void **state)
 		filled += n;
 	}
 	assert_int_equal(errno, EAGAIN);
-	fcntl(f->rd, F_SETFL, 0);
+	return filled;
+}
 
-	assert_int_equal(pthread_create(&t, NULL, slow_reader, &r), 0);
-	for (int i = 0; i < 10; i++)
-		out8(f, UART_TX, '!'); /* EAGAIN: waits for the reader */
-	close(f->wr);
-	f->wr = -1;
-	pthread_join(t, NULL);
-	assert_int_equal(r.got, filled + 10);
+/* serial8250_tx_chars on each THRE interrupt: up to 16 bytes, without
+ * looking at LSR in between.  Returns the bytes written. */
+static size_t linux_tx_burst(struct fx *f, uint8_t *next)
+{
+	size_t n = 0;
+
+	if (!(in8(f, UART_LSR) & UART_LSR_THRE))
+		return 0;
+	for (; n < 16; n++)
+		out8(f, UART_TX, (*next)++);
+	return n;
+}
+
+/* Everything in the pipe, as a reader that came back reads it. */
+static size_t read_all(struct fx *f, uint8_t *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (;;) {
+		ssize_t r = read(f->rd, buf + n, size - n);
+
+		if (r <= 0 || n + (size_t)r == size)
+			return n + (r > 0 ? (size_t)r : 0);
+		n += (size_t)r;
+	}
+}
+
+/* A reader that stopped: the guest's writes never wait, THRE and TEMT go
+ * clear once the host side is full, nothing the guest was told was sent
+ * is lost, and the main loop's drain brings THRE (and its interrupt) back
+ * when the reader reads again. */
+static void test_full_output_back_pressure(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t got[1 << 20];
+	size_t filled = fill_pipe(f), sent = 0, n = 0;
+	uint8_t next = 0, lsr;
+	uint64_t v;
+
+	linux_startup(f, UART_IER_THRI);
+	assert_int_equal(in8(f, UART_IIR) & UART_IIR_ID, UART_IIR_THRI);
+	/* bursts of 16 as long as THRE says so: a bounded number of them */
+	for (size_t b; (b = linux_tx_burst(f, &next)) > 0;) {
+		sent += b;
+		assert_true(sent <= SERIAL_TX_BUF + 16);
+	}
+	lsr = in8(f, UART_LSR);
+	assert_int_equal(lsr & (UART_LSR_THRE | UART_LSR_TEMT | UART_LSR_OE), 0);
+	assert_true(sent > SERIAL_TX_BUF - 16);
+	/* no THRE interrupt while there is no room */
+	assert_int_equal(in8(f, UART_IIR) & UART_IIR_ID, UART_IIR_NO_INT);
+	assert_int_equal(level(f), 0);
+	/* the main loop was told to wait for the fd */
+	assert_int_equal(read(serial_tx_ready_fd(f->s), &v, sizeof(v)), (ssize_t)sizeof(v));
+	assert_true(serial_tx_drain(f->s)); /* still full: nothing moves */
+
+	/* the reader comes back: the main loop drains whenever it can */
+	while (n < filled + sent) {
+		n += read_all(f, got + n, sizeof(got) - n);
+		serial_tx_drain(f->s);
+	}
+	assert_false(serial_tx_drain(f->s));
+	assert_int_equal(n, filled + sent);
+	for (size_t i = 0; i < sent; i++)
+		assert_int_equal(got[filled + i], (uint8_t)i);
+	assert_int_equal(serial_tx_lost(f->s), 0);
 	assert_int_equal(serial_output_error(f->s), 0);
+	/* THR empty again: LSR says so and the THRE interrupt is raised */
+	assert_int_equal(in8(f, UART_LSR) & (UART_LSR_THRE | UART_LSR_TEMT),
+			 UART_LSR_THRE | UART_LSR_TEMT);
+	assert_int_equal(level(f), 1);
+	assert_int_equal(in8(f, UART_IIR) & UART_IIR_ID, UART_IIR_THRI);
+}
+
+/* Enabling THRI while the host side is full does not claim THR is empty;
+ * a guest that writes anyway (ignoring THRE) loses only what does not
+ * fit, and that is counted. */
+static void test_thri_and_writes_ignoring_thre(void **state)
+{
+	struct fx *f = *state;
+	uint8_t next = 0;
+
+	fill_pipe(f);
+	linux_startup(f, 0);
+	for (int i = 0; i < SERIAL_TX_BUF + 10; i++)
+		out8(f, UART_TX, next++);
+	assert_int_equal(serial_tx_lost(f->s), 10);
+	out8(f, UART_IER, UART_IER_THRI);
+	assert_int_equal(in8(f, UART_IIR) & UART_IIR_ID, UART_IIR_NO_INT);
+	assert_int_equal(level(f), 0);
 }
 
 struct writer {
@@ -637,7 +696,8 @@ int main(void)
 	    T(test_reset),
 	    T(test_wide_and_out_of_range_access),
 	    T(test_output_error_is_recorded),
-	    T(test_output_waits_for_full_pipe),
+	    T(test_full_output_back_pressure),
+	    T(test_thri_and_writes_ignoring_thre),
 	    T(test_concurrent_vcpus),
 	};
 

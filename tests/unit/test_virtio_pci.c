@@ -160,7 +160,7 @@ static int fake_ioeventfd(void *ctx, int fd, uint64_t addr, unsigned len, bool a
 struct fx {
 	uint8_t *ram;
 	struct backend b;
-	struct guest_mem gm;
+	struct mem_manager *mm;
 	struct dma_space dma;
 	struct layout layout;
 	struct pci_plan plan;
@@ -183,6 +183,22 @@ static void sink(const char *line, void *opaque)
 	fx->nlog++;
 }
 
+/* One region of the memory manager over backend b (the set-up's only use). */
+static int add_region(struct mem_manager **mm, const char *name, uint64_t gpa, uint64_t size,
+		      struct backend *b, uint64_t off, struct kverr *err)
+{
+	struct mem_region_spec s = {.name = name,
+				    .kind = MEM_REGION_RAM,
+				    .gpa = gpa,
+				    .size = size,
+				    .backend = b,
+				    .backend_offset = off};
+
+	if (!*mm && mem_manager_create(mm, NULL, err))
+		return -1;
+	return mem_manager_add(*mm, &s, NULL, err);
+}
+
 static int setup_with(void **state, unsigned nvectors, bool refuse_ioeventfd)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
@@ -195,7 +211,7 @@ static int setup_with(void **state, unsigned nvectors, bool refuse_ioeventfd)
 	fx->ram = calloc(1, RAM_SIZE);
 	fx->b = (struct backend){
 	    .id = "ram", .size = RAM_SIZE, .page_size = 4096, .fd = -1, .hva = fx->ram};
-	fx->dma.gm = &fx->gm;
+
 	fx->pio.name = "pio";
 	fx->mmio.name = "mmio";
 	fx->dev.e = calloc(1, sizeof(*fx->dev.e));
@@ -205,9 +221,10 @@ static int setup_with(void **state, unsigned nvectors, bool refuse_ioeventfd)
 					 fake_ioeventfd};
 	log_set_sink(sink, fx);
 	virtio_pci_plan(&echo_ops, nvectors, &ids, bar);
-	if (guest_mem_add(&fx->gm, "ram", 0, RAM_SIZE, &fx->b, 0, &err) ||
+	if (add_region(&fx->mm, "ram", 0, RAM_SIZE, &fx->b, 0, &err) ||
 	    layout_compute(&m, &fx->layout, &err))
 		fail_msg("%s", err.msg);
+	fx->dma.mm = fx->mm;
 	pci_plan_init(&fx->plan, &fx->layout);
 	if (pci_plan_add(&fx->plan, "virtio-echo-pci", "e0", NULL, &ids, PCI_INTA, bar, &pf,
 			 &err) ||
@@ -256,6 +273,7 @@ static int teardown(void **state)
 	virtio_pci_destroy(&fx->vp);
 	pci_bus_fini(&fx->pci);
 	log_set_sink(NULL, NULL);
+	mem_manager_destroy(fx->mm);
 	free(fx->dev.e);
 	free(fx->ram);
 	free(fx);

@@ -31,10 +31,26 @@
 static uint8_t *low, *high;
 static struct backend b_low = {.id = "low", .size = LOW_SIZE, .page_size = 4096, .fd = -1};
 static struct backend b_high = {.id = "high", .size = HIGH_SIZE, .page_size = 4096, .fd = -1};
-static struct guest_mem gm;
-static struct dma_space dma = {.gm = &gm};
+static struct mem_manager *mm;
+static struct dma_space dma;
 static struct vq q;
 static struct vq_elem *e;
+
+/* One region of the memory manager over backend b (the set-up's only use). */
+static int add_region(struct mem_manager **mm, const char *name, uint64_t gpa, uint64_t size,
+		      struct backend *b, uint64_t off, struct kverr *err)
+{
+	struct mem_region_spec s = {.name = name,
+				    .kind = MEM_REGION_RAM,
+				    .gpa = gpa,
+				    .size = size,
+				    .backend = b,
+				    .backend_offset = off};
+
+	if (!*mm && mem_manager_create(mm, NULL, err))
+		return -1;
+	return mem_manager_add(*mm, &s, NULL, err);
+}
 
 static int setup(void **state)
 {
@@ -46,10 +62,10 @@ static int setup(void **state)
 	e = calloc(1, sizeof(*e));
 	b_low.hva = low;
 	b_high.hva = high;
-	memset(&gm, 0, sizeof(gm));
-	if (guest_mem_add(&gm, "low", 0, LOW_SIZE, &b_low, 0, &err) ||
-	    guest_mem_add(&gm, "high", HIGH_BASE, HIGH_SIZE, &b_high, 0, &err))
+	if (add_region(&mm, "low", 0, LOW_SIZE, &b_low, 0, &err) ||
+	    add_region(&mm, "high", HIGH_BASE, HIGH_SIZE, &b_high, 0, &err))
 		return -1;
+	dma.mm = mm;
 	memset(&q, 0, sizeof(q));
 	q.dma = &dma;
 	q.index = 3;
@@ -64,6 +80,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	mem_manager_destroy(mm);
+	mm = NULL;
 	free(low);
 	free(high);
 	free(e);

@@ -1,0 +1,166 @@
+#!/bin/bash
+# libvirt_test.sh KVMEM KVMEM_SIM - Debian's libvirt 9.0 drives kvmem.
+#
+# A libvirtd of its own (tmpfs over libvirt's directories in a private
+# mount namespace: its own configuration, sockets, logs and caches; the
+# qemu.conf settings of ../shared/LIBVIRT.md) probes kvmem and kvmem-sim
+# (virsh domcapabilities), then defines, starts, inspects, shuts down,
+# destroys and undefines a domain whose emulator is kvmem-sim: 2 vCPUs,
+# 2 NUMA cells, memfd shared backing, maxMemory slots=4, the serial port on
+# a file.  The QMP libvirt sent and what kvmem answered are checked in
+# libvirt's own log (log_filters qemu_monitor).  libvirtd is stopped at the
+# end, whatever happened.  Needs root (libvirt's system driver, mount
+# namespaces): otherwise it says so and is skipped.
+set -u
+kvmem=$(realpath "$1")
+sim=$(realpath "$2")
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root (libvirtd's system instance in a private mount namespace)"
+	exit 77
+fi
+for p in libvirtd virsh unshare; do
+	command -v $p >/dev/null || { echo "FAIL: $p missing (scripts/install-deps.sh installs it)"; exit 1; }
+done
+if [ -z "${LIBVIRT_TEST_INSIDE:-}" ]; then
+	LIBVIRT_TEST_INSIDE=1 exec unshare -m --propagation private "$0" "$@"
+fi
+
+pass=0
+fail=0
+check() { # check WHAT COMMAND...: passes when the command succeeds
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok: $what"
+		pass=$((pass + 1))
+	else
+		echo "FAIL: $what"
+		fail=$((fail + 1))
+	fi
+}
+
+work=$(mktemp -d /tmp/kvmem-libvirt.XXXXXX)
+for d in /etc/libvirt /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
+	mkdir -p $d && mount -t tmpfs kvmem-libvirt-test $d || { echo "FAIL: cannot mount over $d"; exit 1; }
+done
+mkdir -p /etc/libvirt/qemu
+cat >/etc/libvirt/libvirtd.conf <<C
+log_filters="1:qemu.qemu_monitor 3:*"
+log_outputs="1:file:/var/log/libvirt/libvirtd.log"
+C
+cat >/etc/libvirt/qemu.conf <<C
+user = "root"
+group = "root"
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+stdio_handler = "file"
+C
+libvirtd >/var/log/libvirt/stdout.log 2>&1 &
+lvpid=$!
+stop() {
+	virsh -q destroy lvtest >/dev/null 2>&1
+	kill "$lvpid" 2>/dev/null && wait "$lvpid" 2>/dev/null
+	rm -rf "$work"
+}
+trap stop EXIT
+for _ in $(seq 100); do [ -S /run/libvirt/libvirt-sock ] && break; sleep 0.1; done
+log=/var/log/libvirt/libvirtd.log
+export LIBVIRT_DEFAULT_URI=qemu:///system
+
+# ---- probe ----
+virsh domcapabilities --emulatorbin "$sim" --virttype qemu >"$work/caps-sim" 2>&1
+check "domcapabilities of kvmem-sim" grep -q "<machine>pc-i440fx-7.2</machine>" "$work/caps-sim"
+check "kvmem-sim offers memfd backing" grep -q "<value>memfd</value>" "$work/caps-sim"
+# real kvmem: KVM only, so virt type kvm where /dev/kvm works, none elsewhere
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	virsh domcapabilities --emulatorbin "$kvmem" >"$work/caps-kvmem" 2>&1
+	check "domcapabilities of kvmem (kvm)" grep -q "<domain>kvm</domain>" "$work/caps-kvmem"
+fi
+virsh domcapabilities --emulatorbin "$kvmem" --virttype qemu >"$work/caps-tcg" 2>&1
+check "kvmem offers no virt type qemu (it has no TCG)" \
+	grep -q "does not support virt type 'qemu'" "$work/caps-tcg"
+for c in query-version query-target query-qmp-schema query-commands query-kvm qom-list-types \
+	query-machines query-command-line-options query-migrate-capabilities; do
+	check "probe: $c answered" grep -q "\"execute\":\"$c\".*" "$log"
+done
+check "probe: qom-list-properties memory-backend-memfd answered" \
+	grep -q '"execute":"qom-list-properties","arguments":{"typename":"memory-backend-memfd"}' "$log"
+# every probe reply, except for the types kvmem does not have and query-tpm-*
+bad=$(grep -a "QEMU_MONITOR_RECV_REPLY" "$log" | grep -a '"error"' |
+	grep -av 'DeviceNotFound\|query-tpm' || true)
+check "probe: no other command refused" test -z "$bad"
+[ -z "$bad" ] || echo "$bad" | cut -c1-300
+
+# ---- the serial port on a descriptor passed with -add-fd, as libvirt may ----
+rm -f "$work/fdset.log"
+(
+	exec 3>>"$work/fdset.log"
+	timeout 3 "$sim" -kernel "$(ls /boot/vmlinuz-* | head -n 1)" -nodefaults -add-fd \
+		set=0,fd=3,opaque=serial0-source -chardev file,id=s,path=/dev/fdset/0,append=on \
+		-device '{"driver":"isa-serial","chardev":"s","id":"serial0","index":0}' \
+		>/dev/null 2>&1 3>&3
+) 3>&-
+check "isa-serial on /dev/fdset/0 writes to the passed descriptor" grep -q "sim: tick" \
+	"$work/fdset.log"
+
+# ---- a domain ----
+kernel=$(ls /boot/vmlinuz-* | head -n 1)
+cat >"$work/lvtest.xml" <<X
+<domain type='qemu'>
+  <name>lvtest</name>
+  <maxMemory slots='4' unit='KiB'>4194304</maxMemory>
+  <memory unit='KiB'>524288</memory>
+  <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>
+  <vcpu>2</vcpu>
+  <features><acpi/></features>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$kernel</kernel>
+    <cmdline>console=ttyS0</cmdline></os>
+  <cpu><numa>
+    <cell id='0' cpus='0' memory='262144' unit='KiB'/>
+    <cell id='1' cpus='1' memory='262144' unit='KiB'/>
+  </numa></cpu>
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+    <emulator>$sim</emulator>
+    <controller type='usb' model='none'/>
+    <serial type='file'><source path='$work/serial.log'/></serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+X
+: >"$log"
+check "define" virsh -q define "$work/lvtest.xml"
+check "start" virsh -q start lvtest
+check "running" sh -c 'virsh domstate lvtest | grep -q running'
+for c in migrate-set-capabilities query-chardev query-cpus-fast query-named-block-nodes \
+	query-block cont; do
+	check "start: $c answered" grep -q "\"execute\":\"$c\"" "$log"
+done
+check "start: qom-list of the vCPU's path answered" grep -aq \
+	'"return": \[{"name": "type", "type": "string"}\]' "$log"
+bad=$(grep -a "QEMU_MONITOR_RECV_REPLY" "$log" | grep -a '"error"' || true)
+check "start: no command refused" test -z "$bad"
+[ -z "$bad" ] || echo "$bad" | cut -c1-300
+check "the memory backends libvirt asked for" sh -c \
+	"virsh qemu-monitor-command lvtest '{\"execute\":\"query-memdev\"}' |
+	 grep -q '\"id\":\"ram-node1\".*\"share\":true' ||
+	 virsh qemu-monitor-command lvtest '{\"execute\":\"query-memdev\"}' |
+	 python3 -c 'import json,sys; m=json.load(sys.stdin)[\"return\"];
+ids={d[\"id\"]:d for d in m}; sys.exit(not (ids[\"ram-node0\"][\"share\"] and ids[\"ram-node1\"][\"size\"]==268435456))'"
+check "the NUMA cells" sh -c "virsh qemu-monitor-command lvtest --hmp 'info numa' | grep -q '^2 nodes'"
+sleep 1
+check "the guest's console reaches the serial file" grep -q "sim: tick" "$work/serial.log"
+virsh dommemstat lvtest >"$work/memstat" 2>&1
+check "dommemstat" grep -q "^rss [1-9]" "$work/memstat"
+check "shutdown" virsh -q shutdown lvtest
+for _ in $(seq 100); do virsh domstate lvtest | grep -q "shut off" && break; sleep 0.1; done
+check "the guest powered off and libvirt saw it" sh -c 'virsh domstate lvtest | grep -q "shut off"'
+check "SHUTDOWN reached libvirt" grep -aq '"event": "SHUTDOWN", "data": {"guest": true' "$log"
+check "start again" virsh -q start lvtest
+check "destroy" virsh -q destroy lvtest
+check "undefine" virsh -q undefine lvtest
+
+echo "libvirt: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

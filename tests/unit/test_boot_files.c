@@ -1,0 +1,223 @@
+/* boot: the bzImage loader puts the kernel, the initrd and boot_params in
+ * guest RAM byte for byte, however the files are cut into pieces on the
+ * way, and notices a file that changed between planning and loading. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kvm/boot.h"
+#include "mem/manager.h"
+
+#define RAM_SIZE (16 * MiB)
+#define SETUP_SIZE 1024 /* setup_sects = 1, plus the boot sector */
+/* Neither is a multiple of the loader's bounce buffer, nor of a page. */
+#define KERNEL_PAYLOAD (600 * KiB + 123)
+#define INITRD_SIZE (300 * KiB + 7)
+
+struct fixture {
+	uint8_t *ram;
+	struct backend backend;
+	struct mem_manager *mm;
+	struct layout layout;
+	struct e820_map e820;
+	char kernel[64], initrd[64];
+};
+
+static void put(uint8_t *p, unsigned off, uint64_t v, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		p[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get(const uint8_t *p, unsigned off, unsigned bytes)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < bytes; i++)
+		v |= (uint64_t)p[off + i] << (8 * i);
+	return v;
+}
+
+/* Byte i of the kernel's protected-mode part or of the initrd. */
+static uint8_t pattern(uint64_t i, unsigned seed)
+{
+	return (uint8_t)((i * 2654435761u) >> 13 ^ seed);
+}
+
+static void write_file(char *path, const uint8_t *data, size_t len)
+{
+	int fd;
+	strcpy(path, "/tmp/kvmem-test-boot-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	size_t klen = SETUP_SIZE + KERNEL_PAYLOAD;
+	uint8_t *k = calloc(1, klen), *initrd = malloc(INITRD_SIZE);
+	struct kverr err;
+
+	assert_non_null(f);
+	assert_non_null(k);
+	assert_non_null(initrd);
+	f->ram = calloc(1, RAM_SIZE);
+	assert_non_null(f->ram);
+	f->backend = (struct backend){
+	    .id = "ram", .size = RAM_SIZE, .page_size = 4096, .fd = -1, .hva = f->ram};
+	assert_int_equal(mem_manager_create(&f->mm, NULL, &err), 0);
+	assert_int_equal(mem_manager_add(f->mm,
+					 &(struct mem_region_spec){.name = "ram",
+								   .kind = MEM_REGION_RAM,
+								   .size = RAM_SIZE,
+								   .backend = &f->backend},
+					 NULL, &err),
+			 0);
+	f->layout.ram_size = RAM_SIZE;
+	f->layout.below_4g = RAM_SIZE;
+
+	/* The setup header of a 64-bit bzImage, boot protocol 2.15. */
+	put(k, 0x1f1, 1, 1);	      /* setup_sects */
+	put(k, 0x1fe, 0xaa55, 2);     /* boot_flag */
+	put(k, 0x200, 0x66eb, 2);     /* jump: the header ends at 0x268 */
+	memcpy(k + 0x202, "HdrS", 4); /* header magic */
+	put(k, 0x206, 0x020f, 2);     /* version */
+	put(k, 0x211, 0x01, 1);	      /* loadflags: LOADED_HIGH */
+	put(k, 0x22c, 0x7fffffff, 4); /* initrd_addr_max */
+	put(k, 0x236, 0x01, 2);	      /* xloadflags: XLF_KERNEL_64 */
+	put(k, 0x238, 2047, 4);	      /* cmdline_size */
+	put(k, 0x260, 2 * MiB, 4);    /* init_size */
+	for (uint64_t i = 0; i < KERNEL_PAYLOAD; i++)
+		k[SETUP_SIZE + i] = pattern(i, 1);
+	for (uint64_t i = 0; i < INITRD_SIZE; i++)
+		initrd[i] = pattern(i, 2);
+	write_file(f->kernel, k, klen);
+	write_file(f->initrd, initrd, INITRD_SIZE);
+	free(k);
+	free(initrd);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	unlink(f->kernel);
+	unlink(f->initrd);
+	mem_manager_destroy(f->mm);
+	free(f->ram);
+	free(f);
+	return 0;
+}
+
+static void test_loads_kernel_initrd_and_boot_params(void **state)
+{
+	struct fixture *f = *state;
+	struct boot_plan bp;
+	struct boot_entry entry;
+	struct kverr err = {{0}};
+	const uint8_t *zp = f->ram + LAYOUT_BOOT_PARAMS;
+
+	assert_int_equal(boot_probe(&bp, f->kernel, f->initrd, "console=ttyS0", &f->layout, &err),
+			 0);
+	assert_int_equal(bp.setup_size, SETUP_SIZE);
+	assert_int_equal(bp.kernel_size, KERNEL_PAYLOAD);
+	assert_int_equal(bp.initrd_size, INITRD_SIZE);
+	assert_int_equal(boot_load(&bp, f->mm, &f->e820, 0xe0000, &entry, &err), 0);
+
+	for (uint64_t i = 0; i < KERNEL_PAYLOAD; i++)
+		if (f->ram[LAYOUT_KERNEL_LOAD + i] != pattern(i, 1))
+			fail_msg("kernel byte %llu differs", (unsigned long long)i);
+	/* nothing past the kernel's end */
+	assert_int_equal(f->ram[LAYOUT_KERNEL_LOAD + KERNEL_PAYLOAD], 0);
+	/* the initrd: at the top of RAM, page-aligned, byte for byte */
+	assert_int_equal(bp.initrd_gpa, (RAM_SIZE - INITRD_SIZE) & ~4095ULL);
+	for (uint64_t i = 0; i < INITRD_SIZE; i++)
+		if (f->ram[bp.initrd_gpa + i] != pattern(i, 2))
+			fail_msg("initrd byte %llu differs", (unsigned long long)i);
+
+	/* boot_params: the header copied from the file, a loader's fields */
+	assert_memory_equal(zp + 0x202, "HdrS", 4);
+	assert_int_equal(get(zp, 0x206, 2), 0x020f);
+	assert_int_equal(get(zp, 0x218, 4), bp.initrd_gpa);
+	assert_int_equal(get(zp, 0x21c, 4), INITRD_SIZE);
+	assert_int_equal(get(zp, 0x228, 4), LAYOUT_CMDLINE);
+	assert_int_equal(get(zp, 0x70, 8), 0xe0000);
+	assert_string_equal((const char *)f->ram + LAYOUT_CMDLINE, "console=ttyS0");
+	assert_int_equal(entry.rip, LAYOUT_KERNEL_LOAD + 0x200);
+	assert_int_equal(entry.rsi, LAYOUT_BOOT_PARAMS);
+}
+
+static void resize(const char *path, long delta)
+{
+	FILE *fp = fopen(path, "r+");
+	long len;
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	len = ftell(fp);
+	assert_int_equal(ftruncate(fileno(fp), len + delta), 0);
+	fclose(fp);
+}
+
+static void test_kernel_changed_after_probe(void **state)
+{
+	struct fixture *f = *state;
+	struct boot_plan bp;
+	struct boot_entry entry;
+	struct kverr err = {{0}};
+
+	assert_int_equal(boot_probe(&bp, f->kernel, NULL, "", &f->layout, &err), 0);
+	resize(f->kernel, -4096);
+	assert_int_equal(boot_load(&bp, f->mm, &f->e820, 0, &entry, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "-kernel: '"));
+	assert_non_null(strstr(err.msg, "' changed size while starting"));
+}
+
+static void test_initrd_changed_after_probe(void **state)
+{
+	struct fixture *f = *state;
+	struct boot_plan bp;
+	struct boot_entry entry;
+	struct kverr err = {{0}};
+
+	assert_int_equal(boot_probe(&bp, f->kernel, f->initrd, "", &f->layout, &err), 0);
+	resize(f->initrd, 1);
+	assert_int_equal(boot_load(&bp, f->mm, &f->e820, 0, &entry, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "-initrd: '"));
+	assert_non_null(strstr(err.msg, "' changed size while starting"));
+}
+
+static void test_not_a_bzimage(void **state)
+{
+	struct fixture *f = *state;
+	struct boot_plan bp;
+	struct kverr err = {{0}};
+
+	/* an initrd is no kernel: no HdrS header */
+	assert_int_equal(boot_probe(&bp, f->initrd, NULL, "", &f->layout, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "is not a Linux bzImage (no HdrS header)"));
+	/* a directory is no file */
+	assert_int_equal(boot_probe(&bp, "/tmp", NULL, "", &f->layout, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "-kernel: '/tmp' is not a regular file"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_loads_kernel_initrd_and_boot_params, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_kernel_changed_after_probe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_initrd_changed_after_probe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_not_a_bzimage, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
