@@ -60,6 +60,7 @@ guest console of each failure, and a closing 'N passed, N failed' line.
 """
 
 import argparse
+import fcntl
 import glob
 import os
 import re
@@ -234,6 +235,14 @@ def main():
         print("\n".join(s.name for s in scenarios))
         return 0
 
+    # Developers sharing one machine run one L1 at a time: with
+    # KVMEM_NESTED_LOCK=FILE the guests wait for that lock (the build and
+    # unit steps before them need not).
+    lock_path = os.environ.get("KVMEM_NESTED_LOCK")
+    if lock_path:
+        lock = open(lock_path, "a")  # noqa: SIM115 (held until exit)
+        print(f"# waiting for {lock_path}", flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
     kind = kvmemtest.kvm_kind()
     why = kvmemtest.kvm_usable()[1]
     print(f"# {len(scenarios)} guest scenarios, {kind}" + (f" ({why})" if why else ""),
