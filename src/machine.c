@@ -33,6 +33,7 @@
 #include "qmp/commands.h"
 #include "qmp/memory_commands.h"
 #include "qmp/server.h"
+#include "virtio/mem_pci.h"
 
 /* ---- stage 1: plan (pure) ---- */
 
@@ -731,7 +732,8 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 	if (loop_init(&m->loop, err) < 0 ||
 	    loop_add(&m->loop, sig.fd, EPOLLIN, on_signal, &sig) < 0 ||
 	    monitors_attach(m->mon, &m->loop, err) < 0 ||
-	    machine_devs_attach(m, &m->loop, err) < 0) {
+	    machine_devs_attach(m, &m->loop, err) < 0 ||
+	    virtio_mem_pci_attach_loop(m, &m->loop, err) < 0) {
 		if (!err->msg[0])
 			kverr_set(err, ENOMEM, "cannot set up the main loop");
 		close(sig.fd);
@@ -765,6 +767,7 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 			stop_vm(m);
 			serial_reset(m->serial);
 			pm_reset(m->pm);
+			virtio_mem_pci_machine_reset(m);
 			/* A VM reset while stopped stays stopped (QEMU: prelaunch). */
 			if (m->runstate != MACHINE_RUNNING)
 				m->runstate = MACHINE_PRELAUNCH;

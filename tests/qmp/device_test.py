@@ -264,7 +264,8 @@ def main():
         r = run([ctl, "-s", a, "hmp", "device_add help"])
         check("HMP device_add help", r.stdout == '\nInput devices:\nname "isa-serial", bus ISA\n'
               '\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim\'s test device"\n'
-              'name "pc-dimm", desc "DIMM memory module"\n',
+              'name "pc-dimm", desc "DIMM memory module"\n'
+              'name "virtio-mem-pci"\n',
               repr(r.stdout))
         r = run([ctl, "-s", a, "hmp", "device_del h1"])
         ev = watcher.wait_event("DEVICE_DELETED")
