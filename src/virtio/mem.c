@@ -280,7 +280,8 @@ int vmem_reset(struct vmem *v, struct kverr *err)
 	pthread_mutex_unlock(&v->lock);
 	/* whatever the count says, every block goes: a block plugged by a
 	 * request whose answer the reset overtook is unplugged too */
-	ret = v->mem.unplug(v->mem.ctx, 0, v->region_size, err);
+	ret = v->mem.reset ? v->mem.reset(v->mem.ctx, err)
+			   : v->mem.unplug(v->mem.ctx, 0, v->region_size, err);
 	pthread_mutex_lock(&v->lock);
 	v->plugged_size = 0;
 	v->usable_region_size = usable_for(v, v->requested_size);

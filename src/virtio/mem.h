@@ -95,6 +95,10 @@ struct vmem_mem_ops {
 	 * host.  Blocks of it may already be unplugged (UNPLUG_ALL, reset).
 	 * On failure the model answers BUSY; what is unplugged stays so. */
 	int (*unplug)(void *ctx, uint64_t offset, uint64_t size, struct kverr *err);
+	/* A reset: every block unplugged, whatever a discard answers (the
+	 * failure is returned, the blocks stay unplugged).  Optional: without
+	 * it, unplug of the whole region. */
+	int (*reset)(void *ctx, struct kverr *err);
 	/* Whether [offset, +size) is plugged, unplugged or both. */
 	enum vmem_state (*state)(void *ctx, uint64_t offset, uint64_t size);
 	/* The plugged size changed (QMP's MEMORY_DEVICE_SIZE_CHANGE): worker

@@ -122,6 +122,17 @@ static int blocks_unplug(void *ctx, uint64_t offset, uint64_t size, struct kverr
 	return 0;
 }
 
+static int blocks_reset(void *ctx, struct kverr *err)
+{
+	struct vmem_blocks *b = ctx;
+	int ret;
+
+	/* a failed discard leaves the pages unplugged: they stay so */
+	ret = mem_pages_give(b->mm, b->region->gpa, b->region->size, MEM_PAGE_UNPLUGGED, NULL, err);
+	vmem_blocks_release(b);
+	return ret;
+}
+
 static enum vmem_state blocks_state(void *ctx, uint64_t offset, uint64_t size)
 {
 	struct vmem_blocks *b = ctx;
@@ -159,6 +170,7 @@ void vmem_blocks_init(struct vmem_blocks *b, struct mem_manager *mm, struct mem_
 	    .ctx = b,
 	    .plug = blocks_plug,
 	    .unplug = blocks_unplug,
+	    .reset = blocks_reset,
 	    .state = blocks_state,
 	};
 }

@@ -29,6 +29,7 @@ struct discards {
 		uint64_t off, len;
 	} d[64];
 	unsigned n;
+	int fail; /* errno every discard fails with, 0: none */
 };
 
 static int record_discard(void *opaque, struct backend *b, uint64_t off, uint64_t len,
@@ -36,7 +37,8 @@ static int record_discard(void *opaque, struct backend *b, uint64_t off, uint64_
 {
 	struct discards *d = opaque;
 
-	(void)err;
+	if (d->fail)
+		return kverr_set(err, d->fail, "fake discard fails");
 	assert_int_equal(off % b->page_size, 0);
 	assert_int_equal(len % b->page_size, 0);
 	assert_true(d->n < 64);
@@ -289,12 +291,34 @@ static void test_reset_unplugs(void **state)
 	teardown();
 }
 
+/* A discard that fails: UNPLUG answers BUSY and the blocks stay plugged;
+ * a reset unplugs them anyway (the guest must find nothing plugged). */
+static void test_failed_discard(void **state)
+{
+	struct kverr err;
+
+	(void)state;
+	setup(MEM_REGION_NO_SLOT, false, 1 * GiB);
+	assert_int_equal(req(VIRTIO_MEM_REQ_PLUG, BASE, 4, NULL), VIRTIO_MEM_RESP_ACK);
+	rig.disc.fail = EIO;
+	assert_int_equal(req(VIRTIO_MEM_REQ_UNPLUG, BASE, 2, NULL), VIRTIO_MEM_RESP_BUSY);
+	assert_int_equal(mem_pages_state(rig.mm, BASE) & MEM_PAGE_UNPLUGGED, 0);
+	assert_int_equal(rig.dev.plugged_size, 4 * BLOCK);
+	assert_int_equal(mem_manager_slots_used(rig.mm), 1);
+	assert_int_equal(vmem_reset(&rig.dev, &err), -EIO);
+	assert_int_equal(mem_pages_count(rig.mm, MEM_PAGE_UNPLUGGED), REGION / 4096);
+	assert_int_equal(rig.dev.plugged_size, 0);
+	assert_int_equal(mem_manager_slots_used(rig.mm), 0);
+	teardown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_state_in_manager), cmocka_unit_test(test_unplug_discards_ranges),
 	    cmocka_unit_test(test_inaccessible),     cmocka_unit_test(test_dynamic_memslots),
 	    cmocka_unit_test(test_prealloc),	     cmocka_unit_test(test_reset_unplugs),
+	    cmocka_unit_test(test_failed_discard),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
