@@ -26,6 +26,7 @@
 
 #include "hw/memhp.h"
 #include "hw/pc_dimm.h"
+#include "hw/pci_acpi.h"
 #include "hw/pm.h"
 #include "hw/rtc.h"
 #include "hw/serial.h"
@@ -104,7 +105,14 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 		return ret;
 	ram_plan_build(&m->ram_plan, cfg, &m->layout, &m->numa);
 	e820_build(&m->layout, &m->e820);
+	pci_plan_init(&m->pci_plan, &m->layout);
+	ret = pci_plan_assign(&m->pci_plan, err);
+	if (ret)
+		return ret;
 	acpi_in = (struct acpi_input){.layout = &m->layout, .topo = &m->topo, .numa = &m->numa};
+	ret = acpi_add_dsdt_part(&acpi_in, "PCI0", pci_acpi_build, &m->pci_plan, err);
+	if (ret)
+		return ret;
 	ret = acpi_build(&acpi_in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &m->acpi, err);
 	if (!ret)
 		ret = machine_devs_plan(m, err);
@@ -122,6 +130,7 @@ struct plan_view machine_plan_view(const struct machine *m)
 				  .numa = &m->numa,
 				  .topo = &m->topo,
 				  .e820 = &m->e820,
+				  .pci = &m->pci_plan,
 				  .ram = &m->ram_plan,
 				  .acpi = &m->acpi,
 				  .boot = m->cfg->kernel ? &m->boot : NULL};
@@ -297,7 +306,16 @@ int machine_devices(struct machine *m, struct kverr *err)
 	    (ret = bus_register(&m->pio, IOMAP_I8042_CMD, 1, pm_i8042_io, m->pm, "i8042", err)))
 		return ret;
 	ret = memory_hotplug_device(m, err);
-	return ret ? ret : machine_devs_realize(m, err);
+	if (ret)
+		return ret;
+
+	/* PCI: the bus as the plan made it; then, as a firmware leaves it,
+	 * with every BAR decoding at its planned address */
+	if ((ret = pci_bus_init(&m->pci, &m->pci_plan, err)) ||
+	    (ret = pci_bus_register(&m->pci, &m->pio, &m->mmio, err)))
+		return ret;
+	pci_bus_reset(&m->pci);
+	return machine_devs_realize(m, err);
 }
 
 void machine_serial_connect(struct machine *m, int out_fd, int in_fd)
@@ -768,6 +786,7 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 			serial_reset(m->serial);
 			pm_reset(m->pm);
 			virtio_mem_pci_machine_reset(m);
+			pci_bus_reset(&m->pci);
 			/* A VM reset while stopped stays stopped (QEMU: prelaunch). */
 			if (m->runstate != MACHINE_RUNNING)
 				m->runstate = MACHINE_PRELAUNCH;
@@ -815,6 +834,7 @@ void machine_destroy(struct machine *m)
 	m->mon = NULL;
 	loop_fini(&m->loop);
 	memhp_destroy(m->memhp);
+	pci_bus_fini(&m->pci);
 	if (m->pm)
 		pm_destroy(m->pm);
 	if (m->rtc)

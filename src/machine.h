@@ -23,6 +23,7 @@
 #include "dev/machine_devs.h"
 #include "hw/chardevs.h"
 #include "hw/bus.h"
+#include "hw/pci.h"
 #include "kvm/boot.h"
 #include "kvm/vm.h"
 #include "mem/backend.h"
@@ -32,6 +33,7 @@
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
+#include "plan/pci.h"
 #include "plan/print.h"
 #include "plan/topology.h"
 #include "util/loop.h"
@@ -76,6 +78,7 @@ struct machine {
 	struct topology topo;
 	struct numa numa;
 	struct e820_map e820;
+	struct pci_plan pci_plan;
 	struct acpi_blob acpi;
 	struct boot_plan boot;
 	struct ram_plan ram_plan; /* which backend backs each part of RAM */
@@ -93,6 +96,7 @@ struct machine {
 	struct pm *pm;
 	struct memhp *memhp; /* ACPI memory hotplug, with -m slots= */
 	struct irq_line serial_irq, sci_irq;
+	struct pci_bus pci;
 	struct machine_devs devs; /* -device and device_add (src/dev/) */
 	struct chardevs chardevs; /* the -chardev backends devices use, opened */
 	int console_in_fd;	  /* what the UART reads: stdin, a pty, or -1 */

@@ -13,6 +13,7 @@
 #include "machine.h"
 #include "plan/print.h"
 #include "util/daemon.h"
+#include "util/log.h"
 
 /* -msg timestamp=on: QEMU's prefix, the UTC time to the microsecond */
 static bool msg_timestamp;
@@ -71,6 +72,15 @@ static void log_block(const char *block)
 	}
 }
 
+/* Run-time messages of the modules (util/log.h), one line each, written
+ * as log_block writes: a reader that stopped never holds a device thread
+ * for more than a second. */
+static void log_to_stderr(const char *line, void *opaque)
+{
+	(void)opaque;
+	log_block(line);
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -80,6 +90,7 @@ int main(int argc, char **argv)
 	char report[4096] = "";
 	int status;
 
+	log_set_sink(log_to_stderr, NULL);
 	if (config_parse(&cfg, argc, argv, &err) < 0)
 		return fail(&err);
 	switch (cfg.action) {

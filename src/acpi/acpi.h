@@ -20,12 +20,41 @@
 #include "plan/topology.h"
 #include "util/err.h"
 
+struct aml_ctx;
+struct aml;
+
+/* A device's part of the DSDT.  DESIGN: devices describe themselves, the
+ * DSDT builder does not know them.  The builder calls every part, in the
+ * order added, once \_SB holds kvmem's fixed ISA devices: build appends
+ * its devices to sb (the \_SB scope) and may append to root (the table's
+ * top level, e.g. a \_GPE scope).  Like the tables it is a pure function
+ * of the plan that opaque points to; errors latch in ctx (see aml.h) and
+ * fail acpi_build() with the part's name.  Example, plan/pci.h's bus:
+ *
+ *	acpi_add_dsdt_part(&in, "PCI0", pci_acpi_build, &m->pci_plan, err);
+ */
+struct acpi_dsdt_part {
+	const char *name; /* for messages */
+	void (*build)(struct aml_ctx *ctx, struct aml *root, struct aml *sb, const void *opaque);
+	const void *opaque;
+};
+
+#define ACPI_MAX_DSDT_PARTS 8
+
 struct acpi_input {
 	const struct layout *layout;
 	const struct topology *topo; /* MADT: one entry per possible CPU,
 					enabled for idx < topo->cpus */
 	const struct numa *numa;     /* SRAT, SLIT, HMAT; NULL or no nodes: none */
+	struct acpi_dsdt_part dsdt_part[ACPI_MAX_DSDT_PARTS];
+	unsigned nr_dsdt_parts;
 };
+
+/* Add a DSDT part to in (-ENOSPC beyond ACPI_MAX_DSDT_PARTS). */
+int acpi_add_dsdt_part(struct acpi_input *in, const char *name,
+		       void (*build)(struct aml_ctx *ctx, struct aml *root, struct aml *sb,
+				     const void *opaque),
+		       const void *opaque, struct kverr *err);
 
 struct acpi_blob {
 	uint64_t base;      /* guest physical address of data[0] */

@@ -928,6 +928,61 @@ struct aml *aml_memory32_fixed(struct aml_ctx *ctx, uint32_t base, uint32_t size
 	return n;
 }
 
+/* Word and DWord address space descriptors (ACPI 6.4.3.5.2, 6.4.3.5.3):
+ * type 0 memory, 1 I/O, 2 bus numbers; flags as aml_qword_memory's. */
+static struct aml *address_desc(struct aml_ctx *ctx, const char *what, unsigned bytes, uint8_t type,
+				enum aml_decode decode, enum aml_min_fixed min_fixed,
+				enum aml_max_fixed max_fixed, uint8_t type_flags, uint64_t gran,
+				uint64_t min, uint64_t max, uint64_t trans, uint64_t len)
+{
+	uint64_t limit = bytes == 2 ? 0xffff : 0xffffffffULL;
+	struct aml *n;
+
+	if (min > max || max > limit || gran > limit || trans > limit || len > limit)
+		return fail(ctx, EINVAL, "AML %s: range [0x%llx, 0x%llx] (length 0x%llx) invalid",
+			    what, (unsigned long long)min, (unsigned long long)max,
+			    (unsigned long long)len);
+	if (len && min_fixed == AML_MIN_FIXED && max_fixed == AML_MAX_FIXED && len != max - min + 1)
+		return fail(ctx, EINVAL, "AML %s [0x%llx, 0x%llx]: length 0x%llx, want 0x%llx",
+			    what, (unsigned long long)min, (unsigned long long)max,
+			    (unsigned long long)len, (unsigned long long)(max - min + 1));
+	n = term(ctx, bytes == 2 ? 0x88 : 0x87, -1); /* large items 0x8, 0x7 */
+	add_le(n, 3 + 5 * bytes, 2);		     /* length without a ResourceSource */
+	add_byte(n, type);
+	add_byte(n, (uint8_t)((decode == AML_SUB_DECODE ? 0x2 : 0) |
+			      (min_fixed == AML_MIN_FIXED ? 0x4 : 0) |
+			      (max_fixed == AML_MAX_FIXED ? 0x8 : 0)));
+	add_byte(n, type_flags);
+	add_le(n, gran, bytes);
+	add_le(n, min, bytes);
+	add_le(n, max, bytes);
+	add_le(n, trans, bytes);
+	add_le(n, len, bytes);
+	return n;
+}
+
+struct aml *aml_word_bus_number(struct aml_ctx *ctx, uint16_t min, uint16_t max)
+{
+	return address_desc(ctx, "WordBusNumber", 2, 2, AML_POS_DECODE, AML_MIN_FIXED,
+			    AML_MAX_FIXED, 0, 0, min, max, 0, (uint64_t)max - min + 1);
+}
+
+struct aml *aml_word_io(struct aml_ctx *ctx, uint16_t min, uint16_t max)
+{
+	/* type flags 3: ISA and non-ISA ranges (EntireRange) */
+	return address_desc(ctx, "WordIO", 2, 1, AML_POS_DECODE, AML_MIN_FIXED, AML_MAX_FIXED, 3, 0,
+			    min, max, 0, (uint64_t)max - min + 1);
+}
+
+struct aml *aml_dword_memory(struct aml_ctx *ctx, enum aml_cacheable cacheable, enum aml_rw rw,
+			     uint32_t min, uint32_t max)
+{
+	return address_desc(
+	    ctx, "DWordMemory", 4, 0, AML_POS_DECODE, AML_MIN_FIXED, AML_MAX_FIXED,
+	    (uint8_t)((rw == AML_READ_WRITE ? 1 : 0) | ((unsigned)cacheable & 3) << 1), 0, min, max,
+	    0, (uint64_t)max - min + 1);
+}
+
 struct aml *aml_qword_memory(struct aml_ctx *ctx, enum aml_decode decode,
 			     enum aml_min_fixed min_fixed, enum aml_max_fixed max_fixed,
 			     enum aml_cacheable cacheable, enum aml_rw rw, uint64_t granularity,

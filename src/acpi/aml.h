@@ -188,6 +188,14 @@ struct aml *aml_io(struct aml_ctx *ctx, enum aml_io_decode decode, uint16_t min,
 struct aml *aml_irq_no_flags(struct aml_ctx *ctx, unsigned irq);
 /* Memory32Fixed (rw, base, size) */
 struct aml *aml_memory32_fixed(struct aml_ctx *ctx, uint32_t base, uint32_t size, enum aml_rw rw);
+/* The windows of a host bridge's _CRS, ResourceProducer, PosDecode,
+ * MinFixed, MaxFixed, granularity and translation 0, length max - min + 1:
+ * WordBusNumber (min, max), WordIO (EntireRange, min, max) and
+ * DWordMemory (cacheable, rw, min, max). */
+struct aml *aml_word_bus_number(struct aml_ctx *ctx, uint16_t min, uint16_t max);
+struct aml *aml_word_io(struct aml_ctx *ctx, uint16_t min, uint16_t max);
+struct aml *aml_dword_memory(struct aml_ctx *ctx, enum aml_cacheable cacheable, enum aml_rw rw,
+			     uint32_t min, uint32_t max);
 /* QWordMemory (ResourceProducer, decode, min_fixed, max_fixed, cacheable,
  * rw, granularity, min, max, translation, len) */
 struct aml *aml_qword_memory(struct aml_ctx *ctx, enum aml_decode decode,

@@ -218,9 +218,23 @@ static size_t build_facs(struct tbuf *b)
 	return start;
 }
 
-/* The namespace: \_S5 for power-off, and the ISA devices a guest cannot
- * find without firmware help. */
-static int build_dsdt_aml(struct aml_ctx *ctx, struct aml *body)
+int acpi_add_dsdt_part(struct acpi_input *in, const char *name,
+		       void (*build)(struct aml_ctx *ctx, struct aml *root, struct aml *sb,
+				     const void *opaque),
+		       const void *opaque, struct kverr *err)
+{
+	if (in->nr_dsdt_parts == ACPI_MAX_DSDT_PARTS)
+		return kverr_set(err, ENOSPC, "ACPI DSDT: no room for part %s (at most %d)", name,
+				 ACPI_MAX_DSDT_PARTS);
+	in->dsdt_part[in->nr_dsdt_parts++] =
+	    (struct acpi_dsdt_part){.name = name, .build = build, .opaque = opaque};
+	return 0;
+}
+
+/* The namespace: \_S5 for power-off, the ISA devices a guest cannot find
+ * without firmware help, then each device's own part (acpi_dsdt_part). */
+static int build_dsdt_aml(struct aml_ctx *ctx, struct aml *body, const struct acpi_input *in,
+			  struct kverr *err)
 {
 	struct aml *s5, *sb, *dev, *crs;
 
@@ -255,11 +269,20 @@ static int build_dsdt_aml(struct aml_ctx *ctx, struct aml *body)
 	aml_append(dev, aml_name_decl(ctx, "_CRS", crs));
 	aml_append(sb, dev);
 
+	for (unsigned i = 0; i < in->nr_dsdt_parts; i++) {
+		const struct acpi_dsdt_part *part = &in->dsdt_part[i];
+		struct kverr perr = {{0}};
+
+		part->build(ctx, body, sb, part->opaque);
+		if (aml_ctx_error(ctx, &perr))
+			return kverr_set(err, EINVAL, "ACPI DSDT part %s: %s", part->name,
+					 perr.msg);
+	}
 	aml_append(body, sb);
-	return aml_ctx_error(ctx, NULL);
+	return aml_ctx_error(ctx, err);
 }
 
-static int build_dsdt(struct tbuf *b, size_t *off, unsigned slots, struct kverr *err)
+static int build_dsdt(struct tbuf *b, const struct acpi_input *in, size_t *off, struct kverr *err)
 {
 	struct aml_ctx *ctx = aml_ctx_new();
 	struct aml *body;
@@ -270,9 +293,11 @@ static int build_dsdt(struct tbuf *b, size_t *off, unsigned slots, struct kverr 
 	if (!ctx)
 		return kverr_set(err, ENOMEM, "ACPI DSDT: out of memory");
 	body = aml_block(ctx);
-	build_dsdt_aml(ctx, body);
-	memhp_build_aml(ctx, body, slots); /* DIMM slots, when -m gives them */
-	ret = aml_bytes(body, &aml, &aml_len, err);
+	ret = build_dsdt_aml(ctx, body, in, err);
+	if (ret == 0) {
+		memhp_build_aml(ctx, body, in->layout->slots); /* DIMM slots, when -m gives them */
+		ret = aml_bytes(body, &aml, &aml_len, err);
+	}
 	if (ret == 0) {
 		start = align_to(b, 16);
 		table_begin(b, "DSDT", DSDT_REVISION);
@@ -659,7 +684,7 @@ int acpi_build(const struct acpi_input *in, uint64_t base, size_t max_size, stru
 
 	put_zeros(&b, RSDP_LEN); /* fill_rsdp() */
 	facs = build_facs(&b);
-	ret = build_dsdt(&b, &dsdt, in->layout->slots, err);
+	ret = build_dsdt(&b, in, &dsdt, err);
 	if (ret) {
 		free(b.data);
 		return ret;

@@ -58,6 +58,7 @@ int vm_create(struct vm *vm, const struct topology *topo, struct bus *pio, struc
 	vm->mmio = mmio;
 	pthread_mutex_init(&vm->report_lock, NULL);
 	vm_threads_init(vm);
+	vm_irq_init(vm);
 
 	vm->kvm_fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
@@ -227,6 +228,7 @@ void vm_destroy(struct vm *vm)
 	vm->vm_fd = vm->kvm_fd = vm->event_fd = -1;
 	pthread_mutex_destroy(&vm->report_lock);
 	vm_threads_fini(vm);
+	vm_irq_fini(vm);
 }
 
 void vm_set_irq(void *ctx, unsigned gsi, int level)

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "hw/bus.h"
+#include "hw/pci.h"
 #include "kvm/boot.h"
 #include "kvm/cpuid.h"
 #include "mem/manager.h"
@@ -54,6 +55,16 @@ enum vm_request {
 	VM_REQ_CRASH,	 /* an exit kvmem cannot handle: vm->report says which */
 };
 
+/* An MSI route: an eventfd bound as irqfd to GSI VM_MSI_GSI_BASE + index. */
+#define VM_MAX_MSI 128
+#define VM_MSI_GSI_BASE 24 /* after the IOAPIC's 24 inputs */
+struct vm_msi {
+	bool used;
+	int fd;
+	uint64_t addr;
+	uint32_t data;
+};
+
 struct vm {
 	int kvm_fd;
 	int vm_fd;
@@ -78,6 +89,9 @@ struct vm {
 	uint64_t clock;
 	pthread_mutex_t report_lock;
 	char report[4096]; /* registers, with VM_REQ_CRASH or a triple fault's VM_REQ_RESET */
+	/* PCI interrupts (irq.c), under irq_lock */
+	pthread_mutex_t irq_lock;
+	struct vm_msi msi[VM_MAX_MSI];
 };
 
 /* Open /dev/kvm, check the capabilities kvmem needs, create the VM with an
@@ -117,6 +131,13 @@ enum vm_request vm_take_request(struct vm *vm);
 
 /* irq_line callback: ctx is the struct vm. */
 void vm_set_irq(void *ctx, unsigned gsi, int level);
+
+/* irq.c: MSI routes (KVM GSI routing with the in-kernel irqchip's own
+ * routes kept), irqfds and ioeventfds for PCI devices; ctx is the struct
+ * vm.  vm_pci_ops.ctx is NULL: copy it and set ctx. */
+extern const struct pci_vm_ops vm_pci_ops;
+void vm_irq_init(struct vm *vm);
+void vm_irq_fini(struct vm *vm);
 
 /* threads.c: the vCPU threads' life, shared with tests/qmp/sim_vm.c.
  * kick (may be NULL) gets a thread out of whatever it waits in. */

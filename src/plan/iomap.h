@@ -41,6 +41,18 @@
 #define IOMAP_MEMHP_LEN   0x18
 #define IOMAP_MEMHP_GPE   3
 
+/* PCI configuration mechanism #1 of the i440FX host bridge.  The address
+ * register is the dword at 0xcf8; the byte at 0xcf9 is the reset register
+ * above, as on PIIX3, so the address register is claimed one byte wide
+ * (a dword access is dispatched by its first port). */
+#define IOMAP_PCI_CONFIG_ADDR 0xcf8
+#define IOMAP_PCI_CONFIG_DATA 0xcfc
+#define IOMAP_PCI_CONFIG_DATA_LEN 4
+/* PCI INTx: the four PIRQ lines reach IOAPIC inputs 16-19 (level, shared);
+ * plan/pci.c's pci_intx_gsi() is the routing, the DSDT's _PRT says it. */
+#define IOMAP_PCI_GSI_BASE 16
+#define IOMAP_PCI_NR_PIRQ 4
+
 /* ACPI sleep type kvmem's \_S5 announces and the PM device recognises */
 #define IOMAP_SLP_TYP_S5  5
 

@@ -126,6 +126,16 @@ int layout_compute(const struct config_mem *mem, struct layout *out, struct kver
 		off++;
 	}
 
+	/* QEMU's pc_pci_hole64_start() and i440FX's pci-hole64-end. */
+	l.pci_mmio32_start = l.pci_hole_start;
+	l.pci_mmio32_end = LAYOUT_PCI_ECAM_BASE;
+	l.pci_hole64_start =
+	    round_up(l.phys_end > LAYOUT_4G ? l.phys_end : LAYOUT_4G, LAYOUT_PCI_HOLE64_ALIGN);
+	l.pci_hole64_end =
+	    round_up(l.pci_hole64_start + LAYOUT_PCI_HOLE64_SIZE, LAYOUT_PCI_HOLE64_ALIGN);
+	if (l.pci_hole64_end > LAYOUT_PHYS_LIMIT)
+		l.pci_hole64_start = l.pci_hole64_end = 0;
+
 	if (l.phys_end > LAYOUT_PHYS_LIMIT)
 		return kverr_set(err, EINVAL,
 				 "-m: maxmem 0x%llx (size 0x%llx, slots=%u) puts the guest "

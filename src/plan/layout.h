@@ -12,6 +12,11 @@
  * Device memory (present when maxmem > size):
  *   base = ROUND_UP(4 GiB + above-4G RAM, 1 GiB)
  *   size = maxmem - size + 1 GiB * slots   (1 GiB alignment slack per slot)
+ * PCI windows (QEMU's i440FX host, pci-hole and pci-hole64 properties):
+ *   32-bit hole: [below-4G RAM end, 0xfec00000); kvmem keeps its top 1 MiB
+ *   for the bus's ECAM, the rest is the window for 32-bit BARs
+ *   64-bit hole: from ROUND_UP(end of device memory, or of RAM above 4 GiB,
+ *   or 4 GiB, 1 GiB), 2 GiB long (rounded up to 1 GiB)
  */
 #ifndef KVMEM_PLAN_LAYOUT_H
 #define KVMEM_PLAN_LAYOUT_H
@@ -55,6 +60,19 @@
 #define LAYOUT_KVM_IDENTITY_MAP 0xfeffc000ULL
 #define LAYOUT_KVM_TSS       0xfeffd000ULL /* 3 pages */
 #define LAYOUT_LAPIC         0xfee00000ULL
+
+/* ---- PCI ---- */
+/* The 32-bit PCI hole ends where the IOAPIC starts, as on QEMU's pc. */
+#define LAYOUT_PCI_HOLE_END  LAYOUT_IOAPIC
+/* Memory-mapped config space (ECAM) of bus 0: 32 slots x 8 functions x
+ * 4 KiB, at the top of the 32-bit hole.  i440FX has none; kvmem offers it
+ * (through the DSDT's _CBA) so that Linux finds extended config access
+ * and prints no MMCONFIG warning (see docs/pci.md). */
+#define LAYOUT_PCI_ECAM_SIZE MiB
+#define LAYOUT_PCI_ECAM_BASE (LAYOUT_PCI_HOLE_END - LAYOUT_PCI_ECAM_SIZE)
+/* QEMU i440FX's pci-hole64-size default, and the alignment of the hole. */
+#define LAYOUT_PCI_HOLE64_SIZE (2 * GiB)
+#define LAYOUT_PCI_HOLE64_ALIGN GiB
 
 /* ---- Limits layout_compute enforces ---- */
 /* Below this the kernel at LAYOUT_KERNEL_LOAD has no room at all. */
@@ -104,7 +122,12 @@ struct layout {
 	uint64_t ram_size;
 	uint64_t below_4g; /* RAM bytes mapped at [0, below_4g) */
 	uint64_t above_4g; /* RAM bytes mapped at [4 GiB, 4 GiB + above_4g) */
-	uint64_t pci_hole_start; /* == below_4g; the hole ends at 4 GiB */
+	uint64_t pci_hole_start; /* == below_4g; the hole ends at LAYOUT_PCI_HOLE_END */
+	/* Where 32-bit BARs go: [pci_hole_start, LAYOUT_PCI_ECAM_BASE). */
+	uint64_t pci_mmio32_start, pci_mmio32_end; /* end exclusive */
+	/* Where 64-bit BARs go, QEMU's pci-hole64; empty (start == end) when it
+	 * would pass the 52-bit limit.  Not counted in phys_end. */
+	uint64_t pci_hole64_start, pci_hole64_end; /* end exclusive */
 	uint64_t device_mem_base; /* 0 and size 0 when absent */
 	uint64_t device_mem_size;
 	uint32_t slots;

@@ -137,6 +137,47 @@ static void print_hmat(FILE *out, const struct numa *n)
 	}
 }
 
+static void print_pci(FILE *out, const struct layout *l, const struct pci_plan *p)
+{
+	char a[32];
+
+	fprintf(out, "pci:\n");
+	fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, 32-bit BARs below 0x%llx\n", "pci-hole",
+		ull(l->pci_hole_start), ull(LAYOUT_PCI_HOLE_END - 1),
+		human(LAYOUT_PCI_HOLE_END - l->pci_hole_start, a, sizeof(a)),
+		ull(l->pci_mmio32_end));
+	fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, config space of bus 0\n", "pci-ecam",
+		ull(LAYOUT_PCI_ECAM_BASE), ull(LAYOUT_PCI_ECAM_BASE + LAYOUT_PCI_ECAM_SIZE - 1),
+		human(LAYOUT_PCI_ECAM_SIZE, a, sizeof(a)));
+	if (l->pci_hole64_end)
+		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, 64-bit BARs\n", "pci-hole64",
+			ull(l->pci_hole64_start), ull(l->pci_hole64_end - 1),
+			human(l->pci_hole64_end - l->pci_hole64_start, a, sizeof(a)));
+	else
+		fprintf(out, "  %-16s none: it would pass the %d-bit limit\n", "pci-hole64",
+			LAYOUT_PHYS_BITS);
+	for (unsigned i = 0; p && i < p->nr; i++) {
+		const struct pci_plan_func *f = &p->func[i];
+
+		fprintf(out, "  %02x:%02x.%x %04x:%04x %s", 0, f->slot, f->fn, f->ids.vendor,
+			f->ids.device, f->driver);
+		if (f->id[0])
+			fprintf(out, " id=%s", f->id);
+		if (f->intx_pin)
+			fprintf(out, ", INT%c gsi %u", 'A' + f->intx_pin - 1, f->gsi);
+		for (unsigned b = 0; b < PCI_NUM_BARS; b++) {
+			const struct pci_bar_req *r = &f->bar[b];
+			if (r->kind == PCI_BAR_UNUSED)
+				continue;
+			fprintf(out, ", BAR%u [mem 0x%llx-0x%llx%s%s]", b, ull(f->bar_addr[b]),
+				ull(f->bar_addr[b] + r->size - 1),
+				r->kind == PCI_BAR_MEM64 ? " 64bit" : "",
+				r->prefetch ? " pref" : "");
+		}
+		fputc('\n', out);
+	}
+}
+
 /* "node 0", "nodes 1-2": the nodes whose RAM [start, start+len) lies in. */
 static const char *nodes_of(const struct layout *l, uint64_t start, uint64_t len, char *buf,
 			    size_t size)
@@ -227,6 +268,8 @@ void plan_print(FILE *out, const struct plan_view *v)
 			ull(l->device_mem_base + l->device_mem_size - 1),
 			human(l->device_mem_size, a, sizeof(a)),
 			v->numa->nr_nodes ? v->numa->max_nodeid - 1 : 0);
+	if (v->pci)
+		print_pci(out, l, v->pci);
 	print_nodes(out, v);
 	print_hmat(out, v->numa);
 	fprintf(out, "cpus: %u of %u possible (sockets %u, dies %u, cores %u, threads %u)\n",

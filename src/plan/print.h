@@ -2,8 +2,9 @@
  *
  * Owns: the human-readable form of what the pure stages decided: the
  * memory regions, each node's RAM parts and backend (mem/ram_plan.h), the NUMA nodes with
- * their CPUs and distances, each CPU's APIC id, the e820, and where the
- * ACPI tables, kernel and initrd go, with the nodes each one lies in.  It only
+ * their CPUs and distances, each CPU's APIC id, the e820, the PCI windows and
+ * functions with their BARs, and where the ACPI tables, kernel and initrd go,
+ * with the nodes each one lies in.  It only
  * formats what layout, numa, topology and e820 computed; it decides
  * nothing, so what it prints is what the guest gets.
  * Never: opens /dev/kvm, maps memory, or prints anywhere but to `out`.
@@ -20,6 +21,7 @@
 #include "plan/e820.h"
 #include "plan/layout.h"
 #include "plan/numa.h"
+#include "plan/pci.h"
 #include "plan/topology.h"
 
 struct plan_view {
@@ -28,6 +30,7 @@ struct plan_view {
 	const struct numa *numa;
 	const struct topology *topo;
 	const struct e820_map *e820;
+	const struct pci_plan *pci; /* NULL: no PCI lines */
 	const struct ram_plan *ram;
 	const struct acpi_blob *acpi; /* NULL: not shown */
 	const struct boot_plan *boot; /* NULL without -kernel */

@@ -259,6 +259,21 @@ for needle in "node1-below-4g   [0x0000000080000000-0x00000000bfffffff] 1 GiB, n
 done
 report "-print-layout with -machine memory-backend and -numa mem=" "$problem"
 
+# PCI windows as QEMU 7.2's i440FX reports them (qom-get pci-hole-start,
+# pci-hole64-start/-end for -m 6G), and the fixed functions of bus 0
+run -print-layout -m 6G
+problem=""
+for needle in "pci-hole         [0x00000000c0000000-0x00000000febfffff] 1004 MiB, 32-bit BARs below 0xfeb00000" \
+	"pci-ecam         [0x00000000feb00000-0x00000000febfffff] 1 MiB, config space of bus 0" \
+	"pci-hole64       [0x00000001c0000000-0x000000023fffffff] 2 GiB, 64-bit BARs" \
+	"00:00.0 8086:1237 i440FX" "00:01.0 8086:7000 PIIX3"; do
+	if [ "$rc" -ne 0 ] || [[ "$out" != *"$needle"* ]]; then
+		problem="status $rc, output lacks '$needle': $out $err"
+		break
+	fi
+done
+report "-print-layout shows the PCI windows and functions" "$problem"
+
 if command -v strace >/dev/null 2>&1; then
 	strace -f -e trace=openat,open,mmap -o "$work/trace" "$KVMEM" -print-layout -m 64G \
 		-numa node -numa node >/dev/null 2>&1

@@ -226,3 +226,37 @@ void vm_set_irq(void *ctx, unsigned gsi, int level)
 	if (gsi == IOMAP_SCI_IRQ)
 		atomic_store(&sci_level, level);
 }
+
+/* No interrupt controller and no doorbells without KVM: the devices'
+ * eventfds are never bound, and a notify write reaches the device as an
+ * MMIO access instead. */
+static int sim_msi_bind(void *ctx, int fd, uint64_t addr, uint32_t data, struct kverr *err)
+{
+	(void)ctx, (void)fd, (void)addr, (void)data, (void)err;
+	return 0;
+}
+
+static void sim_msi_unbind(void *ctx, int fd)
+{
+	(void)ctx, (void)fd;
+}
+
+static int sim_intx_bind(void *ctx, int fd, int resample_fd, unsigned gsi, struct kverr *err)
+{
+	(void)ctx, (void)fd, (void)resample_fd, (void)gsi, (void)err;
+	return 0;
+}
+
+static int sim_ioeventfd(void *ctx, int fd, uint64_t addr, unsigned len, bool assign,
+			 struct kverr *err)
+{
+	(void)ctx, (void)fd, (void)addr, (void)len, (void)assign;
+	return kverr_set(err, ENOTSUP, "no ioeventfds without KVM");
+}
+
+const struct pci_vm_ops vm_pci_ops = {
+    .msi_bind = sim_msi_bind,
+    .msi_unbind = sim_msi_unbind,
+    .intx_bind = sim_intx_bind,
+    .ioeventfd = sim_ioeventfd,
+};

@@ -16,9 +16,12 @@
 #include <cmocka.h>
 
 #include "acpi/acpi.h"
+#include "acpi/aml.h"
+#include "hw/pci_acpi.h"
 #include "config/config.h"
 #include "plan/iomap.h"
 #include "plan/numa.h"
+#include "plan/pci.h"
 
 static uint64_t le(const uint8_t *p, unsigned bytes)
 {
@@ -940,6 +943,102 @@ static void test_numa_128_nodes(void **state)
 	config_free(&c.cfg);
 }
 
+/* Device parts of the DSDT: each lands in \_SB in the order added; a
+ * failing one fails the build and is named; the table stays valid. */
+static void part_dev(struct aml_ctx *ctx, struct aml *root, struct aml *sb, const void *opaque)
+{
+	struct aml *dev = aml_device(ctx, opaque);
+
+	(void)root;
+	aml_append(dev, aml_name_decl(ctx, "_HID", aml_eisaid(ctx, "PNP0C02")));
+	aml_append(sb, dev);
+}
+
+static void part_bad(struct aml_ctx *ctx, struct aml *root, struct aml *sb, const void *opaque)
+{
+	(void)opaque;
+	(void)root;
+	aml_append(sb, aml_device(ctx, "TOOLONG"));
+}
+
+static void test_dsdt_parts(void **state)
+{
+	struct layout l;
+	struct topology t;
+	struct acpi_input in = {.layout = &l, .topo = &t};
+	struct acpi_blob blob;
+	struct kverr err = {{0}};
+	const uint8_t *d, *a, *b;
+	size_t len;
+	(void)state;
+
+	fill(&matrix[1], &l, &t);
+	assert_int_equal(acpi_add_dsdt_part(&in, "first", part_dev, "DEVA", &err), 0);
+	assert_int_equal(acpi_add_dsdt_part(&in, "second", part_dev, "DEVB", &err), 0);
+	assert_int_equal(acpi_build(&in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &blob, &err), 0);
+	d = acpi_blob_find(&blob, "DSDT", &len);
+	assert_non_null(d);
+	a = find_bytes(d, len, (const uint8_t *)"DEVA", 4);
+	b = find_bytes(d, len, (const uint8_t *)"DEVB", 4);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(a < b);
+	assert_true(find_bytes(d, len, (const uint8_t *)"COM1", 4) < a);
+	assert_int_equal(sum8(d, len), 0);
+	acpi_blob_free(&blob);
+
+	assert_int_equal(acpi_add_dsdt_part(&in, "broken", part_bad, NULL, &err), 0);
+	expect_build_error(&in, LAYOUT_ACPI_BASE, -EINVAL, "ACPI DSDT part broken: ");
+
+	while (in.nr_dsdt_parts < ACPI_MAX_DSDT_PARTS)
+		assert_int_equal(acpi_add_dsdt_part(&in, "x", part_dev, "DEVC", &err), 0);
+	assert_int_equal(acpi_add_dsdt_part(&in, "one too many", part_dev, "DEVD", &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "one too many"));
+}
+
+/* The PCI bus's part: PCI0 with the plan's windows and _CBA, the ECAM
+ * reserved by a motherboard device. */
+static void test_pci0(void **state)
+{
+	struct layout l;
+	struct topology t;
+	struct pci_plan pci;
+	struct acpi_input in = {.layout = &l, .topo = &t};
+	struct acpi_blob blob;
+	struct kverr err = {{0}};
+	const uint8_t *d;
+	size_t len;
+	(void)state;
+
+	fill(&matrix[1], &l, &t);
+	{
+		struct config_mem m = {.size = l.ram_size, .maxmem = l.ram_size};
+		assert_int_equal(layout_compute(&m, &l, &err), 0);
+	}
+	pci_plan_init(&pci, &l);
+	assert_int_equal(pci_plan_assign(&pci, &err), 0);
+	assert_int_equal(acpi_add_dsdt_part(&in, "PCI0", pci_acpi_build, &pci, &err), 0);
+	assert_int_equal(acpi_build(&in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &blob, &err), 0);
+	d = acpi_blob_find(&blob, "DSDT", &len);
+	assert_non_null(d);
+	ASSERT_CONTAINS(d, len, "PCI0 _HID PNP0A03", 'P', 'C', 'I', '0', 0x08, '_', 'H', 'I', 'D',
+			0x0c, 0x41, 0xd0, 0x0a, 0x03);
+	ASSERT_CONTAINS(d, len, "PCI0 _CBA", '_', 'C', 'B', 'A', 0x0c, 0x00, 0x00, 0xb0, 0xfe);
+	ASSERT_CONTAINS(d, len, "ECAM _HID PNP0C02", 'E', 'C', 'A', 'M', 0x08, '_', 'H', 'I', 'D',
+			0x0c, 0x41, 0xd0, 0x0c, 0x02);
+	ASSERT_CONTAINS(d, len, "ECAM Memory32Fixed", 0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0xb0,
+			0xfe, 0x00, 0x00, 0x10, 0x00);
+	/* the 32-bit window: from the end of RAM below 4 GiB to the ECAM */
+	ASSERT_CONTAINS(d, len, "PCI0 32-bit window", 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0x00,
+			0x00, 0x00, 0x00, (uint8_t)(l.below_4g), (uint8_t)(l.below_4g >> 8),
+			(uint8_t)(l.below_4g >> 16), (uint8_t)(l.below_4g >> 24), 0xff, 0xff, 0xaf,
+			0xfe);
+	/* _PRT: slot 2 INTA reaches GSI 17 */
+	ASSERT_CONTAINS(d, len, "_PRT slot 2 INTA", 0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x02, 0x00,
+			0x00, 0x00, 0x0a, 0x11);
+	acpi_blob_free(&blob);
+}
+
 /* The SRAT's CPU entries for CPUs no option places: node 0 once some CPU
  * is placed (QEMU 7.2's info numa: node 0 cpus: 0 2 3, node 1 cpus: 1),
  * socket % nodes when none is.  And the HMAT of -machine hmat=on with only
@@ -996,6 +1095,7 @@ static void test_srat_default_cpu_nodes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_dsdt_parts),	   cmocka_unit_test(test_pci0),
 	    cmocka_unit_test(test_matrix),	   cmocka_unit_test(test_other_base),
 	    cmocka_unit_test(test_deterministic),  cmocka_unit_test(test_enospc),
 	    cmocka_unit_test(test_bad_input),	   cmocka_unit_test(test_checksum),

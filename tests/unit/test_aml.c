@@ -487,10 +487,43 @@ static struct aml *append_to_int(struct aml_ctx *c)
 	return i;
 }
 
+/* A host bridge's _CRS windows, as iasl 20200925 compiles
+ *   WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode, 0, 0, 0, 0, 1)
+ *   WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,
+ *           0, 0x0D00, 0xFFFF, 0, 0xF300)
+ *   DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable,
+ *                ReadWrite, 0, 0x80000000, 0xFEAFFFFF, 0, 0x7EB00000) */
+static void test_bridge_windows_like_iasl(void **state)
+{
+	struct aml_ctx *ctx = *state;
+	struct aml *crs = aml_resource_template(ctx);
+
+	aml_append(crs, aml_word_bus_number(ctx, 0, 0));
+	aml_append(crs, aml_word_io(ctx, 0x0d00, 0xffff));
+	aml_append(
+	    crs, aml_dword_memory(ctx, AML_NON_CACHEABLE, AML_READ_WRITE, 0x80000000, 0xfeafffff));
+	EXPECT(crs, 0x11, 0x3f, 0x0a, 0x3c, 0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00, 0x00,
+	       0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00,
+	       0x00, 0x00, 0x0d, 0xff, 0xff, 0x00, 0x00, 0x00, 0xf3, 0x87, 0x17, 0x00, 0x00, 0x0c,
+	       0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0xff, 0xff, 0xaf, 0xfe, 0x00,
+	       0x00, 0x00, 0x00, 0x00, 0x00, 0xb0, 0x7e, 0x79, 0x00);
+}
+
+static struct aml *bad_word_io(struct aml_ctx *c)
+{
+	return aml_word_io(c, 0xd00, 0xcf7);
+}
+static struct aml *bad_dword_memory(struct aml_ctx *c)
+{
+	return aml_dword_memory(c, AML_CACHEABLE, AML_READ_WRITE, 0xfec00000, 0x80000000);
+}
+
 static void test_argument_errors(void **state)
 {
 	(void)state;
 	expect_einval(bad_local, "Local8");
+	expect_einval(bad_word_io, "WordIO: range [0xd00, 0xcf7]");
+	expect_einval(bad_dword_memory, "DWordMemory: range [0xfec00000, 0x80000000]");
 	expect_einval(bad_arg, "Arg7");
 	expect_einval(bad_irq, "IRQ 16");
 	expect_einval(bad_method, "FOO");
@@ -518,6 +551,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_device_like_iasl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hotplug_style_like_iasl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_operators, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bridge_windows_like_iasl, setup, teardown),
 	    cmocka_unit_test(test_argument_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,6 +119,25 @@ static void check_layout(const struct config_mem *m, const struct layout *l)
 	CHECK(l->phys_end <= LAYOUT_PHYS_LIMIT);
 	CHECK(l->phys_end == l->region[l->nr_regions - 1].gpa + l->region[l->nr_regions - 1].size);
 
+	/* PCI windows: the 32-bit one is the hole below the ECAM; the 64-bit
+	 * one starts at the first GiB after every region, as QEMU's does */
+	CHECK(l->pci_mmio32_start == l->below_4g);
+	CHECK(l->pci_mmio32_end == LAYOUT_PCI_ECAM_BASE);
+	CHECK(l->pci_mmio32_start < l->pci_mmio32_end);
+	CHECK(LAYOUT_PCI_ECAM_BASE + LAYOUT_PCI_ECAM_SIZE == LAYOUT_IOAPIC);
+	if (l->pci_hole64_end) {
+		CHECK(l->pci_hole64_start >= LAYOUT_4G);
+		CHECK(l->pci_hole64_start >= l->phys_end);
+		CHECK(l->pci_hole64_start - (l->phys_end > LAYOUT_4G ? l->phys_end : LAYOUT_4G) <
+		      GiB);
+		CHECK(l->pci_hole64_start % GiB == 0);
+		CHECK(l->pci_hole64_end - l->pci_hole64_start == LAYOUT_PCI_HOLE64_SIZE);
+		CHECK(l->pci_hole64_end <= LAYOUT_PHYS_LIMIT);
+	} else {
+		CHECK(l->pci_hole64_start == 0);
+		CHECK(l->phys_end + LAYOUT_PCI_HOLE64_SIZE + GiB > LAYOUT_PHYS_LIMIT);
+	}
+
 	/* boot structures live in RAM below 1 MiB, under the EBDA */
 	CHECK(LAYOUT_CMDLINE + LAYOUT_CMDLINE_MAX <= LAYOUT_EBDA);
 	CHECK(LAYOUT_HIGH_RAM < l->below_4g);
@@ -370,6 +389,32 @@ static void test_52_bit_limit(void **state)
 	expect_refused(mem(LAYOUT_PHYS_LIMIT, 0, LAYOUT_PHYS_LIMIT), "0x10000000000000");
 }
 
+/* The values QEMU 7.2's pc machine reports for qom-get /machine/i440fx
+ * pci-hole-start, pci-hole64-start and pci-hole64-end. */
+static void test_pci_holes_as_qemu(void **state)
+{
+	static const struct {
+		struct config_mem m;
+		uint64_t hole, hole64_start, hole64_end;
+	} want[] = {
+	    {{2 * GiB, 0, 2 * GiB}, 2147483648ULL, 4294967296ULL, 6442450944ULL},
+	    {{6 * GiB, 0, 6 * GiB}, 3221225472ULL, 7516192768ULL, 9663676416ULL},
+	    {{2 * GiB, 2, 8 * GiB}, 2147483648ULL, 12884901888ULL, 15032385536ULL},
+	    {{5 * GiB, 1, 6 * GiB}, 3221225472ULL, 8589934592ULL, 10737418240ULL},
+	    {{3000 * MiB, 0, 3000 * MiB}, 3145728000ULL, 4294967296ULL, 6442450944ULL},
+	};
+	(void)state;
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct config_mem *m = &want[i].m;
+		struct layout l;
+
+		compute_ok(m, &l);
+		CHECK(l.pci_hole_start == want[i].hole);
+		CHECK(l.pci_hole64_start == want[i].hole64_start);
+		CHECK(l.pci_hole64_end == want[i].hole64_end);
+	}
+}
+
 /* QEMU 7.2 refuses a map the CPU's phys-bits cannot reach ("Address
  * space limit ... phys-bits too low"); kvmem's guest CPU has the host's
  * width, KVM's answer for CPUID 0x80000008. */
@@ -463,6 +508,7 @@ int main(void)
 	    cmocka_unit_test(test_all_slot_counts),
 	    cmocka_unit_test(test_refuses_bad_input),
 	    cmocka_unit_test(test_52_bit_limit),
+	    cmocka_unit_test(test_pci_holes_as_qemu),
 	    cmocka_unit_test(test_phys_bits),
 	    cmocka_unit_test(test_region_names),
 	    cmocka_unit_test(test_boot_addresses_disjoint),

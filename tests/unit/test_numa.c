@@ -565,7 +565,8 @@ static void test_hmat(void **state)
 	{
 		struct e820_map e820;
 		struct ram_plan ram;
-		struct plan_view v = {&p.cfg, &p.layout, &p.numa, &p.topo, &e820, &ram, NULL, NULL};
+		struct plan_view v = {&p.cfg, &p.layout, &p.numa, &p.topo, &e820,
+				      NULL,   &ram,	 NULL,	  NULL};
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
@@ -693,7 +694,7 @@ static void test_print(void **state)
 			   "node,nodeid=2,cpus=1,mem=512M", "-numa", "dist,src=0,dst=2,val=21"));
 	e820_build(&p.layout, &e820);
 	ram_plan_build(&ram, &p.cfg, &p.layout, &p.numa);
-	v = (struct plan_view){&p.cfg, &p.layout, &p.numa, &p.topo, &e820, &ram, NULL, NULL};
+	v = (struct plan_view){&p.cfg, &p.layout, &p.numa, &p.topo, &e820, NULL, &ram, NULL, NULL};
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	plan_print(f, &v);
