@@ -314,8 +314,10 @@ int machine_devices(struct machine *m, struct kverr *err)
 	if ((ret = pci_bus_init(&m->pci, &m->pci_plan, err)) ||
 	    (ret = pci_bus_register(&m->pci, &m->pio, &m->mmio, err)))
 		return ret;
+	if ((ret = machine_devs_realize(m, err)))
+		return ret;
 	pci_bus_reset(&m->pci);
-	return machine_devs_realize(m, err);
+	return 0;
 }
 
 void machine_serial_connect(struct machine *m, int out_fd, int in_fd)
@@ -348,6 +350,8 @@ static int vm_build(struct machine *m, struct kverr *err)
 		return ret;
 	ret = vm_map_memory(&m->vm, m->mem, err);
 	if (!ret)
+		virtio_mem_pci_vm_built(m);
+	if (!ret)
 		ret = vm_create_vcpus(&m->vm, err);
 	if (!ret)
 		ret = mem_write(m->mem, m->acpi.base, m->acpi.data, m->acpi.size, err);
@@ -360,6 +364,7 @@ static int vm_build(struct machine *m, struct kverr *err)
 
 static void vm_teardown(struct machine *m)
 {
+	virtio_mem_pci_vm_gone(m);
 	if (m->vm_live)
 		vm_destroy(&m->vm);
 	m->vm_live = false;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "dev/dev.h"
+#include "kvm/vm.h"
 #include "dev/devset.h"
 #include "dev/registry.h"
 #include "hw/pc_dimm.h"
@@ -37,8 +38,10 @@
 #include "util/loop.h"
 #include "virtio/mem.h"
 #include "virtio/mem_blocks.h"
+#include "virtio/pci.h"
 
 enum {
+	P_ADDR,
 	P_MEMDEV,
 	P_NODE,
 	P_MEMADDR,
@@ -63,6 +66,13 @@ struct vmem_pci {
 	bool started;
 	struct vmem vm;
 	struct vmem_blocks blocks;
+	/* the transport */
+	struct virtio_pci vp;
+	struct virtio_dev_ops ops;
+	struct dma_space dma;
+	struct pci_plan_func *plan;
+	struct vq_elem *elem; /* the worker's */
+	bool vp_started;
 	/* MEMORY_DEVICE_SIZE_CHANGE */
 	int change_fd, throttle_fd;
 	struct loop *loop;
@@ -190,9 +200,13 @@ static void size_changed(void *ctx, uint64_t plugged)
 	}
 }
 
+/* Main thread (qom-set requested-size): the config interrupt. */
 static void config_changed(void *ctx)
 {
-	(void)ctx; /* the transport's config interrupt: none without one */
+	struct vmem_pci *s = ctx;
+
+	if (s->vp_started)
+		virtio_pci_config_changed(&s->vp);
 }
 
 static int attach(struct vmem_pci *s, struct loop *loop, struct kverr *err)
@@ -228,6 +242,129 @@ static void blocks_size_changed(void *ctx, uint64_t plugged)
 static void blocks_config_changed(void *ctx)
 {
 	config_changed(of_blocks(ctx));
+}
+
+/* ---- the transport's view of the device ---- */
+
+/* vCPU thread, transport lock held */
+static void vp_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
+{
+	struct vmem_pci *s = dev;
+
+	vmem_config_read(&s->vm, off, data, len);
+}
+
+static void vp_config_write(void *dev, uint32_t off, const uint8_t *data, unsigned len)
+{
+	/* the config space is read-only to the driver */
+	(void)dev;
+	(void)off;
+	(void)data;
+	(void)len;
+}
+
+static bool vp_set_features(void *dev, uint64_t features)
+{
+	struct vmem_pci *s = dev;
+
+	return vmem_features_ok(&s->vm, features);
+}
+
+/* The driver reset the device (status 0): its queue starts again, the
+ * memory stays as it is (QEMU: only a machine reset unplugs). */
+static void vp_reset(void *dev)
+{
+	(void)dev;
+}
+
+/* Worker thread: the guest's requests, one at a time. */
+static void vp_queue_notify(void *dev, unsigned q)
+{
+	struct vmem_pci *s = dev;
+	struct vq *vq = virtio_pci_queue(&s->vp, q);
+	struct kverr err;
+
+	if (q != 0 || !vq)
+		return;
+	while (!virtio_pci_stopping(&s->vp)) {
+		uint8_t req[VIRTIO_MEM_REQ_SIZE], resp[VIRTIO_MEM_RESP_SIZE];
+		size_t len = 0;
+		long got;
+		int ret = vq_pop(vq, s->elem, &err);
+
+		if (ret == 0)
+			return;
+		if (ret < 0)
+			break;
+		got = vq_elem_read(vq, s->elem, 0, req, sizeof(req));
+		if (got < 0) {
+			kverr_set(&err, EFAULT, "virtio-mem: request not in guest memory");
+			break;
+		}
+		ret = vmem_handle_request(&s->vm, req, (size_t)got, s->elem->in_len, resp, &len,
+					  &err);
+		if (ret)
+			break;
+		if (vq_elem_write(vq, s->elem, 0, resp, len) != (long)len) {
+			kverr_set(&err, EFAULT, "virtio-mem: answer not in guest memory");
+			break;
+		}
+		if (vq_push(vq, s->elem->head, (uint32_t)len, &err) < 0)
+			break;
+		virtio_pci_notify_queue(&s->vp, q);
+	}
+	if (!virtio_pci_stopping(&s->vp))
+		virtio_pci_fail(&s->vp, &err);
+}
+
+static void describe(struct vmem_pci *s)
+{
+	s->ops = (struct virtio_dev_ops){
+	    .name = "virtio-mem-pci",
+	    .device_id = VIRTIO_ID_MEM,
+	    .pci_class = 0xff0000, /* QEMU's PCI_CLASS_OTHERS */
+	    .nr_queues = 1,
+	    .queue_size = 128,
+	    .features = s->vm.features,
+	    .config_size = VIRTIO_MEM_CONFIG_SIZE,
+	    .config_read = vp_config_read,
+	    .config_write = vp_config_write,
+	    .set_features = vp_set_features,
+	    .reset = vp_reset,
+	    .queue_notify = vp_queue_notify,
+	};
+}
+
+#define NVECTORS 2 /* the queue's and the config's */
+
+/* Add the function to plan p (a copy in pre_plug, the machine's in
+ * realize) and give every BAR its address. */
+static int plan_add(struct device *dev, struct pci_plan *p, const struct virtio_dev_ops *ops,
+		    struct pci_plan_func **out, struct kverr *err)
+{
+	int64_t devfn = dev_val(dev, P_ADDR)->i;
+	struct pci_bar_req bar[PCI_NUM_BARS];
+	struct pci_ids ids;
+	char addr[16];
+	int ret;
+
+	virtio_pci_plan(ops, NVECTORS, &ids, bar);
+	if (devfn >= 0)
+		snprintf(addr, sizeof(addr), "%x.%x", (unsigned)(devfn >> 3),
+			 (unsigned)(devfn & 7));
+	ret = pci_plan_add(p, "virtio-mem-pci", dev->id, devfn >= 0 ? addr : NULL, &ids, PCI_INTA,
+			   bar, out, err);
+	if (!ret && (ret = pci_plan_assign(p, err)))
+		p->nr--; /* the others' addresses were what they are again */
+	return ret;
+}
+
+static void attach_vm(struct vmem_pci *s)
+{
+	struct pci_vm_ops ops = vm_pci_ops;
+
+	ops.ctx = &s->m->vm;
+	virtio_pci_attach_vm(&s->vp, &ops);
 }
 
 /* ---- properties ---- */
@@ -308,6 +445,11 @@ static int set_requested(struct device *dev, const struct dev_prop *p, const str
 static const char *const on_off_auto[] = {"on", "off", "auto", NULL};
 
 static const struct dev_prop props[] = {
+    [P_ADDR] = {.name = "addr",
+		.type = DEV_PROP_PCI_ADDR,
+		.help = "Slot and optional function number, example: 06.0 or 06",
+		.has_default = true,
+		.def.i = -1},
     [P_MEMDEV] = {.name = "memdev", .type = DEV_PROP_LINK, .link_kind = "memory-backend"},
     [P_NODE] = {.name = "node", .type = DEV_PROP_UINT32, .has_default = true},
     [P_MEMADDR] = {.name = "memaddr", .type = DEV_PROP_UINT64, .has_default = true},
@@ -385,6 +527,20 @@ static int vmem_pre_plug(struct device *dev, struct kverr *err)
 		return kverr_set(err, EINVAL,
 				 "'dynamic-memslots' property set to 'on' requires "
 				 "'unplugged-inaccessible' to be 'on'");
+	/* the PCI slot, on a copy of the plan: nothing is committed */
+	{
+		struct pci_plan *copy = malloc(sizeof(*copy));
+		struct virtio_dev_ops ops = {
+		    .device_id = VIRTIO_ID_MEM, .pci_class = 0xff0000, .nr_queues = 1};
+
+		if (!copy)
+			return kverr_set(err, ENOMEM, "out of memory");
+		*copy = m->pci_plan;
+		ret = plan_add(dev, copy, &ops, NULL, err);
+		free(copy);
+		if (ret)
+			return ret;
+	}
 	s->md = md;
 	s->addr = p.addr;
 	s->block_size = p.block_size;
@@ -408,6 +564,13 @@ static void release(struct vmem_pci *s)
 	if (s->throttle_fd >= 0)
 		close(s->throttle_fd);
 	s->change_fd = s->throttle_fd = -1;
+	if (s->vp_started) {
+		pci_bus_remove(&s->m->pci, &s->vp.func);
+		virtio_pci_destroy(&s->vp);
+		s->vp_started = false;
+	}
+	free(s->elem);
+	s->elem = NULL;
 	if (s->started)
 		vmem_destroy(&s->vm);
 	s->started = false;
@@ -482,6 +645,27 @@ static int vmem_realize(struct device *dev, struct kverr *err)
 		return ret;
 	}
 	s->started = true;
+	describe(s);
+	s->dma.mm = m->mem;
+	s->elem = malloc(sizeof(*s->elem));
+	if (!s->elem) {
+		release(s);
+		return kverr_set(err, ENOMEM, "virtio-mem-pci: out of memory");
+	}
+	if ((ret = plan_add(dev, &m->pci_plan, &s->ops, &s->plan, err))) {
+		release(s);
+		return ret;
+	}
+	s->vp_started = true; /* virtio_pci_destroy is safe on a half-set-up one */
+	if ((ret = virtio_pci_init(&s->vp, s->plan, &s->ops, s, &s->dma, NVECTORS, err)) ||
+	    (ret = virtio_pci_start(&s->vp, &m->pci, err))) {
+		release(s);
+		m->pci_plan.nr--;
+		pci_plan_assign(&m->pci_plan, err);
+		return ret;
+	}
+	if (m->vm_live) /* device_add while the guest runs */
+		attach_vm(s);
 	if (m->devs.loop && (ret = attach(s, m->devs.loop, err))) {
 		release(s);
 		return ret;
@@ -503,7 +687,7 @@ static void vmem_unrealize(struct device *dev)
 static const struct dev_driver virtio_mem_pci = {
     .name = "virtio-mem-pci",
     .categories = DEV_CAT(DEV_CAT_MISC),
-    .bus = DEV_BUS_NONE,
+    .bus = DEV_BUS_PCI,
     .user_creatable = true,
     .hotpluggable = true,
     .props = props,
@@ -601,8 +785,32 @@ void virtio_mem_pci_machine_reset(struct machine *m)
 		struct vmem_pci *s = started(d);
 		struct kverr err;
 
+		if (!s)
+			continue;
+		/* the worker is idle once the transport is reset: no request
+		 * can plug a block after the reset unplugged them all */
+		virtio_pci_reset(&s->vp);
 		/* a discard that failed leaves the pages unplugged anyway */
-		if (s)
-			(void)vmem_reset(&s->vm, &err);
+		(void)vmem_reset(&s->vm, &err);
+	}
+}
+
+void virtio_mem_pci_vm_built(struct machine *m)
+{
+	for (struct device *d = m->devs.set.first; d; d = d->next) {
+		struct vmem_pci *s = started(d);
+
+		if (s && s->vp_started)
+			attach_vm(s);
+	}
+}
+
+void virtio_mem_pci_vm_gone(struct machine *m)
+{
+	for (struct device *d = m->devs.set.first; d; d = d->next) {
+		struct vmem_pci *s = started(d);
+
+		if (s && s->vp_started)
+			virtio_pci_detach_vm(&s->vp);
 	}
 }

@@ -49,4 +49,9 @@ int virtio_mem_pci_attach_loop(struct machine *m, struct loop *loop, struct kver
  * specification's reset); the guest plugs again. */
 void virtio_mem_pci_machine_reset(struct machine *m);
 
+/* A VM was built (start, reset): bind the devices' eventfds to it. */
+void virtio_mem_pci_vm_built(struct machine *m);
+/* The VM is going away: forget what was bound. */
+void virtio_mem_pci_vm_gone(struct machine *m);
+
 #endif
