@@ -38,6 +38,7 @@
 #include "util/loop.h"
 #include "virtio/mem.h"
 #include "virtio/mem_blocks.h"
+#include "virtio/mem_queue.h"
 #include "virtio/pci.h"
 
 enum {
@@ -277,43 +278,26 @@ static void vp_reset(void *dev)
 	(void)dev;
 }
 
+static bool stopping(void *ctx)
+{
+	return virtio_pci_stopping(ctx);
+}
+
 /* Worker thread: the guest's requests, one at a time. */
 static void vp_queue_notify(void *dev, unsigned q)
 {
 	struct vmem_pci *s = dev;
 	struct vq *vq = virtio_pci_queue(&s->vp, q);
 	struct kverr err;
+	unsigned pushed = 0;
+	int ret;
 
 	if (q != 0 || !vq)
 		return;
-	while (!virtio_pci_stopping(&s->vp)) {
-		uint8_t req[VIRTIO_MEM_REQ_SIZE], resp[VIRTIO_MEM_RESP_SIZE];
-		size_t len = 0;
-		long got;
-		int ret = vq_pop(vq, s->elem, &err);
-
-		if (ret == 0)
-			return;
-		if (ret < 0)
-			break;
-		got = vq_elem_read(vq, s->elem, 0, req, sizeof(req));
-		if (got < 0) {
-			kverr_set(&err, EFAULT, "virtio-mem: request not in guest memory");
-			break;
-		}
-		ret = vmem_handle_request(&s->vm, req, (size_t)got, s->elem->in_len, resp, &len,
-					  &err);
-		if (ret)
-			break;
-		if (vq_elem_write(vq, s->elem, 0, resp, len) != (long)len) {
-			kverr_set(&err, EFAULT, "virtio-mem: answer not in guest memory");
-			break;
-		}
-		if (vq_push(vq, s->elem->head, (uint32_t)len, &err) < 0)
-			break;
+	ret = vmem_serve_queue(&s->vm, vq, s->elem, stopping, &s->vp, &pushed, &err);
+	if (pushed)
 		virtio_pci_notify_queue(&s->vp, q);
-	}
-	if (!virtio_pci_stopping(&s->vp))
+	if (ret < 0)
 		virtio_pci_fail(&s->vp, &err);
 }
 
