@@ -105,8 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (vmem_serve_queue(&dev, &q, elem, NULL, NULL, &pushed, &err) < 0)
 				break;
 	vmem_get_info(&dev, &info);
-	if (info.plugged_size !=
-	    V_SIZE - mem_pages_count(mm, MEM_PAGE_UNPLUGGED) * MEM_PAGE_SIZE) {
+	if (info.plugged_size != V_SIZE - mem_pages_count(mm, MEM_PAGE_UNPLUGGED) * MEM_PAGE_SIZE) {
 		fprintf(stderr, "fuzz_vmem_queue: plugged size differs from the page state\n");
 		abort();
 	}
