@@ -925,14 +925,8 @@ static int finish_mem(struct parser *p, struct kverr *err)
 				 p->mem_slots.raw, p->mem_maxmem.raw,
 				 (unsigned long long)p->mem_maxmem.val,
 				 (unsigned long long)m->size);
-	/* QEMU 7.2 accepts this (slots default to 0); kvmem refuses it, see
-	 * docs/cli.md. */
-	if (p->mem_maxmem.val > m->size && !p->mem_slots.val)
-		return kverr_set(err, EINVAL,
-				 "-m: maxmem=%s (0x%llx) is above the initial memory size "
-				 "(0x%llx) but no slots are given (add slots=N)",
-				 p->mem_maxmem.raw, (unsigned long long)p->mem_maxmem.val,
-				 (unsigned long long)m->size);
+	/* maxmem above size with no slots is QEMU 7.2's: a device-memory
+	 * region for virtio-mem, into which no DIMM can go */
 	m->maxmem = p->mem_maxmem.val;
 	m->slots = (uint32_t)p->mem_slots.val;
 	return 0;

@@ -32,6 +32,7 @@
 #include "hw/memhp.h"
 #include "machine.h"
 #include "plan/dimm.h"
+#include "virtio/mem_pci.h"
 
 enum { P_MEMDEV, P_NODE, P_ADDR, P_SLOT, P_SIZE };
 
@@ -71,12 +72,12 @@ static int get_size(struct device *dev, const struct dev_prop *p, json_t **out, 
 	return *out ? 0 : kverr_set(err, ENOMEM, "out of memory");
 }
 
-/* The plugged DIMMs, for placement. */
-static unsigned plugged(const struct device *self, struct dimm_plugged *out, unsigned max)
+unsigned pc_dimm_ranges(const struct dev_set *set, const struct device *self,
+			struct dimm_plugged *out, unsigned max)
 {
 	unsigned n = 0;
 
-	for (struct device *d = self->set->first; d && n < max; d = d->next) {
+	for (struct device *d = set->first; d && n < max; d = d->next) {
 		const struct dimm *s = d->state;
 
 		if (d == self || d->drv != &pc_dimm || !d->realized)
@@ -92,7 +93,7 @@ static int dimm_pre_plug(struct device *dev, struct kverr *err)
 	struct machine *m = machine_of(dev);
 	struct dimm *d = dev->state;
 	struct memdev *md = memdev_of(dev);
-	struct dimm_plugged list[MEMHP_MAX_SLOTS];
+	struct dimm_plugged list[DEV_MAX_DEVICES];
 	struct dimm_space space;
 	struct dimm_placement p;
 	struct dimm_request req = {
@@ -105,10 +106,14 @@ static int dimm_pre_plug(struct device *dev, struct kverr *err)
 	    .memdev_mapped = md && md->mapped,
 	    .kvm_slot_free = mem_manager_slot_free(m->mem),
 	};
+	unsigned n;
 	int ret;
 
+	/* every memory device shares the region: virtio-mem's too */
 	dimm_space_init(&space, &m->layout, &m->numa);
-	ret = dimm_place(&space, list, plugged(dev, list, MEMHP_MAX_SLOTS), &req, &p, err);
+	n = pc_dimm_ranges(dev->set, dev, list, DEV_MAX_DEVICES);
+	n += virtio_mem_pci_ranges(dev->set, dev, list + n, DEV_MAX_DEVICES - n);
+	ret = dimm_place(&space, list, n, &req, &p, err);
 	if (ret)
 		return ret;
 	d->md = md;

@@ -7,7 +7,15 @@
 
 #include <jansson.h>
 
+#include "plan/dimm.h"
+
 struct machine;
+struct dev_set;
+struct device;
+
+/* The realized DIMMs but self, for any memory device's placement. */
+unsigned pc_dimm_ranges(const struct dev_set *set, const struct device *self,
+			struct dimm_plugged *out, unsigned max);
 
 /* The guest ejected the DIMM in slot (memhp's MEMHP_EV_EJECT): unplug it,
  * which removes its memory from the guest and sends DEVICE_DELETED. */

@@ -481,6 +481,37 @@ void backend_destroy(struct backend *b)
 	b->fd = -1;
 }
 
+int backend_populate(struct backend *b, uint64_t offset, uint64_t len, struct kverr *err)
+{
+	if (len == 0)
+		return 0;
+	if (offset % b->page_size || len % b->page_size || offset > b->size ||
+	    len > b->size - offset)
+		return kverr_set(err, EINVAL,
+				 "memory backend '%s': populate of 0x%llx+0x%llx is not aligned to "
+				 "its 0x%zx-byte pages inside 0x%llx bytes",
+				 b->id, (unsigned long long)offset, (unsigned long long)len,
+				 b->page_size, (unsigned long long)b->size);
+	if (madvise(b->hva + offset, len, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno == EINVAL)
+		return kverr_set(err, EOPNOTSUPP,
+				 "memory backend '%s': preallocating needs MADV_POPULATE_WRITE "
+				 "(Linux 5.14)",
+				 b->id);
+	if (b->hugetlb) {
+		int e = errno;
+
+		return kverr_set(err, e,
+				 "memory backend '%s': preallocating 0x%llx+0x%llx: %s (%ld free "
+				 "%zu kB huge pages in the pool)",
+				 b->id, (unsigned long long)offset, (unsigned long long)len,
+				 kv_strerror(e), free_hugepages(b->page_size), b->page_size >> 10);
+	}
+	return kverr_sys(err, errno, "memory backend '%s': preallocating 0x%llx+0x%llx", b->id,
+			 (unsigned long long)offset, (unsigned long long)len);
+}
+
 int backend_discard(struct backend *b, uint64_t offset, uint64_t len, struct kverr *err)
 {
 	if (len == 0)

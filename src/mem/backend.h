@@ -74,6 +74,13 @@ void backend_destroy(struct backend *b);
  * run at the same time (kvmem creates backends from one thread). */
 int backend_prealloc(struct backend *b, unsigned threads, bool touch, struct kverr *err);
 
+/* Populate [offset, offset+len) now (page-aligned, inside the backend),
+ * from any thread: virtio-mem's prealloc=on before a plug.  Only with
+ * MADV_POPULATE_WRITE (Linux 5.14): -EOPNOTSUPP without it, because the
+ * touching fallback owns the process's SIGBUS.  A page that cannot be had
+ * (an exhausted huge-page pool) is an error here, never a SIGBUS later. */
+int backend_populate(struct backend *b, uint64_t offset, uint64_t len, struct kverr *err);
+
 /* Give [offset, offset+len) back to the host.  offset and len must be
  * multiples of page_size and inside the backend. */
 int backend_discard(struct backend *b, uint64_t offset, uint64_t len, struct kverr *err);

@@ -68,8 +68,8 @@ static int pick_slot(const struct dimm_space *s, const struct dimm_plugged *plug
 	return kverr_set(err, ENOSPC, "no free slots available");
 }
 
-static int check_room(const struct dimm_space *s, const struct dimm_plugged *plugged, unsigned nr,
-		      uint64_t size, struct kverr *err)
+int dimm_check_room(const struct dimm_space *s, const struct dimm_plugged *plugged, unsigned nr,
+		    uint64_t size, struct kverr *err)
 {
 	uint64_t used = 0;
 
@@ -157,10 +157,28 @@ static int check_node(const struct dimm_space *s, uint32_t node, struct kverr *e
 	return 0;
 }
 
+int dimm_pick_addr(const struct dimm_space *s, const struct dimm_plugged *plugged, unsigned nr,
+		   uint64_t want, uint64_t size, uint64_t align, uint64_t *addr, struct kverr *err)
+{
+	struct dimm_request req = {.addr = want, .size = size, .align = align};
+	struct dimm_plugged *sorted;
+	int ret;
+
+	sorted = malloc((nr ? nr : 1) * sizeof(*sorted));
+	if (!sorted)
+		return kverr_set(err, ENOMEM, "out of memory placing a memory device");
+	if (nr) {
+		memcpy(sorted, plugged, nr * sizeof(*sorted));
+		qsort(sorted, nr, sizeof(*sorted), by_addr);
+	}
+	ret = pick_addr(s, sorted, nr, &req, addr, err);
+	free(sorted);
+	return ret;
+}
+
 int dimm_place(const struct dimm_space *s, const struct dimm_plugged *plugged, unsigned nr,
 	       const struct dimm_request *req, struct dimm_placement *out, struct kverr *err)
 {
-	struct dimm_plugged *sorted;
 	struct dimm_placement p;
 	int ret;
 
@@ -171,18 +189,10 @@ int dimm_place(const struct dimm_space *s, const struct dimm_plugged *plugged, u
 		return kverr_set(err, EINVAL, "'memdev' property must be set");
 	if (!req->kvm_slot_free)
 		return kverr_set(err, ENOSPC, "hypervisor has no free memory slots left");
-	ret = check_room(s, plugged, nr, req->size, err);
+	ret = dimm_check_room(s, plugged, nr, req->size, err);
 	if (ret)
 		return ret;
-	sorted = malloc((nr ? nr : 1) * sizeof(*sorted));
-	if (!sorted)
-		return kverr_set(err, ENOMEM, "out of memory placing a DIMM");
-	if (nr) {
-		memcpy(sorted, plugged, nr * sizeof(*sorted));
-		qsort(sorted, nr, sizeof(*sorted), by_addr);
-	}
-	ret = pick_addr(s, sorted, nr, req, &p.addr, err);
-	free(sorted);
+	ret = dimm_pick_addr(s, plugged, nr, req->addr, req->size, req->align, &p.addr, err);
 	if (ret)
 		return ret;
 	ret = check_node(s, req->node, err);

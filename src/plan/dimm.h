@@ -66,6 +66,9 @@ struct dimm_placement {
 	uint32_t slot;
 };
 
+/* A memory device without a DIMM slot (virtio-mem) in a plugged list. */
+#define DIMM_NO_SLOT UINT32_MAX
+
 /* The region and limits of a planned machine. */
 void dimm_space_init(struct dimm_space *s, const struct layout *l, const struct numa *n);
 
@@ -74,5 +77,16 @@ void dimm_space_init(struct dimm_space *s, const struct layout *l, const struct 
  * busy slot or backend) with QEMU's message in err. */
 int dimm_place(const struct dimm_space *s, const struct dimm_plugged *plugged, unsigned nr,
 	       const struct dimm_request *req, struct dimm_placement *out, struct kverr *err);
+
+/* The two rules every memory device shares (QEMU's memory-device.c), for
+ * the other memory devices' planners (plan/vmem.h).  plugged lists every
+ * memory device (DIMMs and virtio-mem), any order.
+ * Room: the devices plugged so far plus size within maxmem - RAM size. */
+int dimm_check_room(const struct dimm_space *s, const struct dimm_plugged *plugged, unsigned nr,
+		    uint64_t size, struct kverr *err);
+/* Address: want (DIMM_ADDR_AUTO: first fit) aligned to align, size a
+ * multiple of align, inside the region, overlapping no device. */
+int dimm_pick_addr(const struct dimm_space *s, const struct dimm_plugged *plugged, unsigned nr,
+		   uint64_t want, uint64_t size, uint64_t align, uint64_t *addr, struct kverr *err);
 
 #endif

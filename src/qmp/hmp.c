@@ -199,7 +199,7 @@ static void info_memdev(struct hmp *h, const struct hmp_command *c, const char *
 	json_decref(r);
 }
 
-/* QEMU's hmp_info_memory_devices, for the DIMMs kvmem has. */
+/* QEMU's hmp_info_memory_devices: DIMMs and virtio-mem devices. */
 static void info_memory_devices(struct hmp *h, const struct hmp_command *c, const char *args)
 {
 	json_t *r = qmp(h, "query-memory-devices", NULL), *dev;
@@ -216,6 +216,25 @@ static void info_memory_devices(struct hmp *h, const struct hmp_command *c, cons
 
 		buf_printf(h->out, "Memory device [%s]: \"%s\"\n",
 			   json_string_value(json_object_get(dev, "type")), id ? id : "");
+		if (json_object_get(d, "memaddr")) {
+			/* QEMU's VirtioMEMDeviceInfo */
+			buf_printf(
+			    h->out, "  memaddr: 0x%llx\n",
+			    (unsigned long long)json_integer_value(json_object_get(d, "memaddr")));
+			buf_printf(h->out, "  node: %" JSON_INTEGER_FORMAT "\n",
+				   json_integer_value(json_object_get(d, "node")));
+			buf_printf(h->out, "  requested-size: %" JSON_INTEGER_FORMAT "\n",
+				   json_integer_value(json_object_get(d, "requested-size")));
+			buf_printf(h->out, "  size: %" JSON_INTEGER_FORMAT "\n",
+				   json_integer_value(json_object_get(d, "size")));
+			buf_printf(h->out, "  max-size: %" JSON_INTEGER_FORMAT "\n",
+				   json_integer_value(json_object_get(d, "max-size")));
+			buf_printf(h->out, "  block-size: %" JSON_INTEGER_FORMAT "\n",
+				   json_integer_value(json_object_get(d, "block-size")));
+			buf_printf(h->out, "  memdev: %s\n",
+				   json_string_value(json_object_get(d, "memdev")));
+			continue;
+		}
 		buf_printf(h->out, "  addr: 0x%llx\n",
 			   (unsigned long long)json_integer_value(json_object_get(d, "addr")));
 		buf_printf(h->out, "  slot: %" JSON_INTEGER_FORMAT "\n",

@@ -12,11 +12,14 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hw/memhp.h"
 #include "hw/pc_dimm.h"
 #include "machine.h"
+#include "dev/devset.h"
+#include "virtio/mem_pci.h"
 #include "util/buf.h"
 
 static struct machine *machine_of(const struct qmp_request *req)
@@ -285,12 +288,44 @@ uint64_t qmp_plugged_memory(struct machine *m, int64_t node)
 		if (s.present && (node < 0 || s.node == node))
 			sum += s.size;
 	}
-	return sum;
+	/* QEMU counts what the guest plugged of a virtio-mem device */
+	return sum + virtio_mem_pci_plugged(m, node);
+}
+
+static json_int_t device_addr(json_t *entry)
+{
+	json_t *data = json_object_get(entry, "data");
+	json_t *addr = json_object_get(data, "addr");
+
+	return json_integer_value(addr ? addr : json_object_get(data, "memaddr"));
+}
+
+static int by_device_addr(const void *a, const void *b)
+{
+	json_int_t x = device_addr(*(json_t *const *)a), y = device_addr(*(json_t *const *)b);
+
+	return x < y ? -1 : x > y;
 }
 
 int qmp_cmd_query_memory_devices(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
-	(void)err;
-	*ret = pc_dimm_query(machine_of(req));
+	json_t *list = pc_dimm_query(machine_of(req)), *sorted = json_array();
+	json_t *items[DEV_MAX_DEVICES];
+	size_t n = 0, i;
+	json_t *e;
+
+	if (!list || !sorted) {
+		json_decref(list);
+		json_decref(sorted);
+		return qmp_error_set(err, QMP_ERR_GENERIC, "out of memory");
+	}
+	virtio_mem_pci_query(machine_of(req), list);
+	/* QEMU lists every memory device in address order */
+	json_array_foreach(list, i, e) if (n < DEV_MAX_DEVICES) items[n++] = e;
+	qsort(items, n, sizeof(items[0]), by_device_addr);
+	for (i = 0; i < n; i++)
+		json_array_append(sorted, items[i]);
+	json_decref(list);
+	*ret = sorted;
 	return 0;
 }

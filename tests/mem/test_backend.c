@@ -363,6 +363,29 @@ static void test_prealloc_keeps_file_data(void **state)
 	unlink(path);
 }
 
+/* ---- populate (virtio-mem's prealloc=on) ---- */
+
+static void test_populate_range(void **state)
+{
+	struct config_memdev md = spec(MEMDEV_RAM, "ram", SIZE);
+	struct backend b;
+	struct kverr err = {{0}};
+
+	(void)state;
+	assert_int_equal(backend_create(&b, &md, &err), 0);
+	assert_int_equal(resident_pages(b.hva, SIZE), 0);
+	/* exactly the range, nothing around it */
+	assert_int_equal(backend_populate(&b, 2 * MiB, 2 * MiB, &err), 0);
+	assert_int_equal(resident_pages(b.hva + 2 * MiB, 2 * MiB), 2 * MiB / 4096);
+	assert_int_equal(resident_pages(b.hva, 2 * MiB), 0);
+	assert_int_equal(resident_pages(b.hva + 4 * MiB, SIZE - 4 * MiB), 0);
+	/* outside or unaligned: refused, nothing done */
+	assert_int_equal(backend_populate(&b, SIZE - 4096, 8192, &err), -EINVAL);
+	assert_int_equal(backend_populate(&b, 100, 4096, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "populate of 0x64+0x1000"));
+	backend_destroy(&b);
+}
+
 /* ---- discard ---- */
 
 static void test_discard_private_anon(void **state)
@@ -681,6 +704,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_prealloc_every_kind),
 	    cmocka_unit_test(test_prealloc_keeps_file_data),
+	    cmocka_unit_test(test_populate_range),
 	    cmocka_unit_test(test_discard_private_anon),
 	    cmocka_unit_test(test_discard_shared_anon_frees_shmem),
 	    cmocka_unit_test(test_discard_memfd_punches_holes),

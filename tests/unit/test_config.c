@@ -187,6 +187,8 @@ static void test_m_variants(void **state)
 	    {{"-m", "1G,slots=4,maxmem=8G"}, GiB, 8 * GiB, 4},
 	    {{"-m", "size=1G,maxmem=8G,slots=0x10"}, GiB, 8 * GiB, 16},
 	    {{"-m", "1G,maxmem=1G"}, GiB, GiB, 0},
+	    /* QEMU 7.2: a device-memory region for virtio-mem, no DIMM slot */
+	    {{"-m", "1G,maxmem=8G"}, GiB, 8 * GiB, 0},
 	    {{"-m", "1G,maxmem=1G,slots=0"}, GiB, GiB, 0},
 	    {{"-m", "1,maxmem=1048576"}, MiB, MiB, 0}, /* plain maxmem: bytes */
 	    {{"-m", "4G,maxmem=8G,slots=255"}, 4 * GiB, 8 * GiB, 255},
@@ -321,8 +323,6 @@ static void test_errors(void **state)
 	    {1, {"-m", "1G,maxmem=4Q"}, {"-m", "maxmem", "'4Q'"}},
 	    {1, {"-m", "1G,slots=4"}, {"-m", "slots=4", "without maxmem"}},
 	    {1, {"-m", "1G,slots=0"}, {"-m", "slots=0", "without maxmem"}},
-	    {1, {"-m", "1G,maxmem=4G"}, {"-m", "maxmem=4G", "slots"}},
-	    {1, {"-m", "1G,maxmem=4G,slots=0"}, {"-m", "maxmem=4G", "slots"}},
 	    {1, {"-m", "1G,maxmem=1G,slots=2"}, {"-m", "slots=2", "maxmem=1G", "equal"}},
 	    {1, {"-m", "1G,maxmem=4G,slots=256"}, {"-m", "slots=256", "255"}},
 	    {1, {"-m", "1G,maxmem=4G,slots=x"}, {"-m", "slots", "'x'"}},

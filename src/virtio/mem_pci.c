@@ -1,0 +1,800 @@
+/* mem_pci.c - virtio-mem-pci in the registry; see mem_pci.h.
+ *
+ * The properties are QEMU 7.2's (memdev, node, memaddr, requested-size,
+ * block-size, size, prealloc, unplugged-inaccessible) and one of kvmem's
+ * own, dynamic-memslots (QEMU 8.2's name and rule: it needs
+ * unplugged-inaccessible=on).  unplugged-inaccessible=auto is QEMU 7.2's:
+ * off for private anonymous RAM in 4 KiB pages (an unplugged page read
+ * there is the shared zero page and costs nothing), on otherwise.
+ *
+ * MEMORY_DEVICE_SIZE_CHANGE: the plugged size changes on the device's
+ * worker thread; the value goes to the main loop through an eventfd and
+ * is sent from there, at most once a second per device with the last
+ * value at the end of the second, as QEMU's monitor throttles it.
+ */
+#include "virtio/mem_pci.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dev/dev.h"
+#include "kvm/vm.h"
+#include "dev/devset.h"
+#include "dev/registry.h"
+#include "hw/pc_dimm.h"
+#include "machine.h"
+#include "mem/manager.h"
+#include "mem/memdevs.h"
+#include "plan/vmem.h"
+#include "qmp/server.h"
+#include "util/loop.h"
+#include "virtio/mem.h"
+#include "virtio/mem_blocks.h"
+#include "virtio/mem_queue.h"
+#include "virtio/pci.h"
+
+enum {
+	P_ADDR,
+	P_MEMDEV,
+	P_NODE,
+	P_MEMADDR,
+	P_REQUESTED_SIZE,
+	P_BLOCK_SIZE,
+	P_SIZE,
+	P_PREALLOC,
+	P_UNPLUGGED_INACCESSIBLE,
+	P_DYNAMIC_MEMSLOTS,
+};
+enum { UI_ON, UI_OFF, UI_AUTO };
+
+#define THROTTLE_NS 1000000000LL
+#define MiB (1ULL << 20)
+
+struct vmem_pci {
+	struct machine *m;
+	struct device *dev;
+	struct memdev *md;
+	struct mem_region *region;
+	uint64_t addr, block_size;
+	bool started;
+	struct vmem vm;
+	struct vmem_blocks blocks;
+	/* the transport */
+	struct virtio_pci vp;
+	struct virtio_dev_ops ops;
+	struct dma_space dma;
+	struct pci_plan_func *plan;
+	struct vq_elem *elem; /* the worker's */
+	bool vp_started;
+	/* MEMORY_DEVICE_SIZE_CHANGE */
+	int change_fd, throttle_fd;
+	struct loop *loop;
+	_Atomic uint64_t change_value;
+	int64_t throttled_until;
+	bool change_pending, throttle_armed;
+};
+
+static const struct dev_driver virtio_mem_pci;
+
+static struct machine *machine_of(const struct device *dev)
+{
+	return dev->set->machine;
+}
+
+static struct memdev *memdev_of(const struct device *dev)
+{
+	const char *path = dev_val(dev, P_MEMDEV)->s;
+
+	if (!path || !*path)
+		return NULL;
+	if (!strncmp(path, "/objects/", 9))
+		path += 9;
+	return memdevs_find(&machine_of(dev)->memdevs, path);
+}
+
+/* The host's THP size, as QEMU probes it: 1 MiB without THP, 2 MiB when
+ * the size cannot be read. */
+static uint64_t host_thp_size(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
+	unsigned long long v = 0;
+
+	if (!f)
+		return access("/sys/kernel/mm/transparent_hugepage/", F_OK) ? MiB : 2 * MiB;
+	if (fscanf(f, "%llu", &v) != 1 || !v || (v & (v - 1)))
+		v = 2 * MiB;
+	fclose(f);
+	return v;
+}
+
+static uint64_t host_page_size(void)
+{
+	long v = sysconf(_SC_PAGESIZE);
+
+	return v > 0 ? (uint64_t)v : 4096;
+}
+
+/* ---- the memory's events ---- */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void emit_change(struct vmem_pci *s)
+{
+	json_t *data = json_object();
+
+	/* QEMU's order: id (when the device has one), size, qom-path */
+	if (data && s->dev->id)
+		json_object_set_new(data, "id", json_string(s->dev->id));
+	if (data) {
+		json_object_set_new(data, "size",
+				    json_integer((json_int_t)atomic_load(&s->change_value)));
+		json_object_set_new(data, "qom-path", json_string(s->dev->path));
+	}
+	s->change_pending = false;
+	s->throttled_until = now_ns() + THROTTLE_NS;
+	if (data && s->m->mon)
+		monitors_event(s->m->mon, "MEMORY_DEVICE_SIZE_CHANGE", data);
+	else
+		json_decref(data);
+}
+
+static void on_change(void *opaque, uint32_t events)
+{
+	struct vmem_pci *s = opaque;
+	struct itimerspec its = {{0, 0}, {0, 0}};
+	uint64_t n;
+
+	(void)events;
+	if (read(s->change_fd, &n, sizeof(n)) < 0)
+		return;
+	if (!s->throttle_armed && now_ns() >= s->throttled_until) {
+		emit_change(s);
+		return;
+	}
+	s->change_pending = true;
+	if (s->throttle_armed)
+		return;
+	its.it_value.tv_sec = (time_t)(s->throttled_until / 1000000000LL);
+	its.it_value.tv_nsec = (long)(s->throttled_until % 1000000000LL);
+	if (!timerfd_settime(s->throttle_fd, TFD_TIMER_ABSTIME, &its, NULL))
+		s->throttle_armed = true;
+	else
+		emit_change(s); /* cannot wait: say it now */
+}
+
+static void on_throttle(void *opaque, uint32_t events)
+{
+	struct vmem_pci *s = opaque;
+	uint64_t n;
+
+	(void)events;
+	if (read(s->throttle_fd, &n, sizeof(n)) < 0)
+		return;
+	s->throttle_armed = false;
+	if (s->change_pending)
+		emit_change(s);
+}
+
+/* Worker or main thread: on to the main loop. */
+static void size_changed(void *ctx, uint64_t plugged)
+{
+	struct vmem_pci *s = ctx;
+	uint64_t one = 1;
+
+	atomic_store(&s->change_value, plugged);
+	if (s->change_fd >= 0 && write(s->change_fd, &one, sizeof(one)) < 0) {
+		/* a full counter is still readable: the loop will look */
+	}
+}
+
+/* Main thread (qom-set requested-size): the config interrupt. */
+static void config_changed(void *ctx)
+{
+	struct vmem_pci *s = ctx;
+
+	if (s->vp_started)
+		virtio_pci_config_changed(&s->vp);
+}
+
+static int attach(struct vmem_pci *s, struct loop *loop, struct kverr *err)
+{
+	int ret;
+
+	if (s->loop)
+		return 0;
+	if ((ret = loop_add(loop, s->change_fd, EPOLLIN, on_change, s)) < 0)
+		return kverr_sys(err, -ret, "virtio-mem-pci: epoll");
+	if ((ret = loop_add(loop, s->throttle_fd, EPOLLIN, on_throttle, s)) < 0) {
+		loop_del(loop, s->change_fd);
+		return kverr_sys(err, -ret, "virtio-mem-pci: epoll");
+	}
+	s->loop = loop;
+	return 0;
+}
+
+/* ---- the memory behind the model ---- */
+
+/* The ops' context is the device's vmem_blocks (mem_blocks.h): the
+ * device's own callbacks find the device around it. */
+static struct vmem_pci *of_blocks(void *ctx)
+{
+	return (struct vmem_pci *)((char *)ctx - offsetof(struct vmem_pci, blocks));
+}
+
+static void blocks_size_changed(void *ctx, uint64_t plugged)
+{
+	size_changed(of_blocks(ctx), plugged);
+}
+
+static void blocks_config_changed(void *ctx)
+{
+	config_changed(of_blocks(ctx));
+}
+
+/* ---- the transport's view of the device ---- */
+
+/* vCPU thread, transport lock held */
+static void vp_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
+{
+	struct vmem_pci *s = dev;
+
+	vmem_config_read(&s->vm, off, data, len);
+}
+
+static void vp_config_write(void *dev, uint32_t off, const uint8_t *data, unsigned len)
+{
+	/* the config space is read-only to the driver */
+	(void)dev;
+	(void)off;
+	(void)data;
+	(void)len;
+}
+
+static bool vp_set_features(void *dev, uint64_t features)
+{
+	struct vmem_pci *s = dev;
+
+	return vmem_features_ok(&s->vm, features);
+}
+
+/* The driver reset the device (status 0): its queue starts again, the
+ * memory stays as it is (QEMU: only a machine reset unplugs). */
+static void vp_reset(void *dev)
+{
+	(void)dev;
+}
+
+static bool stopping(void *ctx)
+{
+	return virtio_pci_stopping(ctx);
+}
+
+/* Worker thread: the guest's requests, one at a time. */
+static void vp_queue_notify(void *dev, unsigned q)
+{
+	struct vmem_pci *s = dev;
+	struct vq *vq = virtio_pci_queue(&s->vp, q);
+	struct kverr err;
+	unsigned pushed = 0;
+	int ret;
+
+	if (q != 0 || !vq)
+		return;
+	ret = vmem_serve_queue(&s->vm, vq, s->elem, stopping, &s->vp, &pushed, &err);
+	if (pushed)
+		virtio_pci_notify_queue(&s->vp, q);
+	if (ret < 0)
+		virtio_pci_fail(&s->vp, &err);
+}
+
+static void describe(struct vmem_pci *s)
+{
+	s->ops = (struct virtio_dev_ops){
+	    .name = "virtio-mem-pci",
+	    .device_id = VIRTIO_ID_MEM,
+	    .pci_class = 0xff0000, /* QEMU's PCI_CLASS_OTHERS */
+	    .nr_queues = 1,
+	    .queue_size = 128,
+	    .features = s->vm.features,
+	    .config_size = VIRTIO_MEM_CONFIG_SIZE,
+	    .config_read = vp_config_read,
+	    .config_write = vp_config_write,
+	    .set_features = vp_set_features,
+	    .reset = vp_reset,
+	    .queue_notify = vp_queue_notify,
+	};
+}
+
+#define NVECTORS 2 /* the queue's and the config's */
+
+/* Add the function to plan p (a copy in pre_plug, the machine's in
+ * realize) and give every BAR its address. */
+static int plan_add(struct device *dev, struct pci_plan *p, const struct virtio_dev_ops *ops,
+		    struct pci_plan_func **out, struct kverr *err)
+{
+	int64_t devfn = dev_val(dev, P_ADDR)->i;
+	struct pci_bar_req bar[PCI_NUM_BARS];
+	struct pci_ids ids;
+	char addr[16];
+	int ret;
+
+	virtio_pci_plan(ops, NVECTORS, &ids, bar);
+	if (devfn >= 0)
+		snprintf(addr, sizeof(addr), "%x.%x", (unsigned)(devfn >> 3),
+			 (unsigned)(devfn & 7));
+	ret = pci_plan_add(p, "virtio-mem-pci", dev->id, devfn >= 0 ? addr : NULL, &ids, PCI_INTA,
+			   bar, out, err);
+	if (!ret && (ret = pci_plan_assign(p, err)))
+		p->nr--; /* the others' addresses were what they are again */
+	return ret;
+}
+
+static void attach_vm(struct vmem_pci *s)
+{
+	struct pci_vm_ops ops = vm_pci_ops;
+
+	ops.ctx = &s->m->vm;
+	virtio_pci_attach_vm(&s->vp, &ops);
+}
+
+/* ---- properties ---- */
+
+static int get_size(struct device *dev, const struct dev_prop *p, json_t **out, struct kverr *err)
+{
+	struct vmem_pci *s = dev->state;
+	struct vmem_info info = {0};
+
+	(void)p;
+	if (s->started)
+		vmem_get_info(&s->vm, &info);
+	*out = json_integer((json_int_t)info.plugged_size);
+	return *out ? 0 : kverr_set(err, ENOMEM, "out of memory");
+}
+
+/* The block size: the device's once realized, else what it would be. */
+static uint64_t block_size_of(struct device *dev)
+{
+	struct vmem_pci *s = dev->state;
+	struct memdev *md;
+
+	if (s->started)
+		return s->block_size;
+	if (dev_val(dev, P_BLOCK_SIZE)->u)
+		return dev_val(dev, P_BLOCK_SIZE)->u;
+	md = memdev_of(dev);
+	if (!md)
+		return host_thp_size();
+	return vmem_default_block_size(md->host.page_size, host_page_size(), host_thp_size());
+}
+
+static int get_block_size(struct device *dev, const struct dev_prop *p, json_t **out,
+			  struct kverr *err)
+{
+	(void)p;
+	*out = json_integer((json_int_t)block_size_of(dev));
+	return *out ? 0 : kverr_set(err, ENOMEM, "out of memory");
+}
+
+static int set_block_size(struct device *dev, const struct dev_prop *p, const struct dev_value *v,
+			  struct kverr *err)
+{
+	struct vmem_pci *s = dev->state;
+
+	(void)p;
+	if (s->started)
+		return kverr_set(err, EBUSY, "'block-size' cannot be changed");
+	return vmem_check_block_size(v->u, err);
+}
+
+static int get_requested(struct device *dev, const struct dev_prop *p, json_t **out,
+			 struct kverr *err)
+{
+	struct vmem_pci *s = dev->state;
+	struct vmem_info info;
+
+	(void)p;
+	if (s->started) {
+		vmem_get_info(&s->vm, &info);
+		*out = json_integer((json_int_t)info.requested_size);
+	} else {
+		*out = json_integer((json_int_t)dev_val(dev, P_REQUESTED_SIZE)->u);
+	}
+	return *out ? 0 : kverr_set(err, ENOMEM, "out of memory");
+}
+
+static int set_requested(struct device *dev, const struct dev_prop *p, const struct dev_value *v,
+			 struct kverr *err)
+{
+	struct vmem_pci *s = dev->state;
+
+	(void)p;
+	/* before realize QEMU keeps the value; realize checks it */
+	return s->started ? vmem_set_requested_size(&s->vm, v->u, err) : 0;
+}
+
+static const char *const on_off_auto[] = {"on", "off", "auto", NULL};
+
+static const struct dev_prop props[] = {
+    [P_ADDR] = {.name = "addr",
+		.type = DEV_PROP_PCI_ADDR,
+		.help = "Slot and optional function number, example: 06.0 or 06",
+		.has_default = true,
+		.def.i = -1},
+    [P_MEMDEV] = {.name = "memdev", .type = DEV_PROP_LINK, .link_kind = "memory-backend"},
+    [P_NODE] = {.name = "node", .type = DEV_PROP_UINT32, .has_default = true},
+    [P_MEMADDR] = {.name = "memaddr", .type = DEV_PROP_UINT64, .has_default = true},
+    [P_REQUESTED_SIZE] = {.name = "requested-size",
+			  .type = DEV_PROP_SIZE,
+			  .access = DEV_PROP_RUNTIME,
+			  .get = get_requested,
+			  .set = set_requested},
+    [P_BLOCK_SIZE] = {.name = "block-size",
+		      .type = DEV_PROP_SIZE,
+		      .access = DEV_PROP_RUNTIME,
+		      .get = get_block_size,
+		      .set = set_block_size},
+    [P_SIZE] = {.name = "size",
+		.type = DEV_PROP_SIZE,
+		.access = DEV_PROP_READONLY,
+		.get = get_size},
+    [P_PREALLOC] = {.name = "prealloc", .type = DEV_PROP_BOOL, .has_default = true},
+    [P_UNPLUGGED_INACCESSIBLE] = {.name = "unplugged-inaccessible",
+				  .type = DEV_PROP_ENUM,
+				  .type_name = "OnOffAuto",
+				  .values = on_off_auto,
+				  .help = "on/off/auto",
+				  .has_default = true,
+				  .def.s = "auto"},
+    [P_DYNAMIC_MEMSLOTS] = {.name = "dynamic-memslots",
+			    .type = DEV_PROP_BOOL,
+			    .help = "on/off (kvmem: map only the plugged parts into KVM slots)",
+			    .has_default = true},
+    {.name = NULL},
+};
+
+/* ---- life ---- */
+
+static bool shared_zeropage(const struct backend *b)
+{
+	return !b->shared && b->fd < 0 && b->page_size == host_page_size();
+}
+
+static int vmem_pre_plug(struct device *dev, struct kverr *err)
+{
+	struct machine *m = machine_of(dev);
+	struct vmem_pci *s = dev->state;
+	struct memdev *md = memdev_of(dev);
+	struct dimm_plugged list[DEV_MAX_DEVICES];
+	struct dimm_space space;
+	struct vmem_placement p;
+	unsigned n, ui;
+	struct vmem_request req = {
+	    .memdev = md ? md->spec.id : NULL,
+	    .size = md ? md->host.size : 0,
+	    .page_size = md ? md->host.page_size : 4096,
+	    .host_page_size = host_page_size(),
+	    .thp_size = host_thp_size(),
+	    .align = md ? memdev_device_align(md) : 1,
+	    .memdev_mapped = md && md->mapped,
+	    .kvm_slot_free = mem_manager_slot_free(m->mem),
+	    .block_size = dev_val(dev, P_BLOCK_SIZE)->u,
+	    .requested_size = dev_val(dev, P_REQUESTED_SIZE)->u,
+	    .addr = dev_val(dev, P_MEMADDR)->u,
+	    .node = (uint32_t)dev_val(dev, P_NODE)->u,
+	};
+	int ret;
+
+	dimm_space_init(&space, &m->layout, &m->numa);
+	n = pc_dimm_ranges(dev->set, dev, list, DEV_MAX_DEVICES);
+	n += virtio_mem_pci_ranges(dev->set, dev, list + n, DEV_MAX_DEVICES - n);
+	ret = vmem_place(&space, list, n, &req, &p, err);
+	if (ret)
+		return ret;
+	ui = (unsigned)dev_val(dev, P_UNPLUGGED_INACCESSIBLE)->u;
+	if (ui == UI_AUTO)
+		ui = shared_zeropage(&md->host) ? UI_OFF : UI_ON;
+	if (dev_val(dev, P_DYNAMIC_MEMSLOTS)->b && ui != UI_ON)
+		return kverr_set(err, EINVAL,
+				 "'dynamic-memslots' property set to 'on' requires "
+				 "'unplugged-inaccessible' to be 'on'");
+	/* the PCI slot, on a copy of the plan: nothing is committed */
+	{
+		struct pci_plan *copy = malloc(sizeof(*copy));
+		struct virtio_dev_ops ops = {
+		    .device_id = VIRTIO_ID_MEM, .pci_class = 0xff0000, .nr_queues = 1};
+
+		if (!copy)
+			return kverr_set(err, ENOMEM, "out of memory");
+		*copy = m->pci_plan;
+		ret = plan_add(dev, copy, &ops, NULL, err);
+		free(copy);
+		if (ret)
+			return ret;
+	}
+	s->md = md;
+	s->addr = p.addr;
+	s->block_size = p.block_size;
+	/* QEMU's pre-plug sets the property: qom-get shows the placement */
+	dev->val[P_MEMADDR].u = p.addr;
+	dev->val[P_UNPLUGGED_INACCESSIBLE].u = ui;
+	return 0;
+}
+
+static void release(struct vmem_pci *s)
+{
+	struct kverr err;
+
+	if (s->loop) {
+		loop_del(s->loop, s->change_fd);
+		loop_del(s->loop, s->throttle_fd);
+		s->loop = NULL;
+	}
+	if (s->change_fd >= 0)
+		close(s->change_fd);
+	if (s->throttle_fd >= 0)
+		close(s->throttle_fd);
+	s->change_fd = s->throttle_fd = -1;
+	if (s->vp_started) {
+		pci_bus_remove(&s->m->pci, &s->vp.func);
+		virtio_pci_destroy(&s->vp);
+		s->vp_started = false;
+	}
+	free(s->elem);
+	s->elem = NULL;
+	if (s->started)
+		vmem_destroy(&s->vm);
+	s->started = false;
+	if (s->region) {
+		vmem_blocks_release(&s->blocks);
+		/* KVM keeps nothing of a slot whose deletion failed */
+		(void)mem_manager_remove(s->m->mem, s->region, &err);
+		s->region = NULL;
+	}
+	if (s->md)
+		s->md->mapped = false;
+}
+
+static int vmem_realize(struct device *dev, struct kverr *err)
+{
+	struct machine *m = machine_of(dev);
+	struct vmem_pci *s = dev->state;
+	const bool dynamic = dev_val(dev, P_DYNAMIC_MEMSLOTS)->b;
+	const bool inaccessible = dev_val(dev, P_UNPLUGGED_INACCESSIBLE)->u == UI_ON;
+	struct mem_region_spec spec = {
+	    .name = s->md->spec.id,
+	    .kind = MEM_REGION_VIRTIO_MEM,
+	    .flags = MEM_REGION_UNPLUGGED | (inaccessible ? MEM_REGION_PLUGGED_ONLY : 0) |
+		     (dynamic ? MEM_REGION_NO_SLOT : 0),
+	    .gpa = s->addr,
+	    .size = s->md->host.size,
+	    .backend = &s->md->host,
+	    .owner = dev,
+	    .node = (uint32_t)dev_val(dev, P_NODE)->u,
+	};
+	struct vmem_params params = {
+	    .block_size = s->block_size,
+	    .addr = s->addr,
+	    .region_size = s->md->host.size,
+	    .requested_size = dev_val(dev, P_REQUESTED_SIZE)->u,
+	    .node = (uint16_t)dev_val(dev, P_NODE)->u,
+	    .unplugged_inaccessible = inaccessible,
+	    .acpi_pxm = m->numa.nr_nodes > 0,
+	};
+	struct vmem_mem_ops ops;
+	int ret;
+
+	s->m = m;
+	s->dev = dev;
+	s->change_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->throttle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->change_fd < 0 || s->throttle_fd < 0) {
+		ret = kverr_sys(err, errno, "virtio-mem-pci: eventfd");
+		release(s);
+		return ret;
+	}
+	ret = mem_manager_add(m->mem, &spec, &s->region, err);
+	if (ret) {
+		release(s);
+		return ret;
+	}
+	s->md->mapped = true;
+	/* a clean slate, as QEMU starts: a reused backend keeps nothing */
+	ret = mem_pages_give(m->mem, s->addr, s->md->host.size, MEM_PAGE_UNPLUGGED, NULL, err);
+	if (ret) {
+		release(s);
+		return ret;
+	}
+	vmem_blocks_init(&s->blocks, m->mem, s->region, dev_val(dev, P_PREALLOC)->b,
+			 dynamic ? vmem_memslot_size(s->md->host.size, s->block_size, 256) : 0,
+			 backend_populate, &ops);
+	ops.size_changed = blocks_size_changed;
+	ops.config_changed = blocks_config_changed;
+	ret = vmem_init(&s->vm, &params, &ops, err);
+	if (ret) {
+		release(s);
+		return ret;
+	}
+	s->started = true;
+	describe(s);
+	s->dma.mm = m->mem;
+	s->elem = malloc(sizeof(*s->elem));
+	if (!s->elem) {
+		release(s);
+		return kverr_set(err, ENOMEM, "virtio-mem-pci: out of memory");
+	}
+	if ((ret = plan_add(dev, &m->pci_plan, &s->ops, &s->plan, err))) {
+		release(s);
+		return ret;
+	}
+	s->vp_started = true; /* virtio_pci_destroy is safe on a half-set-up one */
+	if ((ret = virtio_pci_init(&s->vp, s->plan, &s->ops, s, &s->dma, NVECTORS, err)) ||
+	    (ret = virtio_pci_start(&s->vp, &m->pci, err))) {
+		release(s);
+		m->pci_plan.nr--;
+		pci_plan_assign(&m->pci_plan, err);
+		return ret;
+	}
+	if (m->vm_live) /* device_add while the guest runs */
+		attach_vm(s);
+	if (m->devs.loop && (ret = attach(s, m->devs.loop, err))) {
+		release(s);
+		return ret;
+	}
+	return 0;
+}
+
+static int vmem_unplug_request(struct device *dev, struct kverr *err)
+{
+	(void)dev;
+	return kverr_set(err, EBUSY, "virtio based memory devices cannot be unplugged.");
+}
+
+static void vmem_unrealize(struct device *dev)
+{
+	release(dev->state);
+}
+
+static const struct dev_driver virtio_mem_pci = {
+    .name = "virtio-mem-pci",
+    .categories = DEV_CAT(DEV_CAT_MISC),
+    .bus = DEV_BUS_PCI,
+    .user_creatable = true,
+    .hotpluggable = true,
+    .props = props,
+    .state_size = sizeof(struct vmem_pci),
+    .pre_plug = vmem_pre_plug,
+    .realize = vmem_realize,
+    .unplug_request = vmem_unplug_request,
+    .unrealize = vmem_unrealize,
+};
+DEV_DRIVER_REGISTER(virtio_mem_pci)
+
+/* ---- what the machine and QMP ask ---- */
+
+static struct vmem_pci *started(const struct device *dev)
+{
+	struct vmem_pci *s = dev->state;
+
+	return dev->drv == &virtio_mem_pci && dev->realized && s->started ? s : NULL;
+}
+
+unsigned virtio_mem_pci_ranges(const struct dev_set *set, const struct device *self,
+			       struct dimm_plugged *out, unsigned max)
+{
+	unsigned n = 0;
+
+	for (struct device *d = set->first; d && n < max; d = d->next) {
+		struct vmem_pci *s = started(d);
+
+		if (d == self || !s)
+			continue;
+		out[n++] = (struct dimm_plugged){
+		    .id = d->id, .addr = s->addr, .size = s->region->size, .slot = DIMM_NO_SLOT};
+	}
+	return n;
+}
+
+void virtio_mem_pci_query(struct machine *m, json_t *list)
+{
+	for (struct device *d = m->devs.set.first; d; d = d->next) {
+		struct vmem_pci *s = started(d);
+		struct vmem_info info;
+		json_t *data;
+
+		if (!s)
+			continue;
+		vmem_get_info(&s->vm, &info);
+		/* QEMU 7.2's order of VirtioMEMDeviceInfo's fields */
+		data = json_pack("{s:s, s:I, s:I, s:I, s:i, s:I, s:I}", "memdev",
+				 dev_val(d, P_MEMDEV)->s, "memaddr", (json_int_t)info.addr,
+				 "block-size", (json_int_t)info.block_size, "size",
+				 (json_int_t)info.plugged_size, "node", (int)info.node, "max-size",
+				 (json_int_t)info.region_size, "requested-size",
+				 (json_int_t)info.requested_size);
+		if (!data)
+			continue;
+		if (d->id)
+			json_object_set_new(data, "id", json_string(d->id));
+		json_array_append_new(list,
+				      json_pack("{s:s, s:o}", "type", "virtio-mem", "data", data));
+	}
+}
+
+uint64_t virtio_mem_pci_plugged(struct machine *m, int64_t node)
+{
+	uint64_t sum = 0;
+
+	for (struct device *d = m->devs.set.first; d; d = d->next) {
+		struct vmem_pci *s = started(d);
+		struct vmem_info info;
+
+		if (!s)
+			continue;
+		vmem_get_info(&s->vm, &info);
+		if (node < 0 || info.node == node)
+			sum += info.plugged_size;
+	}
+	return sum;
+}
+
+int virtio_mem_pci_attach_loop(struct machine *m, struct loop *loop, struct kverr *err)
+{
+	for (struct device *d = m->devs.set.first; d; d = d->next) {
+		struct vmem_pci *s = started(d);
+		int ret;
+
+		if (s && (ret = attach(s, loop, err)))
+			return ret;
+	}
+	return 0;
+}
+
+void virtio_mem_pci_machine_reset(struct machine *m)
+{
+	for (struct device *d = m->devs.set.first; d; d = d->next) {
+		struct vmem_pci *s = started(d);
+		struct kverr err;
+
+		if (!s)
+			continue;
+		/* the worker is idle once the transport is reset: no request
+		 * can plug a block after the reset unplugged them all */
+		virtio_pci_reset(&s->vp);
+		/* a discard that failed leaves the pages unplugged anyway */
+		(void)vmem_reset(&s->vm, &err);
+	}
+}
+
+void virtio_mem_pci_vm_built(struct machine *m)
+{
+	for (struct device *d = m->devs.set.first; d; d = d->next) {
+		struct vmem_pci *s = started(d);
+
+		if (s && s->vp_started)
+			attach_vm(s);
+	}
+}
+
+void virtio_mem_pci_vm_gone(struct machine *m)
+{
+	for (struct device *d = m->devs.set.first; d; d = d->next) {
+		struct vmem_pci *s = started(d);
+
+		if (s && s->vp_started)
+			virtio_pci_detach_vm(&s->vp);
+	}
+}
