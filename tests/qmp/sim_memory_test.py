@@ -212,6 +212,42 @@ def main():
               sorted(m["id"] for m in q.cmd("query-memdev")["return"]) ==
               ["fd1", "file1", "m1", "pc.ram", "unused"])
 
+        # secrets (libvirt's master key): checked as QEMU checks them, kept by id
+        secret = {"qom-type": "secret", "id": "s0", "data": "abc"}
+        dup = "attempt to add duplicate property 's0' to object (type 'container')"
+        out = [q.cmd("object-add", **secret), q.cmd("object-add", **secret),
+               q.cmd("object-add", **ram("s0", MiB))]
+        check("object-add secret; its id is taken: QEMU 7.2's answers",
+              out == [OK, generic(dup), generic(dup)], out)
+        cases = [
+            ({"id": "s1"}, "Either 'file' or 'data' must be provided"),
+            ({"id": "s1", "data": "a", "file": "/dev/null"},
+             "'file' and 'data' are mutually exclusive"),
+            ({"id": "s1", "file": "/nonexistent"}, "Unable to read /nonexistent: Failed to "
+             "open file \u201c/nonexistent\u201d: No such file or directory"),
+            ({"id": "s1", "data": "a", "format": "hex"},
+             "Parameter 'format' does not accept value 'hex'"),
+            ({"id": "s1", "data": "a", "size": 3}, "Parameter 'size' is unexpected"),
+            ({"id": "s1", "data": 5}, "Invalid parameter type for 'data', expected: string"),
+            ({"id": "s1", "data": "a", "keyid": "s0"},
+             "keyid is not supported: kvmem decrypts no secret (nothing in kvmem reads one)"),
+        ]
+        wrong = []
+        for args, want in cases:
+            got = error(q.cmd("object-add", **{"qom-type": "secret"}, **args))
+            if got != want:
+                wrong.append(f"{args}: got {got!r}, want {want!r}")
+        check(f"object-add refuses {len(cases)} bad secrets with QEMU 7.2's messages",
+              not wrong, "; ".join(wrong))
+        check("a backend takes no secret's property",
+              error(q.cmd("object-add", **ram("x", MiB, data="a"))) ==
+              "Parameter 'data' is unexpected")
+        out = [q.hmp("object_add secret,id=s1,data=x,format=raw"),
+               q.cmd("object-del", id="s1"), q.cmd("object-del", id="s0"),
+               q.cmd("object-del", id="s0")]
+        check("object_add secret (HMP), object-del of secrets: QEMU 7.2's answers",
+              out == ["", OK, OK, generic("object 's0' not found")], out)
+
         # object-del
         rss2 = status(pid, "VmRSS")
         r = q.cmd("object-del", id="m1")
