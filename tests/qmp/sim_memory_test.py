@@ -58,6 +58,14 @@ class QMP:
 OK = {"return": {}}
 
 
+def wait_events(q, name, n, timeout=5):
+    """Reads the monitor until n events called name have come (or timeout)."""
+    end = time.time() + timeout
+    while time.time() < end and sum(e["event"] == name for e in q.events) < n:
+        time.sleep(0.05)
+        q.cmd("query-status")
+
+
 def generic(desc):
     return {"error": {"class": "GenericError", "desc": desc}}
 
@@ -424,14 +432,35 @@ def main():
               out == [OK, generic("no free slots available")], out)
         check("refused device_adds left the DIMMs as they were",
               len(q.cmd("query-memory-devices")["return"]) == 4)
-        # device_del: the guest is asked; kvmem-sim's guest never ejects
+        check("HMP device_add pc-dimm", q.hmp("device_add pc-dimm,id=h1,memdev=m6") ==
+              "Error: no free slots available\r\n")
+        wait_events(q, "ACPI_DEVICE_OST", 4)
+        osts = [e["data"]["info"] for e in q.events if e["event"] == "ACPI_DEVICE_OST"]
+        check("the guest reported each DIMM it added through _OST (device check, success)",
+              {(o.get("device"), o["source"], o["status"]) for o in osts} >=
+              {("d1", 1, 0), ("d3", 1, 0), ("d4", 1, 0), ("d5", 1, 0)}, osts)
+        # device_del: the guest is asked; while it is stopped it cannot answer
+        q.cmd("stop")
         out = [q.cmd("device_del", id="d5"), q.cmd("device_del", id="d5")]
         check("device_del, and again while pending: {} both times, as QEMU 7.2",
               out == [OK, OK], out)
         check("the DIMM stays until the guest ejects it",
               any(d["data"].get("id") == "d5" for d in q.cmd("query-memory-devices")["return"]))
-        check("HMP device_add pc-dimm", q.hmp("device_add pc-dimm,id=h1,memdev=m6") ==
-              "Error: no free slots available\r\n")
+        check("object-del of the backend of a DIMM being unplugged: in use",
+              error(q.cmd("object-del", id="m5")) == "object 'm5' is in use, can not be deleted")
+        q.events.clear()
+        q.cmd("cont")
+        wait_events(q, "DEVICE_DELETED", 1)
+        deleted = [e["data"] for e in q.events if e["event"] == "DEVICE_DELETED"]
+        check("kvmem-sim's guest ejects it: DEVICE_DELETED, as QEMU's with a Linux guest",
+              deleted == [{"device": "d5", "path": "/machine/peripheral/d5"}], q.events)
+        osts = [e["data"]["info"] for e in q.events if e["event"] == "ACPI_DEVICE_OST"]
+        check("ACPI_DEVICE_OST: eject request in progress (0x80) before the ejection",
+              [(o.get("device"), o["source"], o["status"]) for o in osts] ==
+              [("d5", 3, 0x80)], osts)
+        check("the DIMM is gone", not any(
+            d["data"].get("id") == "d5" for d in q.cmd("query-memory-devices")["return"]))
+        check("object-del of its backend now", q.cmd("object-del", id="m5") == OK)
         q.cmd("quit")
         q.close()
         sim.wait()
