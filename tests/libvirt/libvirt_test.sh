@@ -84,6 +84,28 @@ fi
 virsh domcapabilities --emulatorbin "$kvmem" --virttype qemu >"$work/caps-tcg" 2>&1
 check "kvmem offers no virt type qemu (it has no TCG)" \
 	grep -q "does not support virt type 'qemu'" "$work/caps-tcg"
+# libvirt 9.0's domcapabilities has no element for memory devices or the
+# balloon: it decides which it accepts from the capabilities it keeps in
+# its cache, one file per emulator.  Each memory device model is there
+# exactly when the emulator has the driver (-device help), and the flat
+# object-add and JSON device_add libvirt needs for hotplug are there.
+capfile() { grep -l "<emulator>$1</emulator>" /var/cache/libvirt/qemu/capabilities/*.xml | head -n 1; }
+has_flag() { grep -q "<flag name='$2'/>" "$(capfile "$1")"; }
+flag_iff_driver() { # EMULATOR FLAG DRIVER
+	if "$1" -device help | grep -q "name \"$3\""; then has_flag "$1" "$2"; else ! has_flag "$1" "$2"; fi
+}
+for emu in "$sim" "$kvmem"; do
+	n=$(basename "$emu")
+	check "$n: libvirt's capabilities were cached" test -n "$(capfile "$emu")"
+	for f in memory-backend-memfd memory-backend-memfd.hugetlb object.qapified device.json+hotplug; do
+		check "$n: libvirt's capability $f" has_flag "$emu" "$f"
+	done
+	for d in pc-dimm virtio-mem-pci nvdimm virtio-pmem-pci; do
+		check "$n: libvirt's capability $d exactly when kvmem has the driver" \
+			flag_iff_driver "$emu" "$d" "$d"
+	done
+done
+check "kvmem-sim: pc-dimm is a capability (DIMMs through libvirt)" has_flag "$sim" pc-dimm
 for c in query-version query-target query-qmp-schema query-commands query-kvm qom-list-types \
 	query-machines query-command-line-options query-migrate-capabilities; do
 	check "probe: $c answered" grep -q "\"execute\":\"$c\".*" "$log"
