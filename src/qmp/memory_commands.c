@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/object.h"
 #include "hw/memhp.h"
 #include "hw/pc_dimm.h"
 #include "machine.h"
-#include "config/object.h"
 #include "util/buf.h"
 #include "util/names.h"
 
