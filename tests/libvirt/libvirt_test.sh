@@ -129,6 +129,18 @@ rm -f "$work/fdset.log"
 ) 3>&-
 check "isa-serial on /dev/fdset/0 writes to the passed descriptor" grep -q "sim: tick" \
 	"$work/fdset.log"
+# append=on on a descriptor opened without O_APPEND (at offset 0), as
+# libvirt may pass one: appended all the same, as QEMU sets O_APPEND on it
+echo "written before" >"$work/fdset.log"
+(
+	exec 3<>"$work/fdset.log"
+	timeout 2 "$sim" -kernel "$(ls /boot/vmlinuz-* | head -n 1)" -nodefaults -add-fd \
+		set=0,fd=3 -chardev file,id=s,path=/dev/fdset/0,append=on \
+		-device '{"driver":"isa-serial","chardev":"s","id":"serial0","index":0}' \
+		>/dev/null 2>&1 3>&3
+) 3>&-
+check "append=on appends to a passed descriptor at offset 0" sh -c \
+	"head -n 1 $work/fdset.log | grep -qx 'written before' && grep -q 'sim: tick' $work/fdset.log"
 
 # ---- a domain ----
 kernel=$(ls /boot/vmlinuz-* | head -n 1)
