@@ -21,8 +21,9 @@
  *     kvmem's DSDT (\_GPE._E03, MSCN) and Linux's ACPI memory driver do
  *     together: for a DIMM being inserted, clear the event and report
  *     _OST (device check, success); for one being removed, clear the
- *     event, report _OST (eject request, in progress) and eject it
- *     (_EJ0), so device_del ends in DEVICE_DELETED as with a Linux guest;
+ *     event, report _OST (eject request, in progress: 0x84), eject it
+ *     (_EJ0) and report _OST (eject request, success), so device_del ends
+ *     in DEVICE_DELETED as with a Linux guest;
  *   - the guest's uptime it prints stands still while the VM is paused,
  *     as kvmclock does on real KVM (vm_pause saves it, vm_resume restores).
  */
@@ -150,7 +151,7 @@ static void pio_write32(struct vm *vm, uint16_t port, uint32_t val)
 #define ACPI_NOTIFY_DEVICE_CHECK 1
 #define ACPI_NOTIFY_EJECT_REQUEST 3
 #define ACPI_OST_SUCCESS 0
-#define ACPI_OST_EJECT_IN_PROGRESS 0x80
+#define ACPI_OST_EJECT_IN_PROGRESS 0x84
 
 static bool serial_print(struct vcpu *vcpu, const char *s);
 
@@ -186,6 +187,7 @@ static void memhp_scan(struct vcpu *vcpu)
 			serial_print(vcpu, line);
 			pio_write32(vm, IOMAP_MEMHP_BASE + MHP_SEL, slot);
 			pio_write32(vm, IOMAP_MEMHP_BASE + MHP_FLAGS, MHP_EJECT);
+			memhp_ost(vm, slot, ACPI_NOTIFY_EJECT_REQUEST, ACPI_OST_SUCCESS);
 		}
 	}
 }
