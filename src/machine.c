@@ -160,6 +160,10 @@ int machine_memory(struct machine *m, struct kverr *err)
 	 * QEMU, in command-line order (with -machine none too). */
 	for (unsigned i = 0; !ret && i < m->cfg->nr_memdevs; i++)
 		ret = memdevs_create(&m->memdevs, &m->cfg->memdev[i], err);
+	/* the secrets, which object-del may delete */
+	for (unsigned i = 0; !ret && i < m->cfg->compat.nr_secrets; i++)
+		if (names_add(&m->secrets, m->cfg->compat.secret[i]))
+			ret = kverr_set(err, ENOMEM, "out of memory");
 	if (ret || m->cfg->compat.machine_none)
 		return ret;
 	ret = mem_manager_create(&m->mem, &host, err);
@@ -855,6 +859,7 @@ void machine_destroy(struct machine *m)
 	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
 		backend_destroy(&m->ram[i]);
 	memdevs_free(&m->memdevs);
+	names_free(&m->secrets);
 	acpi_blob_free(&m->acpi);
 }
 

@@ -37,6 +37,7 @@
 #include "plan/print.h"
 #include "plan/topology.h"
 #include "util/loop.h"
+#include "util/names.h"
 
 struct serial;
 struct rtc;
@@ -84,6 +85,7 @@ struct machine {
 	struct ram_plan ram_plan; /* which backend backs each part of RAM */
 	/* host memory */
 	struct memdevs memdevs; /* -object and object-add backends */
+	struct names secrets;	/* -object and object-add secrets, by id */
 	/* ram_plan.backend[i] is ram[i] when kvmem makes it (pc.ram,
 	 * ram-nodeN); an -object's is that memdev's host memory instead */
 	struct backend ram[CONFIG_MAX_NUMA_NODES];

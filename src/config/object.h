@@ -31,6 +31,11 @@ int config_object_type_props(const char *type, const char **name, const char **q
  * QEMU's type checks; and secret objects. */
 int config_object_json(struct config *cfg, const char *arg, struct kverr *err);
 int config_secret_parse(struct config *cfg, const char *arg, struct kverr *err);
+/* A secret in -object syntax checked as QEMU checks it (data or file, the
+ * file readable, format raw or base64); *id is its id (malloc'd).  With
+ * monitor, messages are worded as QEMU's object-add words them (no
+ * "-object ARG: ").  Duplicates are the caller's to find. */
+int config_secret_check(const char *arg, bool monitor, char **id, struct kverr *err);
 int config_secret_props(const char **name, const char **qom, unsigned idx);
 bool config_secret_find(const struct config *cfg, const char *id);
 

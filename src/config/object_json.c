@@ -47,69 +47,96 @@ bool config_secret_find(const struct config *cfg, const char *id)
 	return false;
 }
 
-int config_secret_parse(struct config *cfg, const char *arg, struct kverr *err)
+/* "-object ARG: " before a command-line message; nothing for a monitor's,
+ * which QEMU words without it. */
+static const char *where(bool monitor, const char *arg, char *buf, size_t size)
 {
-	char *buf = malloc(strlen(arg) + 1), *id = NULL;
+	if (monitor)
+		return "";
+	snprintf(buf, size, "-object %s: ", arg);
+	return buf;
+}
+
+int config_secret_check(const char *arg, bool monitor, char **id_out, struct kverr *err)
+{
+	char *buf = malloc(strlen(arg) + 1), *id = NULL, pre[sizeof(((struct kverr *)0)->msg)];
 	struct kv_iter it = {.p = arg, .implied = "qom-type", .first = true};
-	const char *data = NULL, *file = NULL;
+	const char *data = NULL, *file = NULL, *w = where(monitor, arg, pre, sizeof(pre));
 	struct kv kv;
 	int ret = 0, fd;
 
 	if (!buf)
-		return kverr_set(err, ENOMEM, "-object: out of memory");
+		return kverr_set(err, ENOMEM, "%sout of memory", w);
 	it.out = buf;
 	while (!ret && kv_next(&it, &kv)) {
 		if (!kv.val) {
-			ret = kverr_set(err, EINVAL, "-object %s: parameter '%s' needs a value",
-					arg, kv.key);
+			ret = kverr_set(err, EINVAL, "%sparameter '%s' needs a value", w, kv.key);
 		} else if (!strcmp(kv.key, "qom-type")) {
 		} else if (!strcmp(kv.key, "id")) {
 			free(id);
 			id = strdup(kv.val);
 			if (!id)
-				ret = kverr_set(err, ENOMEM, "-object: out of memory");
+				ret = kverr_set(err, ENOMEM, "%sout of memory", w);
 		} else if (!strcmp(kv.key, "format")) {
 			if (strcmp(kv.val, "raw") && strcmp(kv.val, "base64"))
 				ret = kverr_set(err, EINVAL,
-						"-object %s: Parameter 'format' does not accept "
-						"value '%s'",
-						arg, kv.val);
+						"%sParameter 'format' does not accept value '%s'",
+						w, kv.val);
 		} else if (!strcmp(kv.key, "data")) {
 			data = kv.val;
 		} else if (!strcmp(kv.key, "file")) {
 			file = kv.val;
 		} else if (!strcmp(kv.key, "keyid") || !strcmp(kv.key, "iv")) {
 			ret = kverr_set(err, EINVAL,
-					"-object %s: %s is not supported: kvmem decrypts no "
-					"secret (nothing in kvmem reads one)",
-					arg, kv.key);
+					"%s%s is not supported: kvmem decrypts no secret (nothing "
+					"in kvmem reads one)",
+					w, kv.key);
+		} else if (monitor) {
+			ret = kverr_set(err, EINVAL, "Parameter '%s' is unexpected", kv.key);
 		} else {
-			ret = kverr_set(err, EINVAL, "-object %s: secret has no parameter '%s'",
-					arg, kv.key);
+			ret = kverr_set(err, EINVAL, "%ssecret has no parameter '%s'", w, kv.key);
 		}
 	}
 	if (!ret && !id)
-		ret = kverr_set(err, EINVAL, "-object %s: parameter 'id' is missing", arg);
+		ret = kverr_set(err, EINVAL, "%s%s 'id' is missing", w,
+				monitor ? "Parameter" : "parameter");
 	if (!ret && data && file)
-		ret = kverr_set(err, EINVAL, "-object %s: 'data' and 'file' are mutually exclusive",
-				arg);
+		ret = kverr_set(err, EINVAL, "%s'file' and 'data' are mutually exclusive", w);
 	if (!ret && !data && !file)
-		ret = kverr_set(err, EINVAL, "-object %s: Either 'file' or 'data' must be provided",
-				arg);
+		ret = kverr_set(err, EINVAL, "%sEither 'file' or 'data' must be provided", w);
 	/* QEMU reads the file when it creates the object: it must be there */
 	if (!ret && file) {
 		fd = open(file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			ret = kverr_sys(err, errno, "-object %s: Unable to read %s", arg, file);
+		if (fd < 0 && monitor) /* QEMU's words (glib's) */
+			ret = kverr_set(err, errno,
+					"Unable to read %s: Failed to open file \u201c%s\u201d: %s",
+					file, file, kv_strerror(errno));
+		else if (fd < 0)
+			ret = kverr_sys(err, errno, "%sUnable to read %s", w, file);
 		else
 			close(fd);
 	}
-	if (!ret && (config_secret_find(cfg, id) || config_memdev_find(cfg, id)))
+	free(buf);
+	if (ret) {
+		free(id);
+		return ret;
+	}
+	*id_out = id;
+	return 0;
+}
+
+int config_secret_parse(struct config *cfg, const char *arg, struct kverr *err)
+{
+	char *id;
+	int ret = config_secret_check(arg, false, &id, err);
+
+	if (ret)
+		return ret;
+	if (config_secret_find(cfg, id) || config_memdev_find(cfg, id))
 		ret = kverr_set(err, EINVAL, "-object %s: Duplicate ID '%s' for object", arg, id);
-	if (!ret && cfg->compat.nr_secrets == CONFIG_MAX_ACCELS)
+	else if (cfg->compat.nr_secrets == CONFIG_MAX_ACCELS)
 		ret = kverr_set(err, EINVAL, "-object %s: more than %d secrets", arg,
 				CONFIG_MAX_ACCELS);
-	free(buf);
 	if (ret) {
 		free(id);
 		return ret;

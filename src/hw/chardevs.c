@@ -37,7 +37,9 @@ static int open_file(const struct config *cfg, const struct config_chardev *chr,
 		return fd;
 	}
 	/* -add-fd's descriptor, duplicated as QEMU's qemu_open does: the
-	 * set keeps its own, and O_APPEND is the opener's (libvirt's) */
+	 * set keeps its own; the flags fcntl can change are set as open()
+	 * would have them (O_APPEND with append=on, which libvirt passes on
+	 * a descriptor it opened without), and append=off truncates */
 	fd = config_fdset_pick(cfg, set, O_WRONLY, getfl);
 	if (fd < 0)
 		return kverr_set(err, EACCES, "Could not open '%s': No available fd in the set",
@@ -45,6 +47,14 @@ static int open_file(const struct config *cfg, const struct config_chardev *chr,
 	fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return kverr_sys(err, errno, "Could not open '%s'", chr->path);
+	ret = fcntl(fd, F_GETFL);
+	if (ret < 0 ||
+	    fcntl(fd, F_SETFL, (ret & ~O_APPEND) | (flags & (O_APPEND | O_NONBLOCK))) < 0 ||
+	    (!chr->append && ftruncate(fd, 0) < 0 && errno != EINVAL)) {
+		ret = kverr_sys(err, errno, "Could not open '%s'", chr->path);
+		close(fd);
+		return ret;
+	}
 	return fd;
 }
 

@@ -15,12 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/object.h"
 #include "hw/memhp.h"
 #include "hw/pc_dimm.h"
 #include "machine.h"
 #include "dev/devset.h"
 #include "virtio/mem_pci.h"
 #include "util/buf.h"
+#include "util/names.h"
 
 static struct machine *machine_of(const struct qmp_request *req)
 {
@@ -49,8 +51,17 @@ static const struct {
 
 #define NPROPS (sizeof(backend_props) / sizeof(backend_props[0]))
 
+/* The object types object-add makes: query-qmp-schema lists them as the
+ * values of qom-type (libvirt looks for "secret" there to use the flat
+ * form). */
+static const char *const object_add_types[] = {"memory-backend-ram", "memory-backend-memfd",
+					       "memory-backend-file", "secret", NULL};
+
+/* A secret's properties (qapi/crypto.json: SecretProperties), all strings */
+static const char *const secret_props[] = {"format", "data", "file", "keyid", "iv", NULL};
+
 const struct qmp_arg qmp_object_add_args[] = {
-    {.name = "qom-type", .type = QMP_TYPE_STR},
+    {.name = "qom-type", .type = QMP_TYPE_ENUM, .values = object_add_types},
     {.name = "id", .type = QMP_TYPE_STR},
 #define PROP(n)                                                                                    \
 	{                                                                                          \
@@ -74,6 +85,11 @@ const struct qmp_arg qmp_object_add_args[] = {
     PROP("hugetlb"),
     PROP("hugetlbsize"),
     PROP("seal"),
+    PROP("format"),
+    PROP("data"),
+    PROP("file"),
+    PROP("keyid"),
+    PROP("iv"),
 #undef PROP
     {.name = NULL},
 };
@@ -158,12 +174,40 @@ static int put_prop(struct buf *b, const char *name, enum prop_type type, json_t
  * ram-nodeN), which QEMU also keeps under /objects. */
 static bool id_taken(const struct machine *m, const char *id)
 {
-	if (memdevs_find(&m->memdevs, id))
+	if (memdevs_find(&m->memdevs, id) || names_has(&m->secrets, id))
 		return true;
 	for (unsigned i = 0; i < CONFIG_MAX_NUMA_NODES; i++)
 		if (m->ram[i].hva && !strcmp(m->ram[i].id, id))
 			return true;
 	return false;
+}
+
+static bool is_secret(const char *options)
+{
+	return !strncmp(options, "qom-type=secret,", 16) || !strncmp(options, "secret,", 7);
+}
+
+/* A secret: checked as -object checks one, then kept by id (nothing in
+ * kvmem reads a secret; object-del deletes it). */
+static int secret_add(struct machine *m, const char *options, struct qmp_error *err)
+{
+	struct kverr kerr = {{0}};
+	char *id;
+	int ret;
+
+	if (config_secret_check(options, true, &id, &kerr))
+		return qmp_error_set(err, QMP_ERR_GENERIC, "%s", kerr.msg);
+	if (id_taken(m, id))
+		ret = qmp_error_set(err, QMP_ERR_GENERIC,
+				    "attempt to add duplicate property '%s' to object (type "
+				    "'container')",
+				    id);
+	else if (names_add(&m->secrets, id))
+		ret = qmp_error_set(err, QMP_ERR_GENERIC, "out of memory");
+	else
+		ret = 0;
+	free(id);
+	return ret;
 }
 
 /* The one path every run-time backend takes: -object's parser, then the
@@ -174,6 +218,8 @@ static int object_add(struct machine *m, const char *options, struct qmp_error *
 	struct kverr kerr = {{0}};
 	int ret;
 
+	if (is_secret(options))
+		return secret_add(m, options, err);
 	if (config_memdev_parse(&md, options, MEMDEV_FROM_MONITOR, &kerr))
 		return qmp_error_set(err, QMP_ERR_GENERIC, "%s", kerr.msg);
 	if (id_taken(m, md.id))
@@ -192,6 +238,7 @@ static int object_add(struct machine *m, const char *options, struct qmp_error *
 int qmp_cmd_object_add(const struct qmp_request *req, json_t **ret, struct qmp_error *err)
 {
 	struct buf b = {0};
+	bool secret;
 	int r = 0;
 
 	(void)ret;
@@ -199,11 +246,23 @@ int qmp_cmd_object_add(const struct qmp_request *req, json_t **ret, struct qmp_e
 	put_escaped(&b, json_string_value(json_object_get(req->args, "qom-type")));
 	buf_puts(&b, ",id=");
 	put_escaped(&b, json_string_value(json_object_get(req->args, "id")));
+	secret = !strcmp(json_string_value(json_object_get(req->args, "qom-type")), "secret");
 	for (size_t i = 0; i < NPROPS && !r; i++) {
 		json_t *v = json_object_get(req->args, backend_props[i].name);
 
-		if (v)
+		if (v && secret)
+			r = qmp_error_set(err, QMP_ERR_GENERIC, "Parameter '%s' is unexpected",
+					  backend_props[i].name);
+		else if (v)
 			r = put_prop(&b, backend_props[i].name, backend_props[i].type, v, err);
+	}
+	for (const char *const *p = secret_props; *p && !r; p++) {
+		json_t *v = json_object_get(req->args, *p);
+
+		if (v && !secret)
+			r = qmp_error_set(err, QMP_ERR_GENERIC, "Parameter '%s' is unexpected", *p);
+		else if (v)
+			r = put_prop(&b, *p, P_STR, v, err);
 	}
 	if (!r && b.failed)
 		r = qmp_error_set(err, QMP_ERR_GENERIC, "out of memory");
@@ -237,6 +296,8 @@ int qmp_cmd_object_del(const struct qmp_request *req, json_t **ret, struct qmp_e
 	struct kverr kerr;
 
 	(void)ret;
+	if (names_remove(&m->secrets, id))
+		return 0;
 	/* kvmem's own backends are guest RAM, in use for good */
 	if (!memdevs_find(&m->memdevs, id) && id_taken(m, id))
 		return qmp_error_set(err, QMP_ERR_GENERIC,

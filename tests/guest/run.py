@@ -30,6 +30,14 @@ facts the guest must report.  The format, one key per line:
     stdin: hello                     optional: a line typed on kvmem's stdin every 2 s
     reset: on                        optional: leave out -no-reboot, so a guest reboot
                                      resets the VM (the default is -no-reboot)
+    libvirt: libvirt-domain.xml      optional: libvirt starts kvmem instead of the harness:
+                                     tests/guest/libvirt-vmm.sh runs a libvirtd of its own,
+                                     which starts the domain of that file (in
+                                     tests/guest/scenarios/) with kvmem as its emulator, the
+                                     guest's kernel, initrd and command line; the guest's
+                                     serial console is the scenario's console, and libvirt's
+                                     QMP to kvmem follows it ("libvirt| " lines).  No args:
+                                     line; host: lines drive it with virsh
     exit: 1                          optional: kvmem's expected exit status (default 0);
                                      with a non-zero status the guest need not have run,
                                      and then the guest facts are empty (usable is 0,
@@ -93,6 +101,7 @@ class Scenario:
         self.append = opts.get("append", "")
         self.reset = opts.get("reset", "off") == "on"
         self.stdin = opts.get("stdin")
+        self.libvirt = opts.get("libvirt")
 
 
 def load(path):
@@ -123,12 +132,13 @@ def load(path):
             elif key == "each":
                 w = val.split()
                 each = (w[0], w[1:])
-            elif key in ("exit", "append", "reset", "stdin"):
+            elif key in ("exit", "append", "reset", "stdin", "libvirt"):
                 opts[key] = val
             else:
                 raise SystemExit(f"{path}:{n}: unknown key '{key}'")
-    if args is None:
+    if args is None and "libvirt" not in opts:
         raise SystemExit(f"{path}: no 'args:' line")
+    args = args or ""
     variants = [(base, {})]
     if each:
         variants = [(f"{base}-{each[0]}{v}", {each[0]: v}) for v in each[1]]
@@ -142,12 +152,29 @@ def load(path):
             for name, subst in variants]
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+LIBVIRT_VMM = os.path.join(HERE, "libvirt-vmm.sh")
+# what libvirt needs in the L1 beside the programs' libraries: its QEMU
+# driver (loaded with dlopen, so ldd does not name it) and its CPU map
+LIBVIRT_PROGRAMS = ["/usr/sbin/libvirtd", "/usr/bin/virsh",
+                    "/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so"]
+LIBVIRT_DATA = ["/usr/share/libvirt/cpu_map"]
+
+
+def libvirt_template(sc):
+    return os.path.join(os.path.dirname(os.path.abspath(sc.path)), sc.libvirt)
+
+
 def job_for(sc, kvmem):
-    argv = [kvmem] + shlex.split(sc.args) + [
-        "-kernel", "{kernel}", "-initrd", "{initrd}", "-serial", "stdio",
-        "-append", f"{kvmemtest.L2_APPEND} kvmem.scenario={sc.name} {sc.append}".strip()]
-    if not sc.reset:
-        argv.append("-no-reboot")
+    append = f"{kvmemtest.L2_APPEND} kvmem.scenario={sc.name} {sc.append}".strip()
+    if sc.libvirt:
+        argv = ["/bin/sh", LIBVIRT_VMM, kvmem, "{kernel}", "{initrd}", append,
+                libvirt_template(sc)]
+    else:
+        argv = [kvmem] + shlex.split(sc.args) + [
+            "-kernel", "{kernel}", "-initrd", "{initrd}", "-serial", "stdio", "-append", append]
+        if not sc.reset:
+            argv.append("-no-reboot")
     script = "\n".join(sc.guest) + "\n" if sc.guest else None
     host = "\n".join(sc.host) + "\n" if sc.host else None
     return kvmemtest.Job(sc.name, argv, guest_script=script, host_script=host,
@@ -257,6 +284,18 @@ def main():
     if qemu and any("qemu-system-x86_64" in line for s in scenarios for line in s.host):
         tools.append(qemu)
     data = [os.path.join(kvmemtest.source_root(), "tests", "qmp", "transcript-qemu-7.2.txt")]
+    libvirt = [s for s in scenarios if s.libvirt]
+    if libvirt:
+        missing = [p for p in LIBVIRT_PROGRAMS + LIBVIRT_DATA if not os.path.exists(p)]
+        if missing:
+            print(f"not ok - harness: {', '.join(missing)} missing: libvirt scenarios need "
+                  "Debian's libvirt (scripts/install-deps.sh installs it)")
+            print(f"0 passed, {len(scenarios)} failed")
+            return 1
+        tools += LIBVIRT_PROGRAMS
+        data += [LIBVIRT_VMM] + sorted({libvirt_template(s) for s in libvirt})
+        data += [os.path.join(d, f) for top in LIBVIRT_DATA
+                 for d, _, fs in os.walk(top) for f in fs]
     try:
         results = kvmemtest.run_jobs([job_for(s, kvmem) for s in scenarios], [kvmem] + tools,
                                      echo, data)

@@ -7,7 +7,10 @@
 # (virsh domcapabilities), then defines, starts, inspects, shuts down,
 # destroys and undefines a domain whose emulator is kvmem-sim: 2 vCPUs,
 # 2 NUMA cells, memfd shared backing, maxMemory slots=4, the serial port on
-# a file.  The QMP libvirt sent and what kvmem answered are checked in
+# a file, and plugs and unplugs a 256 MiB DIMM into it (virsh attach-device
+# and detach-device: object-add, device_add, query-memory-devices, then
+# device_del, DEVICE_DELETED from the guest's ejection, object-del).  The
+# QMP libvirt sent and what kvmem answered are checked in
 # libvirt's own log (log_filters qemu_monitor).  libvirtd is stopped at the
 # end, whatever happened.  Needs root (libvirt's system driver, mount
 # namespaces): otherwise it says so and is skipped.
@@ -92,6 +95,28 @@ fi
 virsh domcapabilities --emulatorbin "$kvmem" --virttype qemu >"$work/caps-tcg" 2>&1
 check "kvmem offers no virt type qemu (it has no TCG)" \
 	grep -q "does not support virt type 'qemu'" "$work/caps-tcg"
+# libvirt 9.0's domcapabilities has no element for memory devices or the
+# balloon: it decides which it accepts from the capabilities it keeps in
+# its cache, one file per emulator.  Each memory device model is there
+# exactly when the emulator has the driver (-device help), and the flat
+# object-add and JSON device_add libvirt needs for hotplug are there.
+capfile() { grep -l "<emulator>$1</emulator>" /var/cache/libvirt/qemu/capabilities/*.xml | head -n 1; }
+has_flag() { grep -q "<flag name='$2'/>" "$(capfile "$1")"; }
+flag_iff_driver() { # EMULATOR FLAG DRIVER
+	if "$1" -device help | grep -q "name \"$3\""; then has_flag "$1" "$2"; else ! has_flag "$1" "$2"; fi
+}
+for emu in "$sim" "$kvmem"; do
+	n=$(basename "$emu")
+	check "$n: libvirt's capabilities were cached" test -n "$(capfile "$emu")"
+	for f in memory-backend-memfd memory-backend-memfd.hugetlb object.qapified device.json+hotplug; do
+		check "$n: libvirt's capability $f" has_flag "$emu" "$f"
+	done
+	for d in pc-dimm virtio-mem-pci nvdimm virtio-pmem-pci; do
+		check "$n: libvirt's capability $d exactly when kvmem has the driver" \
+			flag_iff_driver "$emu" "$d" "$d"
+	done
+done
+check "kvmem-sim: pc-dimm is a capability (DIMMs through libvirt)" has_flag "$sim" pc-dimm
 for c in query-version query-target query-qmp-schema query-commands query-kvm qom-list-types \
 	query-machines query-command-line-options query-migrate-capabilities; do
 	check "probe: $c answered" grep -q "\"execute\":\"$c\".*" "$log"
@@ -115,6 +140,18 @@ rm -f "$work/fdset.log"
 ) 3>&-
 check "isa-serial on /dev/fdset/0 writes to the passed descriptor" grep -q "sim: tick" \
 	"$work/fdset.log"
+# append=on on a descriptor opened without O_APPEND (at offset 0), as
+# libvirt may pass one: appended all the same, as QEMU sets O_APPEND on it
+echo "written before" >"$work/fdset.log"
+(
+	exec 3<>"$work/fdset.log"
+	timeout 2 "$sim" -kernel "$(ls /boot/vmlinuz-* | head -n 1)" -nodefaults -add-fd \
+		set=0,fd=3 -chardev file,id=s,path=/dev/fdset/0,append=on \
+		-device '{"driver":"isa-serial","chardev":"s","id":"serial0","index":0}' \
+		>/dev/null 2>&1 3>&3
+) 3>&-
+check "append=on appends to a passed descriptor at offset 0" sh -c \
+	"head -n 1 $work/fdset.log | grep -qx 'written before' && grep -q 'sim: tick' $work/fdset.log"
 
 # ---- a domain ----
 kernel=$(ls /boot/vmlinuz-* | head -n 1)
@@ -165,6 +202,61 @@ sleep 1
 check "the guest's console reaches the serial file" grep -q "sim: tick" "$work/serial.log"
 virsh dommemstat lvtest >"$work/memstat" 2>&1
 check "dommemstat" grep -q "^rss [1-9]" "$work/memstat"
+# ---- a 256 MiB DIMM plugged and unplugged (live) ----
+cat >"$work/dimm.xml" <<X
+<memory model='dimm'><target><size unit='MiB'>256</size><node>0</node></target></memory>
+X
+sent() { grep -aq "QEMU_MONITOR_SEND_MSG.*$1" "$log"; }
+# answered_after MSG EVENT: MSG was sent after EVENT came, and answered {}
+answered_after() {
+	local id
+	id=$(grep -a "QEMU_MONITOR_SEND_MSG.*$1" "$log" | grep -o '"id":"libvirt-[0-9]*"' |
+		head -n 1 | cut -d'"' -f4)
+	[ -n "$id" ] && grep -aq "QEMU_MONITOR_RECV_REPLY.*reply={\"return\": {}, \"id\": \"$id\"}" \
+		"$log" && grep -a "QEMU_MONITOR_SEND_MSG.*$1\|QEMU_MONITOR_RECV_EVENT.*$2" "$log" |
+		head -n 1 | grep -q "$2"
+}
+: >"$log"
+check "attach-device dimm" virsh -q attach-device lvtest "$work/dimm.xml" --live
+check "object-add in the flat form, memfd and shared as the domain's memory" sent \
+	'"execute":"object-add","arguments":{"qom-type":"memory-backend-memfd","id":"memdimm0","share":true,"size":268435456}'
+check "device_add pc-dimm" sent \
+	'"execute":"device_add","arguments":{"driver":"pc-dimm","node":0,"memdev":"memdimm0","id":"dimm0","slot":0}'
+check "query-memory-devices sent" sent '"execute":"query-memory-devices"'
+virsh dumpxml lvtest >"$work/dimm-in.xml"
+check "dumpxml: the DIMM with its alias and the address kvmem placed it at" sh -c \
+	"grep -q \"<alias name='dimm0'/>\" $work/dimm-in.xml &&
+	 grep -q \"<address type='dimm' slot='0' base='0x100000000'/>\" $work/dimm-in.xml"
+check "query-memory-devices: 256 MiB at 4 GiB, slot 0, node 0, hotplugged" sh -c \
+	"virsh qemu-monitor-command lvtest '{\"execute\":\"query-memory-devices\"}' | grep -q \
+	 '\"data\":{\"memdev\":\"/objects/memdimm0\",\"hotplugged\":true,\"addr\":4294967296,\"hotpluggable\":true,\"size\":268435456,\"slot\":0,\"node\":0,\"id\":\"dimm0\"}'"
+check "query-memdev: memdimm0 is shared, 256 MiB" sh -c \
+	"virsh qemu-monitor-command lvtest '{\"execute\":\"query-memdev\"}' | python3 -c '
+import json, sys
+m = {d[\"id\"]: d for d in json.load(sys.stdin)[\"return\"]}[\"memdimm0\"]
+sys.exit(not (m[\"share\"] and m[\"size\"] == 268435456 and m[\"policy\"] == \"default\"))'"
+for _ in $(seq 50); do grep -q "sim: memory slot 0 added" "$work/serial.log" && break; sleep 0.1; done
+check "the guest added the memory and said so (_OST)" grep -aq \
+	'"event": "ACPI_DEVICE_OST", "data": {"info": {"slot": "0", "slot-type": "DIMM", "source": 1, "status": 0, "device": "dimm0"}}' "$log"
+check "detach-device dimm" virsh -q detach-device lvtest "$work/dimm.xml" --live
+check "device_del sent" sent '"execute":"device_del","arguments":{"id":"dimm0"}'
+check "DEVICE_DELETED reached libvirt" grep -aq \
+	'"event": "DEVICE_DELETED", "data": {"path": "/machine/peripheral/dimm0", "device": "dimm0"}' "$log"
+check "object-del sent after DEVICE_DELETED, and done" answered_after \
+	'"execute":"object-del","arguments":{"id":"memdimm0"}' '"event": "DEVICE_DELETED"'
+no_dimm_xml() { ! virsh dumpxml lvtest | grep -q "<memory model='dimm'"; }
+check "dumpxml: the DIMM is gone" no_dimm_xml
+check "query-memory-devices: empty" sh -c \
+	"virsh qemu-monitor-command lvtest '{\"execute\":\"query-memory-devices\"}' |
+	 grep -q '\"return\":\[\]'"
+check "query-memdev: memdimm0 is gone, the NUMA cells' backends stay" sh -c \
+	"virsh qemu-monitor-command lvtest '{\"execute\":\"query-memdev\"}' | python3 -c '
+import json, sys
+ids = {d[\"id\"] for d in json.load(sys.stdin)[\"return\"]}
+sys.exit(ids != {\"ram-node0\", \"ram-node1\"})'"
+bad=$(grep -a "QEMU_MONITOR_RECV_REPLY" "$log" | grep -a '"error"' || true)
+check "DIMM: no command refused" test -z "$bad"
+[ -z "$bad" ] || echo "$bad" | cut -c1-300
 check "shutdown" virsh -q shutdown lvtest
 for _ in $(seq 100); do virsh domstate lvtest | grep -q "shut off" && break; sleep 0.1; done
 check "the guest powered off and libvirt saw it" sh -c 'virsh domstate lvtest | grep -q "shut off"'

@@ -58,6 +58,14 @@ class QMP:
 OK = {"return": {}}
 
 
+def wait_events(q, name, n, timeout=5):
+    """Reads the monitor until n events called name have come (or timeout)."""
+    end = time.time() + timeout
+    while time.time() < end and sum(e["event"] == name for e in q.events) < n:
+        time.sleep(0.05)
+        q.cmd("query-status")
+
+
 def generic(desc):
     return {"error": {"class": "GenericError", "desc": desc}}
 
@@ -211,6 +219,42 @@ def main():
         check("a refused object-add leaves nothing behind",
               sorted(m["id"] for m in q.cmd("query-memdev")["return"]) ==
               ["fd1", "file1", "m1", "pc.ram", "unused"])
+
+        # secrets (libvirt's master key): checked as QEMU checks them, kept by id
+        secret = {"qom-type": "secret", "id": "s0", "data": "abc"}
+        dup = "attempt to add duplicate property 's0' to object (type 'container')"
+        out = [q.cmd("object-add", **secret), q.cmd("object-add", **secret),
+               q.cmd("object-add", **ram("s0", MiB))]
+        check("object-add secret; its id is taken: QEMU 7.2's answers",
+              out == [OK, generic(dup), generic(dup)], out)
+        cases = [
+            ({"id": "s1"}, "Either 'file' or 'data' must be provided"),
+            ({"id": "s1", "data": "a", "file": "/dev/null"},
+             "'file' and 'data' are mutually exclusive"),
+            ({"id": "s1", "file": "/nonexistent"}, "Unable to read /nonexistent: Failed to "
+             "open file \u201c/nonexistent\u201d: No such file or directory"),
+            ({"id": "s1", "data": "a", "format": "hex"},
+             "Parameter 'format' does not accept value 'hex'"),
+            ({"id": "s1", "data": "a", "size": 3}, "Parameter 'size' is unexpected"),
+            ({"id": "s1", "data": 5}, "Invalid parameter type for 'data', expected: string"),
+            ({"id": "s1", "data": "a", "keyid": "s0"},
+             "keyid is not supported: kvmem decrypts no secret (nothing in kvmem reads one)"),
+        ]
+        wrong = []
+        for args, want in cases:
+            got = error(q.cmd("object-add", **{"qom-type": "secret"}, **args))
+            if got != want:
+                wrong.append(f"{args}: got {got!r}, want {want!r}")
+        check(f"object-add refuses {len(cases)} bad secrets with QEMU 7.2's messages",
+              not wrong, "; ".join(wrong))
+        check("a backend takes no secret's property",
+              error(q.cmd("object-add", **ram("x", MiB, data="a"))) ==
+              "Parameter 'data' is unexpected")
+        out = [q.hmp("object_add secret,id=s1,data=x,format=raw"),
+               q.cmd("object-del", id="s1"), q.cmd("object-del", id="s0"),
+               q.cmd("object-del", id="s0")]
+        check("object_add secret (HMP), object-del of secrets: QEMU 7.2's answers",
+              out == ["", OK, OK, generic("object 's0' not found")], out)
 
         # object-del
         rss2 = status(pid, "VmRSS")
@@ -388,14 +432,38 @@ def main():
               out == [OK, generic("no free slots available")], out)
         check("refused device_adds left the DIMMs as they were",
               len(q.cmd("query-memory-devices")["return"]) == 4)
-        # device_del: the guest is asked; kvmem-sim's guest never ejects
+        check("HMP device_add pc-dimm", q.hmp("device_add pc-dimm,id=h1,memdev=m6") ==
+              "Error: no free slots available\r\n")
+        wait_events(q, "ACPI_DEVICE_OST", 4)
+        osts = [e["data"]["info"] for e in q.events if e["event"] == "ACPI_DEVICE_OST"]
+        check("the guest reported each DIMM it added through _OST (device check, success)",
+              {(o.get("device"), o["source"], o["status"]) for o in osts} >=
+              {("d1", 1, 0), ("d3", 1, 0), ("d4", 1, 0), ("d5", 1, 0)}, osts)
+        # device_del: the guest is asked; while it is stopped it cannot answer
+        q.cmd("stop")
         out = [q.cmd("device_del", id="d5"), q.cmd("device_del", id="d5")]
         check("device_del, and again while pending: {} both times, as QEMU 7.2",
               out == [OK, OK], out)
         check("the DIMM stays until the guest ejects it",
               any(d["data"].get("id") == "d5" for d in q.cmd("query-memory-devices")["return"]))
-        check("HMP device_add pc-dimm", q.hmp("device_add pc-dimm,id=h1,memdev=m6") ==
-              "Error: no free slots available\r\n")
+        check("object-del of the backend of a DIMM being unplugged: in use",
+              error(q.cmd("object-del", id="m5")) == "object 'm5' is in use, can not be deleted")
+        q.events.clear()
+        q.cmd("cont")
+        wait_events(q, "DEVICE_DELETED", 1)
+        deleted = [e["data"] for e in q.events if e["event"] == "DEVICE_DELETED"]
+        check("kvmem-sim's guest ejects it: DEVICE_DELETED, as QEMU's with a Linux guest",
+              deleted == [{"device": "d5", "path": "/machine/peripheral/d5"}], q.events)
+        osts = [e["data"]["info"] for e in q.events if e["event"] == "ACPI_DEVICE_OST"]
+        wait_events(q, "ACPI_DEVICE_OST", 2)
+        osts = [e["data"]["info"] for e in q.events if e["event"] == "ACPI_DEVICE_OST"]
+        # (the second names d5 here, while a slow guest's comes once the slot is empty)
+        check("ACPI_DEVICE_OST: eject request in progress (0x84), then success, as from Linux",
+              [(o["slot"], o["source"], o["status"]) for o in osts] ==
+              [("3", 3, 0x84), ("3", 3, 0)] and osts[0].get("device") == "d5", osts)
+        check("the DIMM is gone", not any(
+            d["data"].get("id") == "d5" for d in q.cmd("query-memory-devices")["return"]))
+        check("object-del of its backend now", q.cmd("object-del", id="m5") == OK)
         q.cmd("quit")
         q.close()
         sim.wait()

@@ -17,6 +17,13 @@
  *   - it enables the ACPI power button and, when the SCI shows a press,
  *     writes S5 to PM1_CNT as Linux does, so system_powerdown ends in a
  *     guest power-off;
+ *   - it enables the memory hotplug GPE and, when it fires, does what
+ *     kvmem's DSDT (\_GPE._E03, MSCN) and Linux's ACPI memory driver do
+ *     together: for a DIMM being inserted, clear the event and report
+ *     _OST (device check, success); for one being removed, clear the
+ *     event, report _OST (eject request, in progress: 0x84), eject it
+ *     (_EJ0) and report _OST (eject request, success), so device_del ends
+ *     in DEVICE_DELETED as with a Linux guest;
  *   - the guest's uptime it prints stands still while the VM is paused,
  *     as kvmclock does on real KVM (vm_pause saves it, vm_resume restores).
  */
@@ -28,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hw/memhp.h"
 #include "kvm/vm.h"
 #include "plan/iomap.h"
 
@@ -114,7 +122,91 @@ static void pio(struct vm *vm, uint16_t port, uint16_t val, unsigned len, bool w
 	bus_access(vm->pio, port, data, len, write);
 }
 
+static uint32_t pio_read(struct vm *vm, uint16_t port, unsigned len)
+{
+	uint8_t data[4] = {0};
+
+	bus_access(vm->pio, port, data, len, false);
+	return data[0] | data[1] << 8 | data[2] << 16 | (uint32_t)data[3] << 24;
+}
+
+static void pio_write32(struct vm *vm, uint16_t port, uint32_t val)
+{
+	uint8_t data[4] = {(uint8_t)val, (uint8_t)(val >> 8), (uint8_t)(val >> 16),
+			   (uint8_t)(val >> 24)};
+
+	bus_access(vm->pio, port, data, 4, true);
+}
+
 #define LSR_THRE 0x20
+#define PM1_PWRBTN 0x0100
+/* The memory hotplug registers (memhp.h) and the ACPI codes Linux uses */
+#define MHP_SEL 0x00
+#define MHP_OST_EVENT 0x04
+#define MHP_OST_STATUS 0x08
+#define MHP_FLAGS 0x14
+#define MHP_INSERTING 0x02
+#define MHP_REMOVING 0x04
+#define MHP_EJECT 0x08
+#define ACPI_NOTIFY_DEVICE_CHECK 1
+#define ACPI_NOTIFY_EJECT_REQUEST 3
+#define ACPI_OST_SUCCESS 0
+#define ACPI_OST_EJECT_IN_PROGRESS 0x84
+
+static bool serial_print(struct vcpu *vcpu, const char *s);
+
+static void memhp_ost(struct vm *vm, uint32_t slot, uint32_t event, uint32_t status)
+{
+	pio_write32(vm, IOMAP_MEMHP_BASE + MHP_SEL, slot);
+	pio_write32(vm, IOMAP_MEMHP_BASE + MHP_OST_EVENT, event);
+	pio_write32(vm, IOMAP_MEMHP_BASE + MHP_OST_STATUS, status);
+}
+
+/* The memory hotplug GPE: MSCN's scan, then the OS's answer to each
+ * notification. */
+static void memhp_scan(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	char line[64];
+
+	for (uint32_t slot = 0; slot < MEMHP_MAX_SLOTS; slot++) {
+		uint32_t flags;
+
+		pio_write32(vm, IOMAP_MEMHP_BASE + MHP_SEL, slot);
+		flags = pio_read(vm, IOMAP_MEMHP_BASE + MHP_FLAGS, 1);
+		if (flags & MHP_INSERTING) {
+			pio_write32(vm, IOMAP_MEMHP_BASE + MHP_FLAGS, MHP_INSERTING);
+			snprintf(line, sizeof(line), "sim: memory slot %u added\n", slot);
+			serial_print(vcpu, line);
+			memhp_ost(vm, slot, ACPI_NOTIFY_DEVICE_CHECK, ACPI_OST_SUCCESS);
+		}
+		if (flags & MHP_REMOVING) {
+			pio_write32(vm, IOMAP_MEMHP_BASE + MHP_FLAGS, MHP_REMOVING);
+			memhp_ost(vm, slot, ACPI_NOTIFY_EJECT_REQUEST, ACPI_OST_EJECT_IN_PROGRESS);
+			snprintf(line, sizeof(line), "sim: memory slot %u ejected\n", slot);
+			serial_print(vcpu, line);
+			pio_write32(vm, IOMAP_MEMHP_BASE + MHP_SEL, slot);
+			pio_write32(vm, IOMAP_MEMHP_BASE + MHP_FLAGS, MHP_EJECT);
+			memhp_ost(vm, slot, ACPI_NOTIFY_EJECT_REQUEST, ACPI_OST_SUCCESS);
+		}
+	}
+}
+
+/* An SCI: the power button powers off; the memory hotplug GPE scans. */
+static void sim_sci(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (pio_read(vm, IOMAP_GPE0_BLK, 2) & (1u << IOMAP_MEMHP_GPE)) {
+		pio(vm, IOMAP_GPE0_BLK, 1u << IOMAP_MEMHP_GPE, 2, true); /* clear its status */
+		memhp_scan(vcpu);
+	}
+	if (pio_read(vm, IOMAP_PM1A_EVT, 2) & PM1_PWRBTN) {
+		pio(vm, IOMAP_PM1A_EVT, PM1_PWRBTN, 2, true); /* clear PWRBTN_STS */
+		serial_print(vcpu, "sim: power button, powering off\n");
+		pio(vm, IOMAP_PM1A_CNT, (IOMAP_SLP_TYP_S5 << 10) | 0x2000, 2, true);
+	}
+}
 
 /* Print s as a driver that honours THRE does: wait (1 ms at a time) while
  * the UART has no room.  Returns false if the VM is stopping meanwhile. */
@@ -149,7 +241,8 @@ static void *sim_vcpu(void *arg)
 
 	vcpu_thread_begin(vcpu);
 	if (vcpu->idx == 0) {
-		pio(vm, IOMAP_PM1A_EVT + 2, 0x0100, 2, true); /* PM1_EN: PWRBTN_EN */
+		pio(vm, IOMAP_PM1A_EVT + 2, PM1_PWRBTN, 2, true);	     /* PM1_EN: PWRBTN_EN */
+		pio(vm, IOMAP_GPE0_BLK + 2, 1u << IOMAP_MEMHP_GPE, 2, true); /* GPE0_EN */
 		serial_print(vcpu, "sim: guest up\n");
 	}
 	while (vcpu_thread_runnable(vcpu, NULL)) {
@@ -171,11 +264,8 @@ static void *sim_vcpu(void *arg)
 				 guest_ns / 1e9);
 		if (!serial_print(vcpu, line))
 			break;
-		if (atomic_load(&sci_level)) {
-			pio(vm, IOMAP_PM1A_EVT, 0x0100, 2, true); /* clear PWRBTN_STS */
-			serial_print(vcpu, "sim: power button, powering off\n");
-			pio(vm, IOMAP_PM1A_CNT, (IOMAP_SLP_TYP_S5 << 10) | 0x2000, 2, true);
-		}
+		if (atomic_load(&sci_level))
+			sim_sci(vcpu);
 	}
 	vcpu_thread_end(vcpu);
 	return NULL;

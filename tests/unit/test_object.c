@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "config/object.h"
 
 #define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
@@ -441,6 +442,46 @@ static void test_implicit(void **state)
 /* The monitors' object-add / object_add: the same parser, QEMU 7.2's
  * run-time messages (each one as qemu-system-x86_64 7.2 answers
  * object_add or object-add with the same input). */
+/* A secret through object-add / object_add: QEMU 7.2's monitor messages
+ * (no "-object ...: " before them), the id handed back. */
+static void test_secret_monitor(void **state)
+{
+	static const struct {
+		const char *arg, *msg;
+	} cases[] = {
+	    {"qom-type=secret,id=s1", "Either 'file' or 'data' must be provided"},
+	    {"secret,id=s1,data=a,file=/dev/null", "'file' and 'data' are mutually exclusive"},
+	    {"secret,id=s1,file=/nonexistent/key",
+	     "Unable to read /nonexistent/key: Failed to open file \u201c/nonexistent/key\u201d: "
+	     "No such file or directory"},
+	    {"secret,id=s1,data=a,format=hex", "Parameter 'format' does not accept value 'hex'"},
+	    {"secret,id=s1,data=a,size=1", "Parameter 'size' is unexpected"},
+	    {"secret,data=a", "Parameter 'id' is missing"},
+	    {"secret,id=s1,data=a,iv=x",
+	     "iv is not supported: kvmem decrypts no secret (nothing in kvmem reads one)"},
+	};
+	struct kverr err;
+	char *id = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (config_secret_check(cases[i].arg, true, &id, &err) >= 0)
+			fail_msg("case %zu (%s) was accepted", i, cases[i].arg);
+		assert_string_equal(err.msg, cases[i].msg);
+	}
+	assert_int_equal(
+	    config_secret_check("qom-type=secret,id=key0,data=abc,format=raw", true, &id, &err), 0);
+	assert_string_equal(id, "key0");
+	free(id);
+	assert_int_equal(config_secret_check("secret,id=key1,file=/dev/null", true, &id, &err), 0);
+	assert_string_equal(id, "key1");
+	free(id);
+	/* the command line's words name the option */
+	assert_true(config_secret_check("secret,id=s1", false, &id, &err) < 0);
+	assert_string_equal(err.msg,
+			    "-object secret,id=s1: Either 'file' or 'data' must be provided");
+}
+
 static void test_monitor_errors(void **state)
 {
 	static const struct {
@@ -562,6 +603,7 @@ int main(void)
 	    cmocka_unit_test(test_implicit),
 	    cmocka_unit_test(test_json_object),
 	    cmocka_unit_test(test_monitor_errors),
+	    cmocka_unit_test(test_secret_monitor),
 	    cmocka_unit_test(test_monitor_same_result),
 	};
 
