@@ -153,14 +153,29 @@ static void send_text(const char *text, size_t n)
 	}
 }
 
+/* A message and its line end in one send: kvmem acts on a complete JSON
+ * object before the newline arrives, so after "quit" it may be gone before
+ * a second send, which would then fail with EPIPE. */
+static void send_line(const char *text)
+{
+	size_t n = strlen(text);
+	char *line = malloc(n + 1);
+
+	if (!line)
+		die(EXIT_USAGE, "out of memory");
+	memcpy(line, text, n);
+	line[n] = '\n';
+	send_text(line, n + 1);
+	free(line);
+}
+
 static void send_json(json_t *msg)
 {
 	char *text = json_dumps(msg, JSON_COMPACT);
 
 	if (!text)
 		die(EXIT_USAGE, "out of memory");
-	send_text(text, strlen(text));
-	send_text("\n", 1);
+	send_line(text);
 	free(text);
 	json_decref(msg);
 }
@@ -465,8 +480,7 @@ static int run_raw(const char *text)
 {
 	char *line;
 
-	send_text(text, strlen(text));
-	send_text("\n", 1);
+	send_line(text);
 	while ((line = read_line())) {
 		json_t *msg = json_loads(line, 0, NULL);
 		bool event = msg && json_object_get(msg, "event");
