@@ -31,6 +31,7 @@
 #include "plan/iomap.h"
 #include "qmp/commands.h"
 #include "qmp/server.h"
+#include "virtio/balloon_pci.h"
 
 /* ---- stage 1: plan (pure) ---- */
 
@@ -266,8 +267,10 @@ int machine_devices(struct machine *m, struct kverr *err)
 	if ((ret = pci_bus_init(&m->pci, &m->pci_plan, err)) ||
 	    (ret = pci_bus_register(&m->pci, &m->pio, &m->mmio, err)))
 		return ret;
+	if ((ret = machine_devs_realize(m, err)))
+		return ret;
 	pci_bus_reset(&m->pci);
-	return machine_devs_realize(m, err);
+	return 0;
 }
 
 void machine_serial_connect(struct machine *m, int out_fd, int in_fd)
@@ -300,6 +303,8 @@ static int vm_build(struct machine *m, struct kverr *err)
 		return ret;
 	ret = vm_map_memory(&m->vm, m->mem, err);
 	if (!ret)
+		balloon_pci_vm_built(m);
+	if (!ret)
 		ret = vm_create_vcpus(&m->vm, err);
 	if (!ret)
 		ret = mem_write(m->mem, m->acpi.base, m->acpi.data, m->acpi.size, err);
@@ -312,6 +317,7 @@ static int vm_build(struct machine *m, struct kverr *err)
 
 static void vm_teardown(struct machine *m)
 {
+	balloon_pci_vm_gone(m);
 	if (m->vm_live)
 		vm_destroy(&m->vm);
 	m->vm_live = false;
@@ -683,7 +689,8 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 	if (loop_init(&m->loop, err) < 0 ||
 	    loop_add(&m->loop, sig.fd, EPOLLIN, on_signal, &sig) < 0 ||
 	    monitors_attach(m->mon, &m->loop, err) < 0 ||
-	    machine_devs_attach(m, &m->loop, err) < 0) {
+	    machine_devs_attach(m, &m->loop, err) < 0 ||
+	    balloon_pci_attach_loop(m, &m->loop, err) < 0) {
 		if (!err->msg[0])
 			kverr_set(err, ENOMEM, "cannot set up the main loop");
 		close(sig.fd);
@@ -715,6 +722,7 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 			stop_vm(m);
 			serial_reset(m->serial);
 			pm_reset(m->pm);
+			balloon_pci_machine_reset(m);
 			pci_bus_reset(&m->pci);
 			/* A VM reset while stopped stays stopped (QEMU: prelaunch). */
 			if (m->runstate != MACHINE_RUNNING)

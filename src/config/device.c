@@ -92,9 +92,9 @@ int config_device_link(void *ctx, const char *kind, const char *name, void **tar
 }
 
 /* The machine's buses, as devices see them (bus=, parent_bus): the ISA
- * bus of QEMU's pc (COM1's isa-serial), not hotpluggable; the PCI host
- * bridge adds {"pci.0", DEV_BUS_PCI, "/machine/i440fx/pci.0",
- * hotpluggable} here. */
+ * bus of QEMU's pc (COM1's isa-serial), not hotpluggable, and the PCI
+ * host bridge's bus 0 (plan/pci.h), hotpluggable in QEMU: which device
+ * plugs at run time is the driver's say. */
 static const struct {
 	const char *name;
 	enum dev_bus_kind kind;
@@ -102,6 +102,7 @@ static const struct {
 	bool hotpluggable;
 } machine_buses[] = {
     {"isa.0", DEV_BUS_ISA, "/machine/unattached/device[3]/isa.0", false},
+    {"pci.0", DEV_BUS_PCI, "/machine/i440fx/pci.0", true},
     {NULL, DEV_BUS_NONE, NULL, false},
 };
 

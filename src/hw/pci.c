@@ -344,6 +344,23 @@ int pci_bus_add(struct pci_bus *bus, struct pci_func *f, const struct pci_func_o
 	return 0;
 }
 
+void pci_bus_remove(struct pci_bus *bus, struct pci_func *f)
+{
+	unsigned devfn;
+
+	if (!f->plan || !bus->lock_init)
+		return;
+	devfn = f->plan->slot * PCI_FUNCS + f->plan->fn;
+	pthread_mutex_lock(&bus->lock);
+	if (bus->func[devfn] == f) {
+		/* no decoding: its BAR ranges go away from the MMIO bus */
+		pci_set(f, PCI_COMMAND, 0, 2);
+		update_mappings(f);
+		bus->func[devfn] = NULL;
+	}
+	pthread_mutex_unlock(&bus->lock);
+}
+
 void pci_bus_reset(struct pci_bus *bus)
 {
 	pthread_mutex_lock(&bus->lock);

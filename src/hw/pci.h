@@ -153,6 +153,9 @@ int pci_bus_add(struct pci_bus *bus, struct pci_func *f, const struct pci_func_o
  * addresses and decoding (COMMAND.MEMORY set where a function has a BAR),
  * ops->bar_mapped told of each change. */
 void pci_bus_reset(struct pci_bus *bus);
+/* Take f off the bus again (a device whose realize failed, or that goes
+ * away): its BARs stop decoding, config cycles find nothing there. */
+void pci_bus_remove(struct pci_bus *bus, struct pci_func *f);
 
 /* Little-endian config space accessors for device models (no side
  * effects; the caller holds the bus lock or owns f before pci_bus_add). */

@@ -18,6 +18,7 @@
 #include "qmp/hmp.h"
 #include "qmp/introspect.h"
 #include "util/buf.h"
+#include "virtio/balloon_pci.h"
 
 static struct machine *machine_of(const struct qmp_request *req)
 {
@@ -412,6 +413,7 @@ static const struct qmp_command commands[] = {
     {.name = "query-memory-size-summary", .fn = cmd_query_memory_size_summary},
     {.name = "query-memdev", .fn = cmd_query_memdev},
     MACHINE_DEVS_QMP_COMMANDS,
+    BALLOON_PCI_QMP_COMMANDS,
     INTROSPECT_QMP_COMMANDS,
     {.name = "human-monitor-command",
      .fn = cmd_human_monitor_command,

@@ -104,11 +104,12 @@ report "JSON: a syntax error" "$([[ $rc -eq 1 && $err == "kvmem: -device {\"driv
 bad "DRIVER,help of an unknown driver" "$KVMEM" "kvmem: -device pc-dimm,help: Device 'pc-dimm' not found" \
 	-device pc-dimm,help
 isa=$'\nInput devices:\nname "isa-serial", bus ISA'
+balloon=$'name "virtio-balloon-pci", bus PCI, alias "virtio-balloon"'
 run "$KVMEM" -device help
-report "-device help: kvmem lists its driver, isa-serial, exit 0" \
-	"$([[ $rc -eq 0 && $out == "$isa" && -z $err ]] || echo "rc $rc out '$out' err '$err'")"
+report "-device help: kvmem lists its drivers, isa-serial and virtio-balloon-pci, exit 0" \
+	"$([[ $rc -eq 0 && $out == "$isa"$'\n\nMisc devices:\n'"$balloon" && -z $err ]] || echo "rc $rc out '$out' err '$err'")"
 run "$KVMEM" -device '?'
-report "-device ?: the same" "$([[ $rc -eq 0 && $out == "$isa" && -z $err ]] || echo "rc $rc: $out $err")"
+report "-device ?: the same" "$([[ $rc -eq 0 && $out == "$isa"$'\n\nMisc devices:\n'"$balloon" && -z $err ]] || echo "rc $rc: $out $err")"
 run "$KVMEM" -device help -m 12X
 report "-device help acts where it stands (what follows is not read)" \
 	"$([[ $rc -eq 0 ]] || echo "rc $rc: $err")"
@@ -116,7 +117,7 @@ report "-device help acts where it stands (what follows is not read)" \
 # ---- kvmem-sim: its test device, every kind of property ----
 S="$SIM"
 run "$S" -device help
-report "-device help: QEMU's layout" "$([[ $rc -eq 0 && $out == "$isa"$'\n\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim'"'"'s test device"' ]] || echo "rc $rc: $out")"
+report "-device help: QEMU's layout" "$([[ $rc -eq 0 && $out == "$isa"$'\n\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim'"'"'s test device"'$'\n'"$balloon" ]] || echo "rc $rc: $out")"
 run "$S" -device kvmem-sim-dev,help
 report "DRIVER,help: QEMU's columns, sorted" "$(
 	[[ $rc -eq 0 && $(sed -n 1p <<<"$out") == "kvmem-sim-dev options:" &&

@@ -189,7 +189,9 @@ def main():
             ({"driver": "kvmem-sim-dev", "memdev": "m0", "flag": "maybe"},
              generic("Parameter 'flag' expects 'on' or 'off'")),
             ({"driver": "kvmem-sim-dev", "memdev": "m0", "bus": "pci.0"},
-             generic("Bus 'pci.0' not found")),
+             generic("Device 'kvmem-sim-dev' can't go on PCI bus")),
+            ({"driver": "kvmem-sim-dev", "memdev": "m0", "bus": "pci.1"},
+             generic("Bus 'pci.1' not found")),
             ({"driver": "kvmem-sim-dev", "memdev": "m0", "fail-realize": True},
              generic("kvmem-sim-dev: realize refused (fail-realize=on)")),
         ]
@@ -263,7 +265,8 @@ def main():
                                                                 "count=<uint32>"), r.stdout)
         r = run([ctl, "-s", a, "hmp", "device_add help"])
         check("HMP device_add help", r.stdout == '\nInput devices:\nname "isa-serial", bus ISA\n'
-              '\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim\'s test device"\n',
+              '\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim\'s test device"\n'
+              'name "virtio-balloon-pci", bus PCI, alias "virtio-balloon"\n',
               repr(r.stdout))
         r = run([ctl, "-s", a, "hmp", "device_del h1"])
         ev = watcher.wait_event("DEVICE_DELETED")

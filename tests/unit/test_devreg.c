@@ -1283,8 +1283,8 @@ static void test_command_line(void **state)
 			    "file");
 	assert_string_equal(parse(&cfg, ARGS("-device", "{}")),
 			    "-device {}: Parameter 'driver' is missing");
-	assert_string_equal(parse(&cfg, ARGS("-device", "test-pci")),
-			    "-device test-pci: No 'PCI' bus found for device 'test-pci'");
+	assert_string_equal(parse(&cfg, ARGS("-device", "test-pci,bus=pci.1")),
+			    "-device test-pci,bus=pci.1: Bus 'pci.1' not found");
 
 	/* help acts where it stands */
 	assert_string_equal(parse(&cfg, ARGS("-device", "help", "-m", "12X")), "");
