@@ -103,7 +103,12 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	ram_plan_build(&m->ram_plan, cfg, &m->layout, &m->numa);
 	e820_build(&m->layout, &m->e820);
 	pci_plan_init(&m->pci_plan, &m->layout);
-	ret = pci_plan_assign(&m->pci_plan, err);
+	/* the devices, then their places on the bus, then the BARs */
+	ret = machine_devs_plan(m, err);
+	if (!ret)
+		ret = machine_devs_plan_places(m, err);
+	if (!ret)
+		ret = pci_plan_assign(&m->pci_plan, err);
 	if (ret)
 		return ret;
 	acpi_in = (struct acpi_input){.layout = &m->layout, .topo = &m->topo, .numa = &m->numa};
@@ -111,8 +116,6 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	if (ret)
 		return ret;
 	ret = acpi_build(&acpi_in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &m->acpi, err);
-	if (!ret)
-		ret = machine_devs_plan(m, err);
 	if (ret)
 		return ret;
 	if (!cfg->kernel) /* only -print-layout gets here without one */

@@ -2,11 +2,10 @@
  *
  * QEMU 7.2 checks a virtio-balloon-pci in this order: the PCI slot
  * (do_pci_register_device), then the balloon handler ("Only one balloon
- * device is supported").  pre_plug does both on a copy of the PCI plan,
- * so that nothing is committed; realize adds the function to the plan,
- * gives its BARs their addresses, and starts the device.  The BARs of the
- * devices already planned keep theirs: pci_plan_assign() is a function
- * of the order in which devices were added.
+ * device is supported").  kvmem checks the slot in the plan stage (the
+ * plan hook puts the function in the machine's PCI plan, so -print-layout
+ * shows its place and BARs), the one balloon in pre_plug, and starts the
+ * device in realize.
  */
 #include "virtio/balloon_pci.h"
 
@@ -269,51 +268,46 @@ static void describe(struct device *dev, struct balloon *b, unsigned *nvectors)
 	*nvectors = b->ops.nr_queues + 1;
 }
 
-/* Add the function to plan p (a copy in pre_plug, the machine's in
- * realize) and give every BAR its address. */
-static int plan_add(struct device *dev, struct pci_plan *p, const struct virtio_dev_ops *ops,
-		    unsigned nvectors, struct pci_plan_func **out, struct kverr *err)
+/* Plan stage: the function's slot and BARs in the machine's plan (QEMU's
+ * slot checks and messages; the BARs get their addresses once every
+ * device is planned). */
+static int balloon_pci_plan(struct device *dev, struct kverr *err)
 {
+	struct balloon_pci *s = dev->state;
+	struct machine *m = dev->set->machine;
 	int64_t devfn = dev_val(dev, P_ADDR)->i;
 	struct pci_bar_req bar[PCI_NUM_BARS];
 	struct pci_ids ids;
+	struct balloon *b = malloc(sizeof(*b));
+	unsigned nvectors;
 	char addr[16];
 	int ret;
 
-	virtio_pci_plan(ops, nvectors, &ids, bar);
+	if (!b)
+		return kverr_set(err, ENOMEM, "out of memory");
+	describe(dev, b, &nvectors);
+	virtio_pci_plan(&b->ops, nvectors, &ids, bar);
+	free(b);
 	if (devfn >= 0)
 		snprintf(addr, sizeof(addr), "%x.%x", (unsigned)(devfn >> 3),
 			 (unsigned)(devfn & 7));
-	ret = pci_plan_add(p, balloon_pci_driver.name, dev->id, devfn >= 0 ? addr : NULL, &ids,
-			   PCI_INTA, bar, out, err);
-	if (!ret && (ret = pci_plan_assign(p, err)))
-		p->nr--; /* the others' addresses were what they are again */
-	return ret;
+	ret = pci_plan_add(&m->pci_plan, balloon_pci_driver.name, dev->id, devfn >= 0 ? addr : NULL,
+			   &ids, PCI_INTA, bar, &s->plan, err);
+	if (ret)
+		return ret;
+	return set_interval(dev, NULL, dev_val(dev, P_POLL_INTERVAL), err);
 }
 
 static int balloon_pci_pre_plug(struct device *dev, struct kverr *err)
 {
+	struct balloon_pci *s = dev->state;
 	struct machine *m = dev->set->machine;
-	struct pci_plan *copy = malloc(sizeof(*copy));
-	struct balloon *b = malloc(sizeof(*b));
-	unsigned nvectors;
-	int ret;
 
-	if (!copy || !b) {
-		free(copy);
-		free(b);
-		return kverr_set(err, ENOMEM, "out of memory");
-	}
-	*copy = m->pci_plan;
-	describe(dev, b, &nvectors);
-	ret = plan_add(dev, copy, &b->ops, nvectors, NULL, err);
-	free(copy);
-	free(b);
-	if (ret)
-		return ret;
+	if (!s->plan) /* device_add at run time: not planned */
+		return kverr_set(err, ENOTSUP, "virtio-balloon-pci: only -device can create it");
 	if (m->balloon)
 		return kverr_set(err, EBUSY, "Only one balloon device is supported");
-	return set_interval(dev, NULL, dev_val(dev, P_POLL_INTERVAL), err);
+	return 0;
 }
 
 static void cleanup(struct balloon_pci *s)
@@ -358,10 +352,6 @@ static int balloon_pci_realize(struct device *dev, struct kverr *err)
 		return ret;
 	}
 	describe(dev, &s->b, &nvectors);
-	if ((ret = plan_add(dev, &m->pci_plan, &s->b.ops, nvectors, &s->plan, err))) {
-		cleanup(s);
-		return ret;
-	}
 	s->dma.mm = m->mem;
 	s->started = true; /* balloon_destroy is safe on a half-set-up device */
 	if ((ret = balloon_init(&s->b, s->plan, &s->dma, nvectors, &ops, err)) ||
@@ -369,8 +359,6 @@ static int balloon_pci_realize(struct device *dev, struct kverr *err)
 	    (ret = balloon_set_poll_interval(&s->b, dev_val(dev, P_POLL_INTERVAL)->i, err))) {
 		pci_bus_remove(&m->pci, &s->b.vp.func);
 		cleanup(s);
-		m->pci_plan.nr--;
-		pci_plan_assign(&m->pci_plan, err);
 		return ret;
 	}
 	/* a device made while the machine runs: the loop is there already */
@@ -403,6 +391,7 @@ static const struct dev_driver balloon_pci_driver = {
     .user_creatable = true,
     .props = props,
     .state_size = sizeof(struct balloon_pci),
+    .plan = balloon_pci_plan,
     .pre_plug = balloon_pci_pre_plug,
     .realize = balloon_pci_realize,
     .plug = balloon_pci_plug,
