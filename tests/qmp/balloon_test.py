@@ -152,6 +152,24 @@ def cli(build, work):
         os.unlink(sock) if os.path.exists(sock) else None
 
 
+def layout(build, work):
+    """-print-layout shows the planned function and refuses a taken slot."""
+    sim = os.path.join(build, "tests", "qmp", "kvmem-sim")
+    r = subprocess.run([sim, "-m", "2G", "-device", "virtio-balloon-pci,id=b0,addr=4",
+                        "-print-layout"], capture_output=True, text=True, timeout=30)
+    line = [l.strip() for l in r.stdout.splitlines() if "virtio-balloon-pci" in l]
+    check("-print-layout: 00:04.0 with QEMU's modern ids, INTA and both BARs",
+          r.returncode == 0 and len(line) == 1 and
+          line[0].startswith("00:04.0 1af4:1045 virtio-balloon-pci id=b0, INTA gsi 19, BAR1 [mem ")
+          and "BAR4 [mem 0x100000000-0x100003fff 64bit pref]" in line[0], r.stdout + r.stderr)
+    r = subprocess.run([sim, "-m", "2G", "-device", "virtio-balloon-pci,addr=1", "-print-layout"],
+                       capture_output=True, text=True, timeout=30)
+    check("-print-layout: a taken slot is refused in the plan",
+          r.returncode == 1 and r.stderr == "kvmem: -device virtio-balloon-pci,addr=1: PCI: slot 1 "
+          "function 0 not available for virtio-balloon-pci, in use by PIIX3,id=(null)\n",
+          r.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -163,6 +181,7 @@ def main():
                 os.path.join(HERE, "qemu-7.2-device.txt"))
         compare(opts.build, work, "none", ["-m", "2G"], os.path.join(HERE, "qemu-7.2-none.txt"))
         cli(opts.build, work)
+        layout(opts.build, work)
     print(f"{results.count(True)} passed, {results.count(False)} failed")
     return 0 if all(results) else 1
 
