@@ -192,11 +192,11 @@ static int get_stats(struct device *dev, const struct dev_prop *p, json_t **out,
 	(void)p;
 	if (!stats)
 		return kverr_set(err, ENOMEM, "out of memory");
+	st.last_update = 0;
+	for (unsigned i = 0; i < BALLOON_NR_STATS; i++)
+		st.stat[i] = UINT64_MAX;
 	if (s->started)
 		balloon_get_stats(&s->b, &st);
-	else
-		for (unsigned i = 0; i < BALLOON_NR_STATS; i++)
-			st.stat[i] = UINT64_MAX, st.last_update = 0;
 	/* u64 stats, as QEMU prints them: UINT64_MAX is "not reported" */
 	for (unsigned i = 0; i < BALLOON_NR_STATS; i++)
 		json_object_set_new(stats, balloon_stat_names[i], qmp_json_uint(st.stat[i]));
