@@ -29,6 +29,7 @@ facts the guest must report.  The format, one key per line:
     stdin: hello                     optional: a line typed on kvmem's stdin every 2 s
     reset: on                        optional: leave out -no-reboot, so a guest reboot
                                      resets the VM (the default is -no-reboot)
+    timeout: 600                     optional: seconds this guest may run (default 240)
     exit: 1                          optional: kvmem's expected exit status (default 0);
                                      with a non-zero status the guest need not have run,
                                      and then the guest facts are empty (usable is 0,
@@ -90,6 +91,7 @@ class Scenario:
         self.append = opts.get("append", "")
         self.reset = opts.get("reset", "off") == "on"
         self.stdin = opts.get("stdin")
+        self.timeout = int(opts.get("timeout", "240"))
 
 
 def load(path):
@@ -120,7 +122,7 @@ def load(path):
             elif key == "each":
                 w = val.split()
                 each = (w[0], w[1:])
-            elif key in ("exit", "append", "reset", "stdin"):
+            elif key in ("exit", "append", "reset", "stdin", "timeout"):
                 opts[key] = val
             else:
                 raise SystemExit(f"{path}:{n}: unknown key '{key}'")
@@ -150,7 +152,7 @@ def job_for(sc, kvmem):
     return kvmemtest.Job(sc.name, argv, guest_script=script, host_script=host,
                          pre_script="\n".join(sc.pre) + "\n" if sc.pre else None,
                          post_script="\n".join(sc.post) + "\n" if sc.post else None,
-                         stdin_line=sc.stdin)
+                         stdin_line=sc.stdin, timeout=sc.timeout)
 
 
 def evaluate(sc, res, by_name):
