@@ -44,6 +44,13 @@ L2_APPEND = "console=ttyS0 panic=-1 quiet"
 GUEST_MODULES = [
     "drivers/input/evdev.ko",
     "drivers/acpi/button.ko",
+    # virtio over PCI and the balloon, in dependency order
+    "drivers/virtio/virtio_ring.ko",
+    "drivers/virtio/virtio.ko",
+    "drivers/virtio/virtio_pci_modern_dev.ko",
+    "drivers/virtio/virtio_pci_legacy_dev.ko",
+    "drivers/virtio/virtio_pci.ko",
+    "drivers/virtio/virtio_balloon.ko",
 ]
 L1_MEM = "8G"
 
@@ -274,11 +281,12 @@ def build_guest_initramfs(out_path, scenario_scripts=None):
         t = Tree(d)
         t.add_busybox(find_busybox())
         t.add_file(os.path.join(HERE, "l2-init.sh"), "/init", 0o755)
-        for m in GUEST_MODULES:
+        # numbered: the guest's /init loads /modules/*.ko in name order
+        for i, m in enumerate(GUEST_MODULES):
             src = os.path.join(mods, "kernel", m)
             if not os.path.exists(src):
                 raise HarnessError(f"kernel module {src} is missing")
-            t.add_file(src, "/modules/" + os.path.basename(m))
+            t.add_file(src, f"/modules/{i:02d}-" + os.path.basename(m))
         for name, text in (scenario_scripts or {}).items():
             t.add_text(f"/scenarios/{name}.sh", text, 0o755)
         t.pack(out_path)
