@@ -34,6 +34,7 @@
 #include "qmp/commands.h"
 #include "qmp/memory_commands.h"
 #include "qmp/server.h"
+#include "virtio/balloon_pci.h"
 #include "virtio/mem_pci.h"
 
 /* ---- stage 1: plan (pure) ---- */
@@ -106,7 +107,12 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	ram_plan_build(&m->ram_plan, cfg, &m->layout, &m->numa);
 	e820_build(&m->layout, &m->e820);
 	pci_plan_init(&m->pci_plan, &m->layout);
-	ret = pci_plan_assign(&m->pci_plan, err);
+	/* the devices, then their places on the bus, then the BARs */
+	ret = machine_devs_plan(m, err);
+	if (!ret)
+		ret = machine_devs_plan_places(m, err);
+	if (!ret)
+		ret = pci_plan_assign(&m->pci_plan, err);
 	if (ret)
 		return ret;
 	acpi_in = (struct acpi_input){.layout = &m->layout, .topo = &m->topo, .numa = &m->numa};
@@ -114,8 +120,6 @@ int machine_plan(struct machine *m, const struct config *cfg, struct kverr *err)
 	if (ret)
 		return ret;
 	ret = acpi_build(&acpi_in, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE, &m->acpi, err);
-	if (!ret)
-		ret = machine_devs_plan(m, err);
 	if (ret)
 		return ret;
 	if (!cfg->kernel) /* only -print-layout gets here without one */
@@ -356,6 +360,8 @@ static int vm_build(struct machine *m, struct kverr *err)
 	if (!ret)
 		virtio_mem_pci_vm_built(m);
 	if (!ret)
+		balloon_pci_vm_built(m);
+	if (!ret)
 		ret = vm_create_vcpus(&m->vm, err);
 	if (!ret)
 		ret = mem_write(m->mem, m->acpi.base, m->acpi.data, m->acpi.size, err);
@@ -369,6 +375,7 @@ static int vm_build(struct machine *m, struct kverr *err)
 static void vm_teardown(struct machine *m)
 {
 	virtio_mem_pci_vm_gone(m);
+	balloon_pci_vm_gone(m);
 	if (m->vm_live)
 		vm_destroy(&m->vm);
 	m->vm_live = false;
@@ -760,7 +767,8 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 	    loop_add(&m->loop, sig.fd, EPOLLIN, on_signal, &sig) < 0 ||
 	    monitors_attach(m->mon, &m->loop, err) < 0 ||
 	    machine_devs_attach(m, &m->loop, err) < 0 ||
-	    virtio_mem_pci_attach_loop(m, &m->loop, err) < 0) {
+	    virtio_mem_pci_attach_loop(m, &m->loop, err) < 0 ||
+	    balloon_pci_attach_loop(m, &m->loop, err) < 0) {
 		if (!err->msg[0])
 			kverr_set(err, ENOMEM, "cannot set up the main loop");
 		close(sig.fd);
@@ -795,6 +803,7 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 			serial_reset(m->serial);
 			pm_reset(m->pm);
 			virtio_mem_pci_machine_reset(m);
+			balloon_pci_machine_reset(m);
 			pci_bus_reset(&m->pci);
 			/* A VM reset while stopped stays stopped (QEMU: prelaunch). */
 			if (m->runstate != MACHINE_RUNNING)

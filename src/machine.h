@@ -44,6 +44,7 @@ struct rtc;
 struct pm;
 struct memhp;
 struct monitors;
+struct balloon_pci;
 
 /* QMP's RunState values kvmem has. */
 enum machine_runstate {
@@ -100,6 +101,7 @@ struct machine {
 	struct irq_line serial_irq, sci_irq;
 	struct pci_bus pci;
 	struct machine_devs devs; /* -device and device_add (src/dev/) */
+	struct balloon_pci *balloon; /* the one virtio-balloon-pci, or NULL */
 	struct chardevs chardevs; /* the -chardev backends devices use, opened */
 	int console_in_fd;	  /* what the UART reads: stdin, a pty, or -1 */
 	/* KVM */

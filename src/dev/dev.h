@@ -16,6 +16,8 @@
  *              typed, links resolved.  Nothing is created: at start this
  *              runs for every -device in the plan stage, before any memory
  *              or KVM exists, so a bad -device leaves nothing behind.
+ *   plan       (optional, -device only) the device's place in the plan:
+ *              its PCI slot and BARs; pure, may fail.
  *   pre_plug   checks everything that can fail (slot free, address, node,
  *              limits) and may fail; commits nothing.
  *   realize    sets the device up (its state, memory, queues); may fail,
@@ -153,6 +155,11 @@ struct dev_driver {
 	const struct dev_prop *props; /* ends with a NULL name; NULL: none */
 	size_t state_size;	      /* bytes of dev->state, zeroed */
 
+	/* Plan stage, each -device in order (optional): reserve what the
+	 * device takes in the machine's plan (a PCI driver: its slot and
+	 * BARs in machine->pci_plan), so -print-layout shows it and a
+	 * conflict is refused before anything exists.  Pure; may fail. */
+	int (*plan)(struct device *dev, struct kverr *err);
 	int (*pre_plug)(struct device *dev, struct kverr *err);
 	int (*realize)(struct device *dev, struct kverr *err);
 	void (*plug)(struct device *dev);

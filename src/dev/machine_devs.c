@@ -127,6 +127,19 @@ int machine_devs_plan(struct machine *m, struct kverr *err)
 	return config_devices_prepare(m->cfg, &d->set, err);
 }
 
+int machine_devs_plan_places(struct machine *m, struct kverr *err)
+{
+	for (struct device *dev = m->devs.set.first; dev; dev = dev->next) {
+		struct kverr e;
+		int ret = dev->drv->plan ? dev->drv->plan(dev, &e) : 0;
+
+		if (ret)
+			return kverr_set(err, -ret, "-device %s: %s",
+					 dev->arg ? dev->arg : dev->path, e.msg);
+	}
+	return 0;
+}
+
 int machine_devs_realize(struct machine *m, struct kverr *err)
 {
 	struct dev_set *s = &m->devs.set;

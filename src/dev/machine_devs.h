@@ -32,6 +32,9 @@ struct machine_devs {
 /* Plan stage (pure): the set, the machine's buses, every -device prepared
  * (checked and typed; no driver hook runs). */
 int machine_devs_plan(struct machine *m, struct kverr *err);
+/* Plan stage, after machine_devs_plan: each -device's plan hook, in order
+ * (its PCI slot and BARs); errors as "-device ARG: ...". */
+int machine_devs_plan_places(struct machine *m, struct kverr *err);
 /* Device stage: pre_plug, realize and plug each -device in order; from
  * then on device_add is a hotplug. */
 int machine_devs_realize(struct machine *m, struct kverr *err);

@@ -19,6 +19,7 @@
 #include "qmp/introspect.h"
 #include "qmp/memory_commands.h"
 #include "util/buf.h"
+#include "virtio/balloon_pci.h"
 
 static struct machine *machine_of(const struct qmp_request *req)
 {
@@ -423,6 +424,7 @@ static const struct qmp_command commands[] = {
     {.name = "query-acpi-ospm-status", .fn = qmp_cmd_query_acpi_ospm_status},
     {.name = "query-memory-devices", .fn = qmp_cmd_query_memory_devices},
     MACHINE_DEVS_QMP_COMMANDS,
+    BALLOON_PCI_QMP_COMMANDS,
     INTROSPECT_QMP_COMMANDS,
     {.name = "human-monitor-command",
      .fn = cmd_human_monitor_command,

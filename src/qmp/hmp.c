@@ -282,7 +282,22 @@ static void human_readable(struct hmp *h, const struct hmp_command *c, const cha
 	json_decref(r);
 }
 
+/* QEMU's hmp_info_balloon: the guest's memory in MiB. */
+static void info_balloon(struct hmp *h, const struct hmp_command *c, const char *args)
+{
+	json_t *r = qmp(h, "query-balloon", NULL);
+
+	(void)c;
+	(void)args;
+	if (!r)
+		return;
+	buf_printf(h->out, "balloon: actual=%" JSON_INTEGER_FORMAT "\n",
+		   json_integer_value(json_object_get(r, "actual")) >> 20);
+	json_decref(r);
+}
+
 static const struct hmp_command info_table[] = {
+    {.name = "balloon", .help = "show balloon information", .fn = info_balloon},
     {.name = "cpus", .help = "show infos for each CPU", .fn = info_cpus},
     {.name = "memdev", .help = "show memory backends", .fn = info_memdev},
     {.name = "memory-devices", .help = "show memory devices", .fn = info_memory_devices},
@@ -350,11 +365,17 @@ static void cmd_object_del(struct hmp *h, const struct hmp_command *c, const cha
 }
 
 static void cmd_help(struct hmp *h, const struct hmp_command *c, const char *args);
+static void cmd_balloon(struct hmp *h, const struct hmp_command *c, const char *args);
 static void cmd_info(struct hmp *h, const struct hmp_command *c, const char *args);
 static void cmd_device_add(struct hmp *h, const struct hmp_command *c, const char *args);
 static void cmd_device_del(struct hmp *h, const struct hmp_command *c, const char *args);
 
 static const struct hmp_command table[] = {
+    {.name = "balloon",
+     .params = "target",
+     .help = "request VM to change its memory allocation (in MB)",
+     .fn = cmd_balloon,
+     .takes_args = true},
     {.name = "cont|c", .help = "resume emulation", .fn = qmp_simple, .qmp = "cont"},
     {.name = "device_add",
      .params = "driver[,prop=value][,...]",
@@ -522,6 +543,41 @@ static void cmd_device_del(struct hmp *h, const struct hmp_command *c, const cha
 	}
 	a = json_pack("{s:s}", "id", word);
 	json_decref(qmp(h, "device_del", a));
+	json_decref(a);
+}
+
+/* balloon N: N MiB, read as QEMU's monitor reads an 'M' argument (an
+ * integer: decimal, 0x hex or 0 octal, and a leading minus). */
+static void cmd_balloon(struct hmp *h, const struct hmp_command *c, const char *args)
+{
+	const char *p = skip_blanks(args);
+	char *end;
+	long long v;
+	json_t *a;
+
+	(void)c;
+	if (!*p) {
+		buf_puts(h->out, "unexpected end of expression\n");
+		buf_puts(h->out, "Try \"help balloon\" for more information\n");
+		return;
+	}
+	if (!isdigit((unsigned char)*p) && *p != '-') {
+		buf_printf(h->out, "invalid char '%c' in expression\n", *p);
+		buf_puts(h->out, "Try \"help balloon\" for more information\n");
+		return;
+	}
+	v = strtoll(p, &end, 0);
+	if (*skip_blanks(end)) {
+		extraneous(h, "balloon", "balloon");
+		return;
+	}
+	if (v < 0) {
+		buf_puts(h->out, "enter a positive value\n");
+		buf_puts(h->out, "Try \"help balloon\" for more information\n");
+		return;
+	}
+	a = json_pack("{s:I}", "value", (json_int_t)((unsigned long long)v << 20));
+	json_decref(qmp(h, "balloon", a));
 	json_decref(a);
 }
 

@@ -155,6 +155,9 @@ static void vreset(void *dev)
 	b->poison_val = 0;
 	pthread_mutex_unlock(&b->lock);
 	atomic_store(&b->features, 0);
+	/* the page state is the worker's to change (the manager's page lock
+	 * is never taken on a vCPU): it does so before the next request */
+	atomic_store(&b->pages_reset, true);
 }
 
 /* ---- requests (the worker) ---- */
@@ -290,6 +293,8 @@ static void handle_report(struct balloon *b)
 
 void balloon_process_queue(struct balloon *b, unsigned q)
 {
+	if (atomic_exchange(&b->pages_reset, false) && b->mem.reset)
+		b->mem.reset(b->mem.ctx);
 	switch (q) {
 	case BALLOON_INFLATE_Q:
 	case BALLOON_DEFLATE_Q:

@@ -21,6 +21,7 @@
 #define KVMEM_VIRTIO_BALLOON_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -104,6 +105,12 @@ struct balloon {
 	bool stats_held;       /* the driver's stats buffer waits with us */
 	uint16_t stats_head;
 	int timer_fd;
+
+	/* the driver reset the device: before its next request, every page
+	 * it had ballooned is the guest's again (a kexec'd kernel uses them
+	 * without deflating; a stale "ballooned" would let a later inflate
+	 * discard a huge page the guest uses) */
+	atomic_bool pages_reset;
 
 	/* the worker's scratch */
 	struct vq_elem *elem;

@@ -831,8 +831,8 @@ int virtio_pci_start(struct virtio_pci *vp, struct pci_bus *bus, struct kverr *e
 	}
 	if ((ret = pci_bus_add(bus, &vp->func, &virtio_pci_func_ops, vp, err)))
 		return ret;
-	if ((ret = pthread_create(&vp->thread, NULL, worker, vp)))
-		return kverr_sys(err, ret, "%s: cannot start its thread", vp->name);
+	if ((ret = thread_start(&vp->thread, worker, vp)))
+		return kverr_sys(err, -ret, "%s: cannot start its thread", vp->name);
 	vp->thread_started = true;
 	return 0;
 }
@@ -842,7 +842,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	if (vp->thread_started) {
 		atomic_store(&vp->stop, true);
 		signal_fd(vp->ctl_fd);
-		pthread_join(vp->thread, NULL);
+		thread_join(&vp->thread);
 		vp->thread_started = false;
 	}
 	loop_fini(&vp->loop);

@@ -39,6 +39,7 @@
 
 #include "hw/pci.h"
 #include "util/log.h"
+#include "util/thread.h"
 #include "util/loop.h"
 #include "virtio/queue.h"
 
@@ -153,7 +154,7 @@ struct virtio_pci {
 	/* the worker */
 	struct loop loop;
 	int ctl_fd;
-	pthread_t thread;
+	struct thread thread; /* util/thread: a 1 MiB stack without THP */
 	bool thread_started;
 	bool busy;		   /* in a handler */
 	atomic_bool reset_pending; /* a reset waits for the worker */

@@ -104,9 +104,11 @@ report "JSON: a syntax error" "$([[ $rc -eq 1 && $err == "kvmem: -device {\"driv
 bad "DRIVER,help of an unknown driver" "$KVMEM" "kvmem: -device nvdimm,help: Device 'nvdimm' not found" \
 	-device nvdimm,help
 isa=$'\nInput devices:\nname "isa-serial", bus ISA'
-help_out="$isa"$'\n\nMisc devices:\nname "pc-dimm", desc "DIMM memory module"\nname "virtio-mem-pci", bus PCI'
+balloon=$'name "virtio-balloon-pci", bus PCI, alias "virtio-balloon"'
+misc=$'\n\nMisc devices:\nname "pc-dimm", desc "DIMM memory module"\n'"$balloon"$'\nname "virtio-mem-pci", bus PCI'
+help_out="$isa$misc"
 run "$KVMEM" -device help
-report "-device help: kvmem lists its drivers (isa-serial, pc-dimm, virtio-mem-pci), exit 0" \
+report "-device help: kvmem lists its drivers (isa-serial, pc-dimm, virtio-balloon-pci, virtio-mem-pci), exit 0" \
 	"$([[ $rc -eq 0 && $out == "$help_out" && -z $err ]] || echo "rc $rc out '$out' err '$err'")"
 run "$KVMEM" -device '?'
 report "-device ?: the same" "$([[ $rc -eq 0 && $out == "$help_out" && -z $err ]] || echo "rc $rc: $out $err")"
@@ -119,7 +121,7 @@ report "-device help acts where it stands (what follows is not read)" \
 # ---- kvmem-sim: its test device, every kind of property ----
 S="$SIM"
 run "$S" -device help
-report "-device help: QEMU's layout" "$([[ $rc -eq 0 && $out == "$isa"$'\n\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim\'s test device"\nname "pc-dimm", desc "DIMM memory module"\nname "virtio-mem-pci", bus PCI' ]] || echo "rc $rc: $out")"
+report "-device help: QEMU's layout" "$([[ $rc -eq 0 && $out == "$isa"$'\n\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim\'s test device"\nname "pc-dimm", desc "DIMM memory module"\n'"$balloon"$'\nname "virtio-mem-pci", bus PCI' ]] || echo "rc $rc: $out")"
 run "$S" -device kvmem-sim-dev,help
 report "DRIVER,help: QEMU's columns, sorted" "$(
 	[[ $rc -eq 0 && $(sed -n 1p <<<"$out") == "kvmem-sim-dev options:" &&

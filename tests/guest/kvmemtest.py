@@ -44,7 +44,8 @@ L2_APPEND = "console=ttyS0 panic=-1 quiet"
 GUEST_MODULES = [
     "drivers/input/evdev.ko",
     "drivers/acpi/button.ko",
-    # virtio over PCI and the balloon, in dependency order
+    # virtio over PCI, the balloon and virtio-mem, in dependency order
+    # (virtio_balloon and virtio_mem need only virtio and virtio_ring)
     "drivers/virtio/virtio_ring.ko",
     "drivers/virtio/virtio.ko",
     "drivers/virtio/virtio_pci_modern_dev.ko",

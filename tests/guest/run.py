@@ -38,6 +38,7 @@ facts the guest must report.  The format, one key per line:
                                      serial console is the scenario's console, and libvirt's
                                      QMP to kvmem follows it ("libvirt| " lines).  No args:
                                      line; host: lines drive it with virsh
+    timeout: 600                     optional: seconds this guest may run (default 240)
     exit: 1                          optional: kvmem's expected exit status (default 0);
                                      with a non-zero status the guest need not have run,
                                      and then the guest facts are empty (usable is 0,
@@ -102,6 +103,7 @@ class Scenario:
         self.reset = opts.get("reset", "off") == "on"
         self.stdin = opts.get("stdin")
         self.libvirt = opts.get("libvirt")
+        self.timeout = int(opts.get("timeout", "240"))
 
 
 def load(path):
@@ -132,7 +134,7 @@ def load(path):
             elif key == "each":
                 w = val.split()
                 each = (w[0], w[1:])
-            elif key in ("exit", "append", "reset", "stdin", "libvirt"):
+            elif key in ("exit", "append", "reset", "stdin", "libvirt", "timeout"):
                 opts[key] = val
             else:
                 raise SystemExit(f"{path}:{n}: unknown key '{key}'")
@@ -180,7 +182,7 @@ def job_for(sc, kvmem):
     return kvmemtest.Job(sc.name, argv, guest_script=script, host_script=host,
                          pre_script="\n".join(sc.pre) + "\n" if sc.pre else None,
                          post_script="\n".join(sc.post) + "\n" if sc.post else None,
-                         stdin_line=sc.stdin)
+                         stdin_line=sc.stdin, timeout=sc.timeout)
 
 
 def evaluate(sc, res, by_name):

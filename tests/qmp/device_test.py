@@ -267,6 +267,7 @@ def main():
         check("HMP device_add help", r.stdout == '\nInput devices:\nname "isa-serial", bus ISA\n'
               '\nMisc devices:\nname "kvmem-sim-dev", desc "kvmem-sim\'s test device"\n'
               'name "pc-dimm", desc "DIMM memory module"\n'
+              'name "virtio-balloon-pci", bus PCI, alias "virtio-balloon"\n'
               'name "virtio-mem-pci", bus PCI\n',
               repr(r.stdout))
         r = run([ctl, "-s", a, "hmp", "device_del h1"])

@@ -548,6 +548,7 @@ static void test_machine_reset(void **state)
 	wait_used(fx, BALLOON_INFLATE_Q, 1);
 	wr(fx, VIRTIO_PCI_DEVICE_CFG + 4, 1, 4);
 	assert_int_equal(fx->mem.changes, 1);
+	fx->mem.resets = 0; /* the set-up's reset was done before that inflate */
 	balloon_machine_reset(&fx->b);
 	assert_int_equal(fx->mem.resets, 1);
 	assert_int_equal(fx->mem.changes, 2);
@@ -556,6 +557,35 @@ static void test_machine_reset(void **state)
 	assert_int_equal(rd(fx, 0x14, 1), 0);
 	/* the target stays: the next driver inflates to it again */
 	assert_int_equal(rd(fx, VIRTIO_PCI_DEVICE_CFG + 0, 4), (GUEST_RAM / 2) >> 12);
+}
+
+/* A driver that resets the device without deflating (kexec) uses its
+ * ballooned pages again: they are the guest's before its next request. */
+static void test_driver_reset(void **state)
+{
+	struct fx *fx = *state;
+	uint32_t p = 0x1234;
+
+	driver_init(fx, 1u << 1);
+	pfns(fx, BALLOON_INFLATE_Q, &p, 1);
+	wait_used(fx, BALLOON_INFLATE_Q, 1);
+	fx->mem.resets = 0;
+	fx->mem.ncalls = 0;
+	wr(fx, 0x14, 0, 1);		     /* status 0: reset */
+	assert_int_equal(fx->mem.resets, 0); /* not on the vCPU */
+	for (unsigned q = 0; q < 4; q++)     /* the new driver's rings are new */
+		memset(fx->ram + RING(q), 0, 0x3000);
+	driver_init(fx, 1u << 1);
+	p = 0x2345;
+	pfns(fx, BALLOON_INFLATE_Q, &p, 1);
+	wait_used(fx, BALLOON_INFLATE_Q, 1);
+	assert_int_equal(fx->mem.resets, 1);
+	assert_int_equal(fx->mem.ncalls, 1);
+	assert_int_equal(fx->mem.call[0].gpa, 0x2345ULL << 12);
+	/* once: the next request finds nothing to return */
+	pfns(fx, BALLOON_DEFLATE_Q, &p, 1);
+	wait_used(fx, BALLOON_DEFLATE_Q, 1);
+	assert_int_equal(fx->mem.resets, 1);
 }
 
 int main(void)
@@ -570,6 +600,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_poison_not_negotiated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_broken_ring, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_machine_reset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_driver_reset, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
