@@ -34,8 +34,6 @@
 #include "qmp/commands.h"
 #include "qmp/memory_commands.h"
 #include "qmp/server.h"
-#include "virtio/balloon_pci.h"
-#include "virtio/mem_pci.h"
 
 /* ---- stage 1: plan (pure) ---- */
 
@@ -347,6 +345,15 @@ int machine_monitors(struct machine *m, struct kverr *err)
 
 /* ---- stage 5: run ---- */
 
+/* The virtio-pci devices' interrupts and doorbells go to the VM just built. */
+static void bind_virtio(struct machine *m)
+{
+	struct pci_vm_ops ops = vm_pci_ops;
+
+	ops.ctx = &m->vm;
+	virtio_pci_list_vm_built(&m->virtio, &ops);
+}
+
 static int vm_build(struct machine *m, struct kverr *err)
 {
 	struct boot_entry entry;
@@ -358,9 +365,7 @@ static int vm_build(struct machine *m, struct kverr *err)
 		return ret;
 	ret = vm_map_memory(&m->vm, m->mem, err);
 	if (!ret)
-		virtio_mem_pci_vm_built(m);
-	if (!ret)
-		balloon_pci_vm_built(m);
+		bind_virtio(m);
 	if (!ret)
 		ret = vm_create_vcpus(&m->vm, err);
 	if (!ret)
@@ -374,8 +379,7 @@ static int vm_build(struct machine *m, struct kverr *err)
 
 static void vm_teardown(struct machine *m)
 {
-	virtio_mem_pci_vm_gone(m);
-	balloon_pci_vm_gone(m);
+	virtio_pci_list_vm_gone(&m->virtio);
 	if (m->vm_live)
 		vm_destroy(&m->vm);
 	m->vm_live = false;
@@ -767,8 +771,7 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 	    loop_add(&m->loop, sig.fd, EPOLLIN, on_signal, &sig) < 0 ||
 	    monitors_attach(m->mon, &m->loop, err) < 0 ||
 	    machine_devs_attach(m, &m->loop, err) < 0 ||
-	    virtio_mem_pci_attach_loop(m, &m->loop, err) < 0 ||
-	    balloon_pci_attach_loop(m, &m->loop, err) < 0) {
+	    virtio_pci_list_attach_loop(&m->virtio, &m->loop, err) < 0) {
 		if (!err->msg[0])
 			kverr_set(err, ENOMEM, "cannot set up the main loop");
 		close(sig.fd);
@@ -802,8 +805,7 @@ int machine_run(struct machine *m, struct kverr *err, char *report, size_t repor
 			stop_vm(m);
 			serial_reset(m->serial);
 			pm_reset(m->pm);
-			virtio_mem_pci_machine_reset(m);
-			balloon_pci_machine_reset(m);
+			virtio_pci_list_reset(&m->virtio);
 			pci_bus_reset(&m->pci);
 			/* A VM reset while stopped stays stopped (QEMU: prelaunch). */
 			if (m->runstate != MACHINE_RUNNING)

@@ -38,6 +38,7 @@
 #include "plan/topology.h"
 #include "util/loop.h"
 #include "util/names.h"
+#include "virtio/pci_list.h"
 
 struct serial;
 struct rtc;
@@ -101,6 +102,8 @@ struct machine {
 	struct irq_line serial_irq, sci_irq;
 	struct pci_bus pci;
 	struct machine_devs devs; /* -device and device_add (src/dev/) */
+	/* the virtio-pci devices: the machine binds, resets and stops them */
+	struct virtio_pci_list virtio;
 	struct balloon_pci *balloon; /* the one virtio-balloon-pci, or NULL */
 	struct chardevs chardevs; /* the -chardev backends devices use, opened */
 	int console_in_fd;	  /* what the UART reads: stdin, a pty, or -1 */

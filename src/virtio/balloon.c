@@ -346,6 +346,11 @@ static void on_timer(void *opaque, bool running)
 
 /* ---- set-up ---- */
 
+static void machine_reset(void *dev)
+{
+	balloon_machine_reset(dev);
+}
+
 void balloon_describe(struct balloon *b, const struct balloon_props *props)
 {
 	memset(b, 0, sizeof(*b));
@@ -364,6 +369,7 @@ void balloon_describe(struct balloon *b, const struct balloon_props *props)
 	    .set_features = set_features,
 	    .reset = vreset,
 	    .queue_notify = queue_notify,
+	    .machine_reset = machine_reset,
 	};
 	for (unsigned i = 0; i < BALLOON_NR_STATS; i++)
 		b->stats.stat[i] = UINT64_MAX;

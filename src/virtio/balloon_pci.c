@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,6 @@
 
 #include "dev/devset.h"
 #include "dev/registry.h"
-#include "kvm/vm.h"
 #include "machine.h"
 #include "mem/manager.h"
 #include "qmp/json.h"
@@ -181,6 +181,26 @@ static void on_throttle(void *opaque, uint32_t events)
 		emit_change(s);
 }
 
+/* Main thread (pci_list.h): the main loop exists, BALLOON_CHANGE can be
+ * sent from it.  dev is the device model, inside its balloon_pci. */
+static int attach_loop(void *dev, struct loop *loop, struct kverr *err)
+{
+	struct balloon_pci *s =
+	    (struct balloon_pci *)((char *)dev - offsetof(struct balloon_pci, b));
+	int ret;
+
+	if (s->loop)
+		return 0;
+	if ((ret = loop_add(loop, s->change_fd, EPOLLIN, on_change, s)) < 0)
+		return kverr_sys(err, -ret, "virtio-balloon-pci: epoll");
+	if ((ret = loop_add(loop, s->throttle_fd, EPOLLIN, on_throttle, s)) < 0) {
+		loop_del(loop, s->change_fd);
+		return kverr_sys(err, -ret, "virtio-balloon-pci: epoll");
+	}
+	s->loop = loop;
+	return 0;
+}
+
 /* ---- properties ---- */
 
 static int get_stats(struct device *dev, const struct dev_prop *p, json_t **out, struct kverr *err)
@@ -312,6 +332,8 @@ static int balloon_pci_pre_plug(struct device *dev, struct kverr *err)
 
 static void cleanup(struct balloon_pci *s)
 {
+	if (s->m)
+		virtio_pci_list_remove(&s->m->virtio, &s->b.vp);
 	if (s->started)
 		balloon_destroy(&s->b);
 	s->started = false;
@@ -352,16 +374,17 @@ static int balloon_pci_realize(struct device *dev, struct kverr *err)
 		return ret;
 	}
 	describe(dev, &s->b, &nvectors);
+	s->b.ops.attach_loop = attach_loop;
 	s->dma.mm = m->mem;
 	s->started = true; /* balloon_destroy is safe on a half-set-up device */
 	if ((ret = balloon_init(&s->b, s->plan, &s->dma, nvectors, &ops, err)) ||
 	    (ret = balloon_start(&s->b, &m->pci, err)) ||
-	    (ret = balloon_set_poll_interval(&s->b, dev_val(dev, P_POLL_INTERVAL)->i, err))) {
+	    (ret = balloon_set_poll_interval(&s->b, dev_val(dev, P_POLL_INTERVAL)->i, err)) ||
+	    (ret = virtio_pci_list_add(&m->virtio, &s->b.vp, err))) {
 		pci_bus_remove(&m->pci, &s->b.vp.func);
 		cleanup(s);
 		return ret;
 	}
-	/* a device made while the machine runs: the loop is there already */
 	return 0;
 }
 
@@ -399,47 +422,6 @@ static const struct dev_driver balloon_pci_driver = {
 };
 
 DEV_DRIVER_REGISTER(balloon_pci_driver)
-
-/* ---- the machine's hooks ---- */
-
-void balloon_pci_vm_built(struct machine *m)
-{
-	struct pci_vm_ops ops = vm_pci_ops;
-
-	if (!m->balloon)
-		return;
-	ops.ctx = &m->vm;
-	virtio_pci_attach_vm(&m->balloon->b.vp, &ops);
-}
-
-void balloon_pci_vm_gone(struct machine *m)
-{
-	if (m->balloon)
-		virtio_pci_detach_vm(&m->balloon->b.vp);
-}
-
-void balloon_pci_machine_reset(struct machine *m)
-{
-	if (m->balloon)
-		balloon_machine_reset(&m->balloon->b);
-}
-
-int balloon_pci_attach_loop(struct machine *m, struct loop *loop, struct kverr *err)
-{
-	struct balloon_pci *s = m->balloon;
-	int ret;
-
-	if (!s || s->loop)
-		return 0;
-	if ((ret = loop_add(loop, s->change_fd, EPOLLIN, on_change, s)) < 0)
-		return kverr_sys(err, -ret, "virtio-balloon-pci: epoll");
-	if ((ret = loop_add(loop, s->throttle_fd, EPOLLIN, on_throttle, s)) < 0) {
-		loop_del(loop, s->change_fd);
-		return kverr_sys(err, -ret, "virtio-balloon-pci: epoll");
-	}
-	s->loop = loop;
-	return 0;
-}
 
 /* ---- QMP ---- */
 

@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "dev/dev.h"
-#include "kvm/vm.h"
 #include "dev/devset.h"
 #include "dev/registry.h"
 #include "hw/pc_dimm.h"
@@ -56,6 +55,7 @@ enum {
 enum { UI_ON, UI_OFF, UI_AUTO };
 
 #define THROTTLE_NS 1000000000LL
+#define PCI_CLASS 0xff0000 /* QEMU's PCI_CLASS_OTHERS */
 #define MiB (1ULL << 20)
 
 struct vmem_pci {
@@ -210,8 +210,11 @@ static void config_changed(void *ctx)
 		virtio_pci_config_changed(&s->vp);
 }
 
-static int attach(struct vmem_pci *s, struct loop *loop, struct kverr *err)
+/* Main thread (pci_list.h): the main loop exists, the device's events
+ * can be sent from it. */
+static int vp_attach_loop(void *dev, struct loop *loop, struct kverr *err)
 {
+	struct vmem_pci *s = dev;
 	int ret;
 
 	if (s->loop)
@@ -278,6 +281,20 @@ static void vp_reset(void *dev)
 	(void)dev;
 }
 
+/* Main thread (pci_list.h): a machine reset unplugs every block (the
+ * specification's reset); the guest plugs again. */
+static void vp_machine_reset(void *dev)
+{
+	struct vmem_pci *s = dev;
+	struct kverr err;
+
+	/* the worker is idle once the transport is reset: no request can
+	 * plug a block after the reset unplugged them all */
+	virtio_pci_reset(&s->vp);
+	/* a discard that failed leaves the pages unplugged anyway */
+	(void)vmem_reset(&s->vm, &err);
+}
+
 static bool stopping(void *ctx)
 {
 	return virtio_pci_stopping(ctx);
@@ -306,7 +323,7 @@ static void describe(struct vmem_pci *s)
 	s->ops = (struct virtio_dev_ops){
 	    .name = "virtio-mem-pci",
 	    .device_id = VIRTIO_ID_MEM,
-	    .pci_class = 0xff0000, /* QEMU's PCI_CLASS_OTHERS */
+	    .pci_class = PCI_CLASS,
 	    .nr_queues = 1,
 	    .queue_size = 128,
 	    .features = s->vm.features,
@@ -316,39 +333,44 @@ static void describe(struct vmem_pci *s)
 	    .set_features = vp_set_features,
 	    .reset = vp_reset,
 	    .queue_notify = vp_queue_notify,
+	    .machine_reset = vp_machine_reset,
+	    .attach_loop = vp_attach_loop,
 	};
 }
 
 #define NVECTORS 2 /* the queue's and the config's */
 
-/* Add the function to plan p (a copy in pre_plug, the machine's in
- * realize) and give every BAR its address. */
-static int plan_add(struct device *dev, struct pci_plan *p, const struct virtio_dev_ops *ops,
-		    struct pci_plan_func **out, struct kverr *err)
+/* Add the function (its slot, QEMU's checks and messages, and its BARs)
+ * to plan p. */
+static int plan_add(struct device *dev, struct pci_plan *p, struct pci_plan_func **out,
+		    struct kverr *err)
 {
+	const struct virtio_dev_ops ops = {
+	    .device_id = VIRTIO_ID_MEM, .pci_class = PCI_CLASS, .nr_queues = 1};
 	int64_t devfn = dev_val(dev, P_ADDR)->i;
 	struct pci_bar_req bar[PCI_NUM_BARS];
 	struct pci_ids ids;
 	char addr[16];
-	int ret;
 
-	virtio_pci_plan(ops, NVECTORS, &ids, bar);
+	virtio_pci_plan(&ops, NVECTORS, &ids, bar);
 	if (devfn >= 0)
 		snprintf(addr, sizeof(addr), "%x.%x", (unsigned)(devfn >> 3),
 			 (unsigned)(devfn & 7));
-	ret = pci_plan_add(p, "virtio-mem-pci", dev->id, devfn >= 0 ? addr : NULL, &ids, PCI_INTA,
-			   bar, out, err);
+	return pci_plan_add(p, "virtio-mem-pci", dev->id, devfn >= 0 ? addr : NULL, &ids, PCI_INTA,
+			    bar, out, err);
+}
+
+/* Add the function to plan p (a copy in pre_plug, the machine's in
+ * realize) and give every BAR its address; the BARs already planned keep
+ * theirs. */
+static int plan_add_assign(struct device *dev, struct pci_plan *p, struct pci_plan_func **out,
+			   struct kverr *err)
+{
+	int ret = plan_add(dev, p, out, err);
+
 	if (!ret && (ret = pci_plan_assign(p, err)))
 		p->nr--; /* the others' addresses were what they are again */
 	return ret;
-}
-
-static void attach_vm(struct vmem_pci *s)
-{
-	struct pci_vm_ops ops = vm_pci_ops;
-
-	ops.ctx = &s->m->vm;
-	virtio_pci_attach_vm(&s->vp, &ops);
 }
 
 /* ---- properties ---- */
@@ -514,13 +536,11 @@ static int vmem_pre_plug(struct device *dev, struct kverr *err)
 	/* the PCI slot, on a copy of the plan: nothing is committed */
 	{
 		struct pci_plan *copy = malloc(sizeof(*copy));
-		struct virtio_dev_ops ops = {
-		    .device_id = VIRTIO_ID_MEM, .pci_class = 0xff0000, .nr_queues = 1};
 
 		if (!copy)
 			return kverr_set(err, ENOMEM, "out of memory");
 		*copy = m->pci_plan;
-		ret = plan_add(dev, copy, &ops, NULL, err);
+		ret = plan_add_assign(dev, copy, NULL, err);
 		free(copy);
 		if (ret)
 			return ret;
@@ -549,6 +569,7 @@ static void release(struct vmem_pci *s)
 		close(s->throttle_fd);
 	s->change_fd = s->throttle_fd = -1;
 	if (s->vp_started) {
+		virtio_pci_list_remove(&s->m->virtio, &s->vp);
 		pci_bus_remove(&s->m->pci, &s->vp.func);
 		virtio_pci_destroy(&s->vp);
 		s->vp_started = false;
@@ -636,22 +657,19 @@ static int vmem_realize(struct device *dev, struct kverr *err)
 		release(s);
 		return kverr_set(err, ENOMEM, "virtio-mem-pci: out of memory");
 	}
-	if ((ret = plan_add(dev, &m->pci_plan, &s->ops, &s->plan, err))) {
+	if ((ret = plan_add_assign(dev, &m->pci_plan, &s->plan, err))) {
 		release(s);
 		return ret;
 	}
 	s->vp_started = true; /* virtio_pci_destroy is safe on a half-set-up one */
+	/* on the machine's list, bound to the VM and the main loop if they
+	 * exist (device_add while the guest runs) */
 	if ((ret = virtio_pci_init(&s->vp, s->plan, &s->ops, s, &s->dma, NVECTORS, err)) ||
-	    (ret = virtio_pci_start(&s->vp, &m->pci, err))) {
+	    (ret = virtio_pci_start(&s->vp, &m->pci, err)) ||
+	    (ret = virtio_pci_list_add(&m->virtio, &s->vp, err))) {
 		release(s);
 		m->pci_plan.nr--;
 		pci_plan_assign(&m->pci_plan, err);
-		return ret;
-	}
-	if (m->vm_live) /* device_add while the guest runs */
-		attach_vm(s);
-	if (m->devs.loop && (ret = attach(s, m->devs.loop, err))) {
-		release(s);
 		return ret;
 	}
 	return 0;
@@ -749,52 +767,4 @@ uint64_t virtio_mem_pci_plugged(struct machine *m, int64_t node)
 			sum += info.plugged_size;
 	}
 	return sum;
-}
-
-int virtio_mem_pci_attach_loop(struct machine *m, struct loop *loop, struct kverr *err)
-{
-	for (struct device *d = m->devs.set.first; d; d = d->next) {
-		struct vmem_pci *s = started(d);
-		int ret;
-
-		if (s && (ret = attach(s, loop, err)))
-			return ret;
-	}
-	return 0;
-}
-
-void virtio_mem_pci_machine_reset(struct machine *m)
-{
-	for (struct device *d = m->devs.set.first; d; d = d->next) {
-		struct vmem_pci *s = started(d);
-		struct kverr err;
-
-		if (!s)
-			continue;
-		/* the worker is idle once the transport is reset: no request
-		 * can plug a block after the reset unplugged them all */
-		virtio_pci_reset(&s->vp);
-		/* a discard that failed leaves the pages unplugged anyway */
-		(void)vmem_reset(&s->vm, &err);
-	}
-}
-
-void virtio_mem_pci_vm_built(struct machine *m)
-{
-	for (struct device *d = m->devs.set.first; d; d = d->next) {
-		struct vmem_pci *s = started(d);
-
-		if (s && s->vp_started)
-			attach_vm(s);
-	}
-}
-
-void virtio_mem_pci_vm_gone(struct machine *m)
-{
-	for (struct device *d = m->devs.set.first; d; d = d->next) {
-		struct vmem_pci *s = started(d);
-
-		if (s && s->vp_started)
-			virtio_pci_detach_vm(&s->vp);
-	}
 }

@@ -11,7 +11,10 @@
  *              pages are all unplugged (and discarded: a reused backend
  *              starts empty), with one KVM slot, or none with
  *              dynamic-memslots=on; the device model starts; the backend
- *              becomes mapped (object-del refuses it)
+ *              becomes mapped (object-del refuses it); the transport
+ *              joins the machine's virtio-pci devices (machine->virtio,
+ *              virtio/pci_list.h), which binds it to the VM and the main
+ *              loop and, on a machine reset, unplugs all its memory
  *   unrealize  (the machine goes away: QEMU 7.2 cannot unplug virtio-mem,
  *              and device_del answers "virtio based memory devices cannot
  *              be unplugged.") the region leaves the manager
@@ -28,7 +31,6 @@
 struct machine;
 struct dev_set;
 struct device;
-struct loop;
 
 /* The virtio-mem devices' ranges, for any memory device's placement
  * (pc-dimm's too): every realized one but self. */
@@ -41,17 +43,5 @@ void virtio_mem_pci_query(struct machine *m, json_t *list);
 
 /* Bytes the guest has plugged on node (every node for -1). */
 uint64_t virtio_mem_pci_plugged(struct machine *m, int64_t node);
-
-/* The main loop exists: MEMORY_DEVICE_SIZE_CHANGE can be sent from now. */
-int virtio_mem_pci_attach_loop(struct machine *m, struct loop *loop, struct kverr *err);
-
-/* A machine reset: every device unplugs all its memory (the
- * specification's reset); the guest plugs again. */
-void virtio_mem_pci_machine_reset(struct machine *m);
-
-/* A VM was built (start, reset): bind the devices' eventfds to it. */
-void virtio_mem_pci_vm_built(struct machine *m);
-/* The VM is going away: forget what was bound. */
-void virtio_mem_pci_vm_gone(struct machine *m);
 
 #endif

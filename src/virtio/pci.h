@@ -84,6 +84,14 @@ struct virtio_dev_ops {
 	void (*reset)(void *dev);
 	/* worker thread, no transport lock: queue q was kicked */
 	void (*queue_notify)(void *dev, unsigned q);
+	/* The machine's (virtio/pci_list.h), main thread, both optional: */
+	/* a machine reset: the device as at power-on, its transport with it
+	 * (virtio_pci_reset first: the worker is then idle); without it the
+	 * machine resets the transport alone */
+	void (*machine_reset)(void *dev);
+	/* the main loop exists: add the device's own fds (its monitor
+	 * events); the device removes them itself when it goes */
+	int (*attach_loop)(void *dev, struct loop *loop, struct kverr *err);
 };
 
 /* The planned identity and BARs of a virtio-pci device (for plan/pci.h). */
@@ -167,6 +175,7 @@ struct virtio_pci {
 	} extra[4];
 	unsigned nr_extra;
 	struct virtio_pci_slot slot[VIRTIO_PCI_MAX_QUEUES + 4];
+	struct virtio_pci *list_next; /* the machine's list (pci_list.h) */
 };
 
 /* Set up vp for device dev at its planned place (plan from
