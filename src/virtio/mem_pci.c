@@ -360,9 +360,8 @@ static int plan_add(struct device *dev, struct pci_plan *p, struct pci_plan_func
 			    bar, out, err);
 }
 
-/* Add the function to plan p (a copy in pre_plug, the machine's in
- * realize) and give every BAR its address; the BARs already planned keep
- * theirs. */
+/* device_add at run time (no plan stage): add the function to plan p and
+ * give every BAR its address; the BARs already planned keep theirs. */
 static int plan_add_assign(struct device *dev, struct pci_plan *p, struct pci_plan_func **out,
 			   struct kverr *err)
 {
@@ -495,6 +494,18 @@ static bool shared_zeropage(const struct backend *b)
 	return !b->shared && b->fd < 0 && b->page_size == host_page_size();
 }
 
+/* Plan stage (-device): the function's slot and BARs in the machine's
+ * plan, so -print-layout shows them and a taken slot is refused before
+ * any memory exists (the BARs get their addresses once every device is
+ * planned).  QEMU checks the memory first and the slot in realize; with
+ * both wrong, kvmem names the slot. */
+static int vmem_plan(struct device *dev, struct kverr *err)
+{
+	struct vmem_pci *s = dev->state;
+
+	return plan_add(dev, &machine_of(dev)->pci_plan, &s->plan, err);
+}
+
 static int vmem_pre_plug(struct device *dev, struct kverr *err)
 {
 	struct machine *m = machine_of(dev);
@@ -533,8 +544,9 @@ static int vmem_pre_plug(struct device *dev, struct kverr *err)
 		return kverr_set(err, EINVAL,
 				 "'dynamic-memslots' property set to 'on' requires "
 				 "'unplugged-inaccessible' to be 'on'");
-	/* the PCI slot, on a copy of the plan: nothing is committed */
-	{
+	/* device_add (not planned): the PCI slot, on a copy of the plan, so
+	 * that nothing is committed */
+	if (!s->plan) {
 		struct pci_plan *copy = malloc(sizeof(*copy));
 
 		if (!copy)
@@ -616,6 +628,7 @@ static int vmem_realize(struct device *dev, struct kverr *err)
 	    .acpi_pxm = m->numa.nr_nodes > 0,
 	};
 	struct vmem_mem_ops ops;
+	bool run_time;
 	int ret;
 
 	s->m = m;
@@ -657,7 +670,8 @@ static int vmem_realize(struct device *dev, struct kverr *err)
 		release(s);
 		return kverr_set(err, ENOMEM, "virtio-mem-pci: out of memory");
 	}
-	if ((ret = plan_add_assign(dev, &m->pci_plan, &s->plan, err))) {
+	run_time = !s->plan; /* device_add: its function joins the plan now */
+	if (run_time && (ret = plan_add_assign(dev, &m->pci_plan, &s->plan, err))) {
 		release(s);
 		return ret;
 	}
@@ -668,8 +682,10 @@ static int vmem_realize(struct device *dev, struct kverr *err)
 	    (ret = virtio_pci_start(&s->vp, &m->pci, err)) ||
 	    (ret = virtio_pci_list_add(&m->virtio, &s->vp, err))) {
 		release(s);
-		m->pci_plan.nr--;
-		pci_plan_assign(&m->pci_plan, err);
+		if (run_time) {
+			m->pci_plan.nr--;
+			pci_plan_assign(&m->pci_plan, err);
+		}
 		return ret;
 	}
 	return 0;
@@ -694,6 +710,7 @@ static const struct dev_driver virtio_mem_pci = {
     .hotpluggable = true,
     .props = props,
     .state_size = sizeof(struct vmem_pci),
+    .plan = vmem_plan,
     .pre_plug = vmem_pre_plug,
     .realize = vmem_realize,
     .unplug_request = vmem_unplug_request,

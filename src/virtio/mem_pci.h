@@ -5,6 +5,9 @@
  * Main thread, except where said.
  *
  * Life of a device (dev.h's hooks):
+ *   plan       (-device) its PCI slot and BARs in the machine's plan;
+ *              a device_add checks the slot in pre_plug on a copy of the
+ *              plan and adds it in realize
  *   pre_plug   plan/vmem.h decides the address and the block size, or
  *              refuses with QEMU 7.2's message; nothing changes
  *   realize    the memory manager adds the backend as one region whose

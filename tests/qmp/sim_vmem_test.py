@@ -79,6 +79,34 @@ def check_start_refusals(build, work):
           "a busy memdev: m0\n", f"rc {r.returncode}: {r.stderr!r}")
 
 
+def check_plan(build, work):
+    """-device virtio-mem-pci takes its PCI slot and BARs in the plan stage:
+    -print-layout shows them beside the balloon's, and a taken slot is
+    refused before any memory exists (the backend's file is not made)."""
+    sim = os.path.join(build, "tests", "qmp", "kvmem-sim")
+    r = subprocess.run([sim, "-m", "1G,maxmem=8G", "-object", "memory-backend-ram,id=m0,size=1G",
+                        "-device", "virtio-balloon-pci,id=b0",
+                        "-device", "virtio-mem-pci,id=v0,memdev=m0", "-print-layout"],
+                       capture_output=True, text=True, timeout=30)
+    fns = [l.strip() for l in r.stdout.splitlines() if l.strip().startswith("00:0")]
+    check("-print-layout: virtio-mem-pci at 00:03.0 after the balloon, QEMU's ids, INTA, both BARs",
+          r.returncode == 0 and len(fns) == 4 and
+          fns[2].startswith("00:02.0 1af4:1045 virtio-balloon-pci id=b0, INTA gsi ") and
+          fns[3].startswith("00:03.0 1af4:1058 virtio-mem-pci id=v0, INTA gsi ") and
+          "BAR1 [mem " in fns[3] and "64bit pref]" in fns[3], r.stdout + r.stderr)
+    path = os.path.join(work, "vmem-backing")
+    arg = "virtio-mem-pci,id=v0,memdev=m0,addr=1"
+    r = subprocess.run([sim, "-kernel", os.path.join(work, "bzImage"), "-m", "1G,maxmem=8G",
+                        "-object", f"memory-backend-file,id=m0,size=1G,mem-path={path}",
+                        "-device", arg], capture_output=True, text=True, timeout=30)
+    check("a taken slot: QEMU 7.2's message, exit 1",
+          r.returncode == 1 and r.stderr == f"kvmem: -device {arg}: PCI: slot 1 function 0 not "
+          "available for virtio-mem-pci, in use by PIIX3,id=(null)\n",
+          f"rc {r.returncode}: {r.stderr!r}")
+    check("a taken slot is refused before any memory exists: the backend's file was not made",
+          not os.path.exists(path), "the file exists")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -87,6 +115,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kvmem-vmem-") as work:
         fake_bzimage(os.path.join(work, "bzImage"))
         check_start_refusals(build, work)
+        check_plan(build, work)
 
         a = os.path.join(work, "a.sock")
         sim = Sim(build, work, ["-m", "1G,slots=2,maxmem=8G",
@@ -154,6 +183,11 @@ def main():
         check("device_add with an unknown memdev: DeviceNotFound",
               r == {"error": {"class": "DeviceNotFound", "desc": "Device 'nosuch' not found"}},
               r)
+        for addr, user in (("2", "virtio-mem-pci,id=vm0"), ("1", "PIIX3,id=(null)")):
+            r = q.cmd("device_add", driver="virtio-mem-pci", id="vm1", memdev="m1", addr=addr)
+            check(f"device_add virtio-mem-pci addr={addr}: QEMU's refusal (slot in use by {user})",
+                  r == generic(f"PCI: slot {addr} function 0 not available for virtio-mem-pci, "
+                               f"in use by {user}"), r)
         r = q.cmd("device_add", driver="virtio-mem-pci", id="vm1", memdev="m1",
                   **{"requested-size": "1G"})
         check("device_add virtio-mem-pci at run time", r == {"return": {}}, r)
