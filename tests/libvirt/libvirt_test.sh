@@ -60,7 +60,8 @@ cgroup_controllers = [ ]
 namespaces = [ ]
 stdio_handler = "file"
 C
-libvirtd >/var/log/libvirt/stdout.log 2>&1 &
+# a pid file of its own: /run/libvirtd.pid is shared with any other libvirtd
+libvirtd --pid-file "$work/libvirtd.pid" >/var/log/libvirt/stdout.log 2>&1 &
 lvpid=$!
 stop() {
 	virsh -q destroy lvtest >/dev/null 2>&1
@@ -105,6 +106,14 @@ has_flag() { grep -q "<flag name='$2'/>" "$(capfile "$1")"; }
 flag_iff_driver() { # EMULATOR FLAG DRIVER
 	if "$1" -device help | grep -q "name \"$3\""; then has_flag "$1" "$2"; else ! has_flag "$1" "$2"; fi
 }
+flag_iff_prop() { # EMULATOR FLAG:DRIVER:PROPERTY
+	local flag=${2%%:*} rest=${2#*:}
+	if "$1" -device "${rest%%:*},help" 2>/dev/null | grep -q "^  ${rest#*:}="; then
+		has_flag "$1" "$flag"
+	else
+		! has_flag "$1" "$flag"
+	fi
+}
 for emu in "$sim" "$kvmem"; do
 	n=$(basename "$emu")
 	check "$n: libvirt's capabilities were cached" test -n "$(capfile "$emu")"
@@ -115,6 +124,18 @@ for emu in "$sim" "$kvmem"; do
 		check "$n: libvirt's capability $d exactly when kvmem has the driver" \
 			flag_iff_driver "$emu" "$d" "$d"
 	done
+	# properties libvirt keys on: a flag exactly when the driver lists it
+	for f in virtio-mem-pci.prealloc:virtio-mem-pci:prealloc \
+		virtio-balloon-pci.deflate-on-oom:virtio-balloon-pci:deflate-on-oom \
+		virtio-balloon.free-page-reporting:virtio-balloon-pci:free-page-reporting; do
+		check "$n: libvirt's capability ${f%%:*} exactly when kvmem's driver has the property" \
+			flag_iff_prop "$emu" "$f"
+	done
+done
+for f in virtio-mem-pci virtio-mem-pci.prealloc virtio-balloon-pci.deflate-on-oom \
+	virtio-balloon.free-page-reporting; do
+	check "kvmem: $f is a capability (virtio-mem and the balloon through libvirt)" \
+		has_flag "$kvmem" "$f"
 done
 check "kvmem-sim: pc-dimm is a capability (DIMMs through libvirt)" has_flag "$sim" pc-dimm
 for c in query-version query-target query-qmp-schema query-commands query-kvm qom-list-types \
@@ -174,7 +195,7 @@ cat >"$work/lvtest.xml" <<X
     <emulator>$sim</emulator>
     <controller type='usb' model='none'/>
     <serial type='file'><source path='$work/serial.log'/></serial>
-    <memballoon model='none'/>
+    <memballoon model='virtio'><stats period='5'/></memballoon>
   </devices>
 </domain>
 X
@@ -200,13 +221,47 @@ ids={d[\"id\"]:d for d in m}; sys.exit(not (ids[\"ram-node0\"][\"share\"] and id
 check "the NUMA cells" sh -c "virsh qemu-monitor-command lvtest --hmp 'info numa' | grep -q '^2 nodes'"
 sleep 1
 check "the guest's console reaches the serial file" grep -q "sim: tick" "$work/serial.log"
+sent() { grep -aq "QEMU_MONITOR_SEND_MSG.*$1" "$log"; }
+# the balloon: libvirt finds it, asks for the guest's statistics every 5 s
+# (<stats period='5'/>) and sets it to the domain's memory
+replied() { # replied MSG TEXT: MSG was sent and its reply has TEXT
+	local id
+	id=$(grep -a "QEMU_MONITOR_SEND_MSG.*$1" "$log" | grep -o '"id":"libvirt-[0-9]*"' |
+		head -n 1 | cut -d'"' -f4)
+	[ -n "$id" ] && grep -a "QEMU_MONITOR_RECV_REPLY.*\"id\": \"$id\"}" "$log" | grep -qF "$2"
+}
+check "start: qom-list /machine/peripheral lists balloon0" replied \
+	'"execute":"qom-list","arguments":{"path":"/machine/peripheral"}' \
+	'{"name": "balloon0", "type": "child<virtio-balloon-pci>"}'
+check "start: qom-list of balloon0 has guest-stats" sh -c "grep -aq \
+	'\"execute\":\"qom-list\",\"arguments\":{\"path\":\"/machine/peripheral/balloon0\"}' $log &&
+	grep -aq '{\"name\": \"guest-stats\", \"type\": \"guest statistics\"}' $log"
+check "start: guest-stats-polling-interval set to 5" replied \
+	'"execute":"qom-set","arguments":{"path":"/machine/peripheral/balloon0","property":"guest-stats-polling-interval","value":5}' \
+	'"return": {}'
+check "start: balloon set to the domain's 512 MiB" replied \
+	'"execute":"balloon","arguments":{"value":536870912}' '"return": {}'
+check "start: query-balloon answered" replied '"execute":"query-balloon"' \
+	'"return": {"actual": 536870912}'
+check "the balloon at 00:02.0, where libvirt put it" sh -c \
+	"virsh dumpxml lvtest | tr -d '\n' | grep -q \"<memballoon model='virtio'>.*<alias name='balloon0'/>.*<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>\""
 virsh dommemstat lvtest >"$work/memstat" 2>&1
-check "dommemstat" grep -q "^rss [1-9]" "$work/memstat"
+check "dommemstat: the balloon's actual size and the RSS" sh -c \
+	"grep -qx 'actual 524288' $work/memstat && grep -q '^rss [1-9]' $work/memstat"
+check "dommemstat read the guest's statistics" sent \
+	'"execute":"qom-get","arguments":{"path":"/machine/peripheral/balloon0","property":"guest-stats"}'
+: >"$log"
+check "setmem 384 MiB" virsh -q setmem lvtest 384M --live
+check "setmem: balloon 384 MiB sent and done" replied \
+	'"execute":"balloon","arguments":{"value":402653184}' '"return": {}'
+check "query-balloon: the target is kvmem's, actual is what the guest holds (no driver here)" \
+	sh -c "virsh qemu-monitor-command lvtest '{\"execute\":\"query-balloon\"}' |
+	grep -q '\"actual\":536870912'"
+virsh qemu-monitor-command lvtest '{"execute":"balloon","arguments":{"value":536870912}}' >/dev/null
 # ---- a 256 MiB DIMM plugged and unplugged (live) ----
 cat >"$work/dimm.xml" <<X
 <memory model='dimm'><target><size unit='MiB'>256</size><node>0</node></target></memory>
 X
-sent() { grep -aq "QEMU_MONITOR_SEND_MSG.*$1" "$log"; }
 # answered_after MSG EVENT: MSG was sent after EVENT came, and answered {}
 answered_after() {
 	local id
@@ -256,6 +311,35 @@ ids = {d[\"id\"] for d in json.load(sys.stdin)[\"return\"]}
 sys.exit(ids != {\"ram-node0\", \"ram-node1\"})'"
 bad=$(grep -a "QEMU_MONITOR_RECV_REPLY" "$log" | grep -a '"error"' || true)
 check "DIMM: no command refused" test -z "$bad"
+[ -z "$bad" ] || echo "$bad" | cut -c1-300
+# ---- virtio-mem: 512 MiB on node 1, 128 MiB requested, then 256 MiB ----
+cat >"$work/vmem.xml" <<X
+<memory model='virtio-mem'><target><size unit='MiB'>512</size><node>1</node>
+  <block unit='MiB'>2</block><requested unit='MiB'>128</requested></target></memory>
+X
+: >"$log"
+check "attach-device virtio-mem" virsh -q attach-device lvtest "$work/vmem.xml" --live
+check "object-add of its memfd backend" sent \
+	'"execute":"object-add","arguments":{"qom-type":"memory-backend-memfd","id":"memvirtiomem0","share":true,"reserve":false,"size":536870912}'
+check "device_add virtio-mem-pci on pci.0 at the slot libvirt chose" sent \
+	'"execute":"device_add","arguments":{"driver":"virtio-mem-pci","node":1,"block-size":2097152,"requested-size":134217728,"memdev":"memvirtiomem0","id":"virtiomem0","bus":"pci.0","addr":"0x3"}'
+check "query-memory-devices: the virtio-mem device, 128 MiB requested, nothing plugged yet" replied \
+	'"execute":"query-memory-devices"' \
+	'{"type": "virtio-mem", "data": {"memdev": "/objects/memvirtiomem0", "memaddr": 4294967296, "block-size": 2097152, "size": 0, "node": 1, "max-size": 536870912, "requested-size": 134217728, "id": "virtiomem0"}}'
+check "dumpxml: the virtio-mem device with its alias, at 00:03.0" sh -c \
+	"virsh dumpxml lvtest | tr -d '\n' | grep -q \"<memory model='virtio-mem'>.*<requested unit='KiB'>131072</requested>.*<alias name='virtiomem0'/>.*<address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/>\""
+check "update-memory-device --requested-size 256MiB" virsh -q update-memory-device lvtest \
+	--alias virtiomem0 --requested-size 256MiB --live
+check "qom-set requested-size sent and done" replied \
+	'"execute":"qom-set","arguments":{"path":"/machine/peripheral/virtiomem0","property":"requested-size","value":268435456}' \
+	'"return": {}'
+check "query-memory-devices: 256 MiB requested" sh -c \
+	"virsh qemu-monitor-command lvtest '{\"execute\":\"query-memory-devices\"}' |
+	 grep -q '\"requested-size\":268435456,\"id\":\"virtiomem0\"'"
+check "dumpxml: 256 MiB requested" sh -c \
+	"virsh dumpxml lvtest | grep -q \"<requested unit='KiB'>262144</requested>\""
+bad=$(grep -a "QEMU_MONITOR_RECV_REPLY" "$log" | grep -a '"error"' || true)
+check "virtio-mem: no command refused" test -z "$bad"
 [ -z "$bad" ] || echo "$bad" | cut -c1-300
 check "shutdown" virsh -q shutdown lvtest
 for _ in $(seq 100); do virsh domstate lvtest | grep -q "shut off" && break; sleep 0.1; done
