@@ -65,6 +65,7 @@ libvirtd --pid-file "$work/libvirtd.pid" >/var/log/libvirt/stdout.log 2>&1 &
 lvpid=$!
 stop() {
 	virsh -q destroy lvtest >/dev/null 2>&1
+	virsh -q destroy lvvmem >/dev/null 2>&1
 	kill "$lvpid" 2>/dev/null && wait "$lvpid" 2>/dev/null
 	rm -rf "$work"
 }
@@ -348,6 +349,25 @@ check "SHUTDOWN reached libvirt" grep -aq '"event": "SHUTDOWN", "data": {"guest"
 check "start again" virsh -q start lvtest
 check "destroy" virsh -q destroy lvtest
 check "undefine" virsh -q undefine lvtest
+
+# ---- a virtio-mem device in the domain XML (cold-plugged: the guest needs
+# no PCI rescan to find it) ----
+sed -e "s#<name>lvtest</name>#<name>lvvmem</name>#" -e "s#<memballoon#<memory model='virtio-mem'><target><size unit='MiB'>1024</size><node>1</node><block unit='MiB'>2</block><requested unit='MiB'>128</requested></target></memory>\n    &#" \
+	"$work/lvtest.xml" >"$work/lvvmem.xml"
+: >"$log"
+check "define and start a domain with a virtio-mem device" sh -c \
+	"virsh -q define $work/lvvmem.xml && virsh -q start lvvmem"
+check "virtio-mem-pci on the command line, on pci.0" grep -aq \
+	'"driver":"virtio-mem-pci","node":1,"block-size":2097152,"requested-size":134217728,"memdev":"memvirtiomem0","id":"virtiomem0","bus":"pci.0","addr":"0x3"' \
+	/var/log/libvirt/qemu/lvvmem.log
+check "query-memory-devices: the device kvmem started" sh -c \
+	"virsh qemu-monitor-command lvvmem '{\"execute\":\"query-memory-devices\"}' | grep -q \
+	 '\"memaddr\":4294967296,\"block-size\":2097152,\"size\":0,\"node\":1,\"max-size\":1073741824,\"requested-size\":134217728,\"id\":\"virtiomem0\"'"
+bad=$(grep -a "QEMU_MONITOR_RECV_REPLY" "$log" | grep -a '"error"' || true)
+check "cold virtio-mem: no command refused" test -z "$bad"
+[ -z "$bad" ] || echo "$bad" | cut -c1-300
+virsh -q destroy lvvmem >/dev/null 2>&1
+check "undefine the virtio-mem domain" virsh -q undefine lvvmem
 
 echo "libvirt: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
