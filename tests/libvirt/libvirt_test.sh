@@ -342,6 +342,13 @@ check "dumpxml: 256 MiB requested" sh -c \
 bad=$(grep -a "QEMU_MONITOR_RECV_REPLY" "$log" | grep -a '"error"' || true)
 check "virtio-mem: no command refused" test -z "$bad"
 [ -z "$bad" ] || echo "$bad" | cut -c1-300
+# as QEMU 7.2: a virtio-mem device stays until the guest is shut off
+check "detach of a virtio-mem device refused with QEMU's reason, the device stays" sh -c \
+	"! virsh -q detach-device-alias lvtest virtiomem0 --live 2>$work/vmem-del.err &&
+	 grep -q 'virtio based memory devices cannot be unplugged' $work/vmem-del.err &&
+	 virsh dumpxml lvtest | grep -q \"<alias name='virtiomem0'/>\""
+check "setmem above the domain's memory refused by libvirt" sh -c \
+	"! virsh -q setmem lvtest 1G --live 2>/dev/null"
 check "shutdown" virsh -q shutdown lvtest
 for _ in $(seq 100); do virsh domstate lvtest | grep -q "shut off" && break; sleep 0.1; done
 check "the guest powered off and libvirt saw it" sh -c 'virsh domstate lvtest | grep -q "shut off"'
