@@ -178,7 +178,7 @@ check "append=on appends to a passed descriptor at offset 0" sh -c \
 # ---- a domain ----
 kernel=$(ls /boot/vmlinuz-* | head -n 1)
 cat >"$work/lvtest.xml" <<X
-<domain type='qemu'>
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>lvtest</name>
   <maxMemory slots='4' unit='KiB'>4194304</maxMemory>
   <memory unit='KiB'>524288</memory>
@@ -198,6 +198,7 @@ cat >"$work/lvtest.xml" <<X
     <serial type='file'><source path='$work/serial.log'/></serial>
     <memballoon model='virtio'><stats period='5'/></memballoon>
   </devices>
+  <qemu:commandline><qemu:env name='KVMEM_SIM_BALLOON' value='1'/></qemu:commandline>
 </domain>
 X
 : >"$log"
@@ -246,19 +247,41 @@ check "start: query-balloon answered" replied '"execute":"query-balloon"' \
 	'"return": {"actual": 536870912}'
 check "the balloon at 00:02.0, where libvirt put it" sh -c \
 	"virsh dumpxml lvtest | tr -d '\n' | grep -q \"<memballoon model='virtio'>.*<alias name='balloon0'/>.*<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>\""
-virsh dommemstat lvtest >"$work/memstat" 2>&1
-check "dommemstat: the balloon's actual size and the RSS" sh -c \
-	"grep -qx 'actual 524288' $work/memstat && grep -q '^rss [1-9]' $work/memstat"
+# kvmem-sim's guest drives the balloon (KVMEM_SIM_BALLOON=1, sim_balloon.c):
+# its statistics are made up from the balloon's size (total = RAM - balloon,
+# free = total / 2, available = total * 3 / 4) and reported every 5 s
+for _ in $(seq 100); do
+	virsh dommemstat lvtest >"$work/memstat" 2>&1
+	grep -q "^last_update [1-9]" "$work/memstat" && break
+	sleep 0.1
+done
+check "dommemstat: the guest's statistics (unused/available/usable = free/total/avail)" sh -c \
+	"grep -qx 'actual 524288' $work/memstat && grep -qx 'unused 262144' $work/memstat &&
+	 grep -qx 'available 524288' $work/memstat && grep -qx 'usable 393216' $work/memstat &&
+	 grep -qx 'swap_in 0' $work/memstat && grep -q '^rss [1-9]' $work/memstat"
+grep -qx "unused 262144" "$work/memstat" || cat "$work/memstat"
 check "dommemstat read the guest's statistics" sent \
 	'"execute":"qom-get","arguments":{"path":"/machine/peripheral/balloon0","property":"guest-stats"}'
+current() { virsh dumpxml lvtest | sed -n "s/.*<currentMemory unit='KiB'>\([0-9]*\)<.*/\1/p"; }
+until_current() { # until_current KIB: <currentMemory> becomes KIB within 10 s
+	for _ in $(seq 100); do
+		[ "$(current)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "currentMemory $(current), not $1"
+	return 1
+}
 : >"$log"
 check "setmem 384 MiB" virsh -q setmem lvtest 384M --live
 check "setmem: balloon 384 MiB sent and done" replied \
 	'"execute":"balloon","arguments":{"value":402653184}' '"return": {}'
-check "query-balloon: the target is kvmem's, actual is what the guest holds (no driver here)" \
-	sh -c "virsh qemu-monitor-command lvtest '{\"execute\":\"query-balloon\"}' |
-	grep -q '\"actual\":536870912'"
-virsh qemu-monitor-command lvtest '{"execute":"balloon","arguments":{"value":536870912}}' >/dev/null
+check "<currentMemory> follows BALLOON_CHANGE to 384 MiB" until_current 393216
+check "BALLOON_CHANGE reached libvirt" grep -aq \
+	'"event": "BALLOON_CHANGE", "data": {"actual": 402653184}' "$log"
+check "dommemstat: actual 384 MiB" sh -c "virsh dommemstat lvtest | grep -qx 'actual 393216'"
+check "setmem 512 MiB: the guest takes its memory back" sh -c \
+	"virsh -q setmem lvtest 512M --live"
+check "<currentMemory> back at 512 MiB" until_current 524288
 # ---- a 256 MiB DIMM plugged and unplugged (live) ----
 cat >"$work/dimm.xml" <<X
 <memory model='dimm'><target><size unit='MiB'>256</size><node>0</node></target></memory>

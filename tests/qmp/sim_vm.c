@@ -25,7 +25,9 @@
  *     (_EJ0) and report _OST (eject request, success), so device_del ends
  *     in DEVICE_DELETED as with a Linux guest;
  *   - the guest's uptime it prints stands still while the VM is paused,
- *     as kvmclock does on real KVM (vm_pause saves it, vm_resume restores).
+ *     as kvmclock does on real KVM (vm_pause saves it, vm_resume restores);
+ *   - with KVMEM_SIM_BALLOON=1, it drives a virtio balloon at 00:02.0 as
+ *     Linux's driver does (sim_balloon.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +40,7 @@
 #include "hw/memhp.h"
 #include "kvm/vm.h"
 #include "plan/iomap.h"
+#include "sim_balloon.h"
 
 #define SIM_TICK_MS 50
 
@@ -238,6 +241,8 @@ static void *sim_vcpu(void *arg)
 	unsigned tick = 0;
 	const char *flood_env = getenv("KVMEM_SIM_FLOOD");
 	bool flood = flood_env && !strcmp(flood_env, "1");
+	const char *balloon_env = getenv("KVMEM_SIM_BALLOON");
+	bool balloon = balloon_env && !strcmp(balloon_env, "1");
 
 	vcpu_thread_begin(vcpu);
 	if (vcpu->idx == 0) {
@@ -266,6 +271,8 @@ static void *sim_vcpu(void *arg)
 			break;
 		if (atomic_load(&sci_level))
 			sim_sci(vcpu);
+		if (balloon)
+			sim_balloon_poll(vm);
 	}
 	vcpu_thread_end(vcpu);
 	return NULL;
