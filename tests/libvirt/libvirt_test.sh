@@ -7,9 +7,13 @@
 # (virsh domcapabilities), then defines, starts, inspects, shuts down,
 # destroys and undefines a domain whose emulator is kvmem-sim: 2 vCPUs,
 # 2 NUMA cells, memfd shared backing, maxMemory slots=4, the serial port on
-# a file, and plugs and unplugs a 256 MiB DIMM into it (virsh attach-device
-# and detach-device: object-add, device_add, query-memory-devices, then
-# device_del, DEVICE_DELETED from the guest's ejection, object-del).  The
+# a file, a virtio balloon with guest statistics (its simulated guest drives
+# it: dommemstat, setmem, <currentMemory>), and plugs and unplugs a 256 MiB
+# DIMM into it (virsh attach-device and detach-device: object-add,
+# device_add, query-memory-devices, then device_del, DEVICE_DELETED from the
+# guest's ejection, object-del), attaches a virtio-mem device and resizes it
+# (update-memory-device); then starts a domain with a virtio-mem device in
+# its XML.  The
 # QMP libvirt sent and what kvmem answered are checked in
 # libvirt's own log (log_filters qemu_monitor).  libvirtd is stopped at the
 # end, whatever happened.  Needs root (libvirt's system driver, mount
@@ -381,14 +385,19 @@ check "destroy" virsh -q destroy lvtest
 check "undefine" virsh -q undefine lvtest
 
 # ---- a virtio-mem device in the domain XML (cold-plugged: the guest needs
-# no PCI rescan to find it) ----
+# no PCI rescan to find it), and a balloon with autodeflate and
+# freePageReporting ----
 sed -e "s#<name>lvtest</name>#<name>lvvmem</name>#" -e "s#<memballoon#<memory model='virtio-mem'><target><size unit='MiB'>1024</size><node>1</node><block unit='MiB'>2</block><requested unit='MiB'>128</requested></target></memory>\n    &#" \
+	-e "s#<memballoon model='virtio'>#<memballoon model='virtio' autodeflate='on' freePageReporting='on'>#" \
 	"$work/lvtest.xml" >"$work/lvvmem.xml"
 : >"$log"
 check "define and start a domain with a virtio-mem device" sh -c \
 	"virsh -q define $work/lvvmem.xml && virsh -q start lvvmem"
 check "virtio-mem-pci on the command line, on pci.0" grep -aq \
 	'"driver":"virtio-mem-pci","node":1,"block-size":2097152,"requested-size":134217728,"memdev":"memvirtiomem0","id":"virtiomem0","bus":"pci.0","addr":"0x3"' \
+	/var/log/libvirt/qemu/lvvmem.log
+check "the balloon with deflate-on-oom and free page reporting (autodeflate, freePageReporting)" \
+	grep -aq '"driver":"virtio-balloon-pci","id":"balloon0","deflate-on-oom":true,"free-page-reporting":true,"bus":"pci.0","addr":"0x2"' \
 	/var/log/libvirt/qemu/lvvmem.log
 check "query-memory-devices: the device kvmem started" sh -c \
 	"virsh qemu-monitor-command lvvmem '{\"execute\":\"query-memory-devices\"}' | grep -q \
