@@ -12,14 +12,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dev/devset.h"
@@ -28,6 +23,7 @@
 #include "mem/manager.h"
 #include "qmp/json.h"
 #include "qmp/server.h"
+#include "qmp/throttle.h"
 #include "virtio/balloon.h"
 
 enum {
@@ -39,24 +35,14 @@ enum {
 	P_GUEST_STATS,
 };
 
-/* QEMU's monitor sends at most one BALLOON_CHANGE a second, the last
- * value of a burst at the end of the second (monitor_qapi_event_conf). */
-#define CHANGE_THROTTLE_NS 1000000000LL
-
 struct balloon_pci {
 	struct balloon b;
 	struct machine *m;
 	struct dma_space dma;
 	struct pci_plan_func *plan;
 	bool started;
-	/* BALLOON_CHANGE: a vCPU stores the value and kicks the main loop */
-	int change_fd;	 /* eventfd */
-	int throttle_fd; /* timerfd */
-	struct loop *loop;
-	_Atomic uint64_t change_value;
-	int64_t throttled_until; /* CLOCK_MONOTONIC ns */
-	bool change_pending;	 /* held back by the throttle */
-	bool throttle_armed;
+	/* BALLOON_CHANGE: a vCPU sets the value, the main loop sends it */
+	struct qmp_throttle change;
 };
 
 static const struct dev_driver balloon_pci_driver;
@@ -109,76 +95,22 @@ static uint64_t mem_ram_size(void *ctx)
 static void mem_changed(void *ctx, uint64_t actual_bytes)
 {
 	struct balloon_pci *s = ctx;
-	uint64_t one = 1;
 
-	atomic_store(&s->change_value, actual_bytes);
-	if (s->change_fd >= 0 && write(s->change_fd, &one, sizeof(one)) < 0) {
-		/* a full counter is still readable: the loop will look */
-	}
+	qmp_throttle_set(&s->change, actual_bytes);
 }
 
 /* ---- BALLOON_CHANGE on the main loop ---- */
 
-static int64_t now_ns(void)
+/* at most one a second, as QEMU's monitor sends it (qmp/throttle.h) */
+static void send_change(void *opaque, uint64_t actual)
 {
-	struct timespec ts;
+	struct balloon_pci *s = opaque;
+	json_t *data = json_pack("{s:I}", "actual", (json_int_t)actual);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void emit_change(struct balloon_pci *s)
-{
-	json_t *data = json_pack("{s:I}", "actual", (json_int_t)atomic_load(&s->change_value));
-
-	s->change_pending = false;
-	s->throttled_until = now_ns() + CHANGE_THROTTLE_NS;
 	if (s->m->mon)
 		monitors_event(s->m->mon, "BALLOON_CHANGE", data);
 	else
 		json_decref(data);
-}
-
-static void arm_throttle(struct balloon_pci *s)
-{
-	struct itimerspec its = {{0, 0}, {0, 0}};
-
-	its.it_value.tv_sec = (time_t)(s->throttled_until / 1000000000LL);
-	its.it_value.tv_nsec = (long)(s->throttled_until % 1000000000LL);
-	if (!timerfd_settime(s->throttle_fd, TFD_TIMER_ABSTIME, &its, NULL))
-		s->throttle_armed = true;
-	else
-		emit_change(s); /* cannot wait: say it now */
-}
-
-static void on_change(void *opaque, uint32_t events)
-{
-	struct balloon_pci *s = opaque;
-	uint64_t n;
-
-	(void)events;
-	if (read(s->change_fd, &n, sizeof(n)) < 0)
-		return;
-	if (!s->throttle_armed && now_ns() >= s->throttled_until) {
-		emit_change(s);
-		return;
-	}
-	s->change_pending = true;
-	if (!s->throttle_armed)
-		arm_throttle(s);
-}
-
-static void on_throttle(void *opaque, uint32_t events)
-{
-	struct balloon_pci *s = opaque;
-	uint64_t n;
-
-	(void)events;
-	if (read(s->throttle_fd, &n, sizeof(n)) < 0)
-		return;
-	s->throttle_armed = false;
-	if (s->change_pending)
-		emit_change(s);
 }
 
 /* Main thread (pci_list.h): the main loop exists, BALLOON_CHANGE can be
@@ -187,18 +119,8 @@ static int attach_loop(void *dev, struct loop *loop, struct kverr *err)
 {
 	struct balloon_pci *s =
 	    (struct balloon_pci *)((char *)dev - offsetof(struct balloon_pci, b));
-	int ret;
 
-	if (s->loop)
-		return 0;
-	if ((ret = loop_add(loop, s->change_fd, EPOLLIN, on_change, s)) < 0)
-		return kverr_sys(err, -ret, "virtio-balloon-pci: epoll");
-	if ((ret = loop_add(loop, s->throttle_fd, EPOLLIN, on_throttle, s)) < 0) {
-		loop_del(loop, s->change_fd);
-		return kverr_sys(err, -ret, "virtio-balloon-pci: epoll");
-	}
-	s->loop = loop;
-	return 0;
+	return qmp_throttle_attach(&s->change, loop, err);
 }
 
 /* ---- properties ---- */
@@ -295,24 +217,16 @@ static int balloon_pci_plan(struct device *dev, struct kverr *err)
 {
 	struct balloon_pci *s = dev->state;
 	struct machine *m = dev->set->machine;
-	int64_t devfn = dev_val(dev, P_ADDR)->i;
-	struct pci_bar_req bar[PCI_NUM_BARS];
-	struct pci_ids ids;
 	struct balloon *b = malloc(sizeof(*b));
 	unsigned nvectors;
-	char addr[16];
 	int ret;
 
 	if (!b)
 		return kverr_set(err, ENOMEM, "out of memory");
 	describe(dev, b, &nvectors);
-	virtio_pci_plan(&b->ops, nvectors, &ids, bar);
+	ret = virtio_pci_plan_add(&m->pci_plan, &b->ops, nvectors, balloon_pci_driver.name, dev->id,
+				  dev_val(dev, P_ADDR)->i, &s->plan, err);
 	free(b);
-	if (devfn >= 0)
-		snprintf(addr, sizeof(addr), "%x.%x", (unsigned)(devfn >> 3),
-			 (unsigned)(devfn & 7));
-	ret = pci_plan_add(&m->pci_plan, balloon_pci_driver.name, dev->id, devfn >= 0 ? addr : NULL,
-			   &ids, PCI_INTA, bar, &s->plan, err);
 	if (ret)
 		return ret;
 	return set_interval(dev, NULL, dev_val(dev, P_POLL_INTERVAL), err);
@@ -337,16 +251,7 @@ static void cleanup(struct balloon_pci *s)
 	if (s->started)
 		balloon_destroy(&s->b);
 	s->started = false;
-	if (s->loop) {
-		loop_del(s->loop, s->change_fd);
-		loop_del(s->loop, s->throttle_fd);
-	}
-	s->loop = NULL;
-	if (s->change_fd >= 0)
-		close(s->change_fd);
-	if (s->throttle_fd >= 0)
-		close(s->throttle_fd);
-	s->change_fd = s->throttle_fd = -1;
+	qmp_throttle_fini(&s->change);
 }
 
 static int balloon_pci_realize(struct device *dev, struct kverr *err)
@@ -366,10 +271,7 @@ static int balloon_pci_realize(struct device *dev, struct kverr *err)
 	int ret;
 
 	s->m = m;
-	s->change_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	s->throttle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (s->change_fd < 0 || s->throttle_fd < 0) {
-		ret = kverr_sys(err, errno, "virtio-balloon-pci: eventfd");
+	if ((ret = qmp_throttle_init(&s->change, "virtio-balloon-pci", send_change, s, err))) {
 		cleanup(s);
 		return ret;
 	}

@@ -8,21 +8,16 @@
  * there is the shared zero page and costs nothing), on otherwise.
  *
  * MEMORY_DEVICE_SIZE_CHANGE: the plugged size changes on the device's
- * worker thread; the value goes to the main loop through an eventfd and
- * is sent from there, at most once a second per device with the last
+ * worker thread; qmp/throttle.h carries the value to the main loop and
+ * sends it from there, at most once a second per device with the last
  * value at the end of the second, as QEMU's monitor throttles it.
  */
 #include "virtio/mem_pci.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dev/dev.h"
@@ -34,6 +29,7 @@
 #include "mem/memdevs.h"
 #include "plan/vmem.h"
 #include "qmp/server.h"
+#include "qmp/throttle.h"
 #include "util/loop.h"
 #include "virtio/mem.h"
 #include "virtio/mem_blocks.h"
@@ -54,7 +50,6 @@ enum {
 };
 enum { UI_ON, UI_OFF, UI_AUTO };
 
-#define THROTTLE_NS 1000000000LL
 #define PCI_CLASS 0xff0000 /* QEMU's PCI_CLASS_OTHERS */
 #define MiB (1ULL << 20)
 
@@ -74,12 +69,8 @@ struct vmem_pci {
 	struct pci_plan_func *plan;
 	struct vq_elem *elem; /* the worker's */
 	bool vp_started;
-	/* MEMORY_DEVICE_SIZE_CHANGE */
-	int change_fd, throttle_fd;
-	struct loop *loop;
-	_Atomic uint64_t change_value;
-	int64_t throttled_until;
-	bool change_pending, throttle_armed;
+	/* MEMORY_DEVICE_SIZE_CHANGE: the worker sets it, the main loop sends it */
+	struct qmp_throttle change;
 };
 
 static const struct dev_driver virtio_mem_pci;
@@ -124,81 +115,32 @@ static uint64_t host_page_size(void)
 
 /* ---- the memory's events ---- */
 
-static int64_t now_ns(void)
+/* Main loop, at most one a second per device, as QEMU's monitor sends it
+ * (qmp/throttle.h). */
+static void send_change(void *opaque, uint64_t size)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void emit_change(struct vmem_pci *s)
-{
+	struct vmem_pci *s = opaque;
 	json_t *data = json_object();
 
 	/* QEMU's order: id (when the device has one), size, qom-path */
 	if (data && s->dev->id)
 		json_object_set_new(data, "id", json_string(s->dev->id));
 	if (data) {
-		json_object_set_new(data, "size",
-				    json_integer((json_int_t)atomic_load(&s->change_value)));
+		json_object_set_new(data, "size", json_integer((json_int_t)size));
 		json_object_set_new(data, "qom-path", json_string(s->dev->path));
 	}
-	s->change_pending = false;
-	s->throttled_until = now_ns() + THROTTLE_NS;
 	if (data && s->m->mon)
 		monitors_event(s->m->mon, "MEMORY_DEVICE_SIZE_CHANGE", data);
 	else
 		json_decref(data);
 }
 
-static void on_change(void *opaque, uint32_t events)
-{
-	struct vmem_pci *s = opaque;
-	struct itimerspec its = {{0, 0}, {0, 0}};
-	uint64_t n;
-
-	(void)events;
-	if (read(s->change_fd, &n, sizeof(n)) < 0)
-		return;
-	if (!s->throttle_armed && now_ns() >= s->throttled_until) {
-		emit_change(s);
-		return;
-	}
-	s->change_pending = true;
-	if (s->throttle_armed)
-		return;
-	its.it_value.tv_sec = (time_t)(s->throttled_until / 1000000000LL);
-	its.it_value.tv_nsec = (long)(s->throttled_until % 1000000000LL);
-	if (!timerfd_settime(s->throttle_fd, TFD_TIMER_ABSTIME, &its, NULL))
-		s->throttle_armed = true;
-	else
-		emit_change(s); /* cannot wait: say it now */
-}
-
-static void on_throttle(void *opaque, uint32_t events)
-{
-	struct vmem_pci *s = opaque;
-	uint64_t n;
-
-	(void)events;
-	if (read(s->throttle_fd, &n, sizeof(n)) < 0)
-		return;
-	s->throttle_armed = false;
-	if (s->change_pending)
-		emit_change(s);
-}
-
 /* Worker or main thread: on to the main loop. */
 static void size_changed(void *ctx, uint64_t plugged)
 {
 	struct vmem_pci *s = ctx;
-	uint64_t one = 1;
 
-	atomic_store(&s->change_value, plugged);
-	if (s->change_fd >= 0 && write(s->change_fd, &one, sizeof(one)) < 0) {
-		/* a full counter is still readable: the loop will look */
-	}
+	qmp_throttle_set(&s->change, plugged);
 }
 
 /* Main thread (qom-set requested-size): the config interrupt. */
@@ -215,18 +157,8 @@ static void config_changed(void *ctx)
 static int vp_attach_loop(void *dev, struct loop *loop, struct kverr *err)
 {
 	struct vmem_pci *s = dev;
-	int ret;
 
-	if (s->loop)
-		return 0;
-	if ((ret = loop_add(loop, s->change_fd, EPOLLIN, on_change, s)) < 0)
-		return kverr_sys(err, -ret, "virtio-mem-pci: epoll");
-	if ((ret = loop_add(loop, s->throttle_fd, EPOLLIN, on_throttle, s)) < 0) {
-		loop_del(loop, s->change_fd);
-		return kverr_sys(err, -ret, "virtio-mem-pci: epoll");
-	}
-	s->loop = loop;
-	return 0;
+	return qmp_throttle_attach(&s->change, loop, err);
 }
 
 /* ---- the memory behind the model ---- */
@@ -347,17 +279,9 @@ static int plan_add(struct device *dev, struct pci_plan *p, struct pci_plan_func
 {
 	const struct virtio_dev_ops ops = {
 	    .device_id = VIRTIO_ID_MEM, .pci_class = PCI_CLASS, .nr_queues = 1};
-	int64_t devfn = dev_val(dev, P_ADDR)->i;
-	struct pci_bar_req bar[PCI_NUM_BARS];
-	struct pci_ids ids;
-	char addr[16];
 
-	virtio_pci_plan(&ops, NVECTORS, &ids, bar);
-	if (devfn >= 0)
-		snprintf(addr, sizeof(addr), "%x.%x", (unsigned)(devfn >> 3),
-			 (unsigned)(devfn & 7));
-	return pci_plan_add(p, "virtio-mem-pci", dev->id, devfn >= 0 ? addr : NULL, &ids, PCI_INTA,
-			    bar, out, err);
+	return virtio_pci_plan_add(p, &ops, NVECTORS, "virtio-mem-pci", dev->id,
+				   dev_val(dev, P_ADDR)->i, out, err);
 }
 
 /* device_add at run time (no plan stage): add the function to plan p and
@@ -570,16 +494,7 @@ static void release(struct vmem_pci *s)
 {
 	struct kverr err;
 
-	if (s->loop) {
-		loop_del(s->loop, s->change_fd);
-		loop_del(s->loop, s->throttle_fd);
-		s->loop = NULL;
-	}
-	if (s->change_fd >= 0)
-		close(s->change_fd);
-	if (s->throttle_fd >= 0)
-		close(s->throttle_fd);
-	s->change_fd = s->throttle_fd = -1;
+	qmp_throttle_fini(&s->change);
 	if (s->vp_started) {
 		virtio_pci_list_remove(&s->m->virtio, &s->vp);
 		pci_bus_remove(&s->m->pci, &s->vp.func);
@@ -633,10 +548,7 @@ static int vmem_realize(struct device *dev, struct kverr *err)
 
 	s->m = m;
 	s->dev = dev;
-	s->change_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	s->throttle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (s->change_fd < 0 || s->throttle_fd < 0) {
-		ret = kverr_sys(err, errno, "virtio-mem-pci: eventfd");
+	if ((ret = qmp_throttle_init(&s->change, "virtio-mem-pci", send_change, s, err))) {
 		release(s);
 		return ret;
 	}

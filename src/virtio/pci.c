@@ -748,6 +748,21 @@ static void *worker(void *arg)
 
 /* ---- set-up ---- */
 
+int virtio_pci_plan_add(struct pci_plan *p, const struct virtio_dev_ops *ops, unsigned nvectors,
+			const char *driver, const char *id, int64_t devfn,
+			struct pci_plan_func **out, struct kverr *err)
+{
+	struct pci_bar_req bar[PCI_NUM_BARS];
+	struct pci_ids ids;
+	char addr[16];
+
+	virtio_pci_plan(ops, nvectors, &ids, bar);
+	if (devfn >= 0)
+		snprintf(addr, sizeof(addr), "%x.%x", (unsigned)(devfn >> 3),
+			 (unsigned)(devfn & 7));
+	return pci_plan_add(p, driver, id, devfn >= 0 ? addr : NULL, &ids, PCI_INTA, bar, out, err);
+}
+
 int virtio_pci_init(struct virtio_pci *vp, const struct pci_plan_func *plan,
 		    const struct virtio_dev_ops *ops, void *dev, const struct dma_space *dma,
 		    unsigned nvectors, struct kverr *err)

@@ -110,6 +110,13 @@ static inline void virtio_pci_plan(const struct virtio_dev_ops *ops, unsigned nv
 	bar[VIRTIO_PCI_BAR] = (struct pci_bar_req){PCI_BAR_MEM64, VIRTIO_PCI_BAR_SIZE, true};
 }
 
+/* Add a virtio-pci function to plan p: its identity and BARs as above, at
+ * devfn (a PCI_ADDR property: -1 for the first free slot), with QEMU's
+ * slot checks and messages for driver (plan/pci.h's pci_plan_add). */
+int virtio_pci_plan_add(struct pci_plan *p, const struct virtio_dev_ops *ops, unsigned nvectors,
+			const char *driver, const char *id, int64_t devfn,
+			struct pci_plan_func **out, struct kverr *err);
+
 typedef void (*virtio_fd_fn)(void *opaque, bool running);
 
 struct virtio_pci;

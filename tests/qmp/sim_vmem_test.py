@@ -9,8 +9,10 @@ command line and commands: query-memory-devices (DIMMs and virtio-mem
 devices in one region, in address order), qom-get / qom-set of
 requested-size, size and block-size with their refusals,
 query-memory-size-summary, info memory-devices, device_add's and
-device_del's refusals, object-del of a backend in use, and -device's
-refusals at start.  The guest's side (plugging) needs a guest: see
+device_del's refusals, object-del of a backend in use, -device's
+refusals at start, its PCI slot planned with -device (-print-layout, a
+taken slot refused before any memory exists), and a balloon and a DIMM on
+the same machine (query-balloon, system_reset).  The guest's side (plugging) needs a guest: see
 tests/guest/scenarios/virtio-mem-*.scn.  Prints one TAP line per check;
 exits non-zero on failure.
 """
@@ -107,6 +109,51 @@ def check_plan(build, work):
           not os.path.exists(path), "the file exists")
 
 
+def check_with_balloon_and_dimm(build, work):
+    """virtio-balloon-pci, virtio-mem-pci and a DIMM on one machine, each
+    answer as QEMU 7.2 gave it for the same command line and commands: the
+    balloon counts boot RAM and DIMMs (not virtio-mem), and a system_reset
+    reaches both virtio devices (the machine's one list); both keep
+    answering as QEMU's do."""
+    a = os.path.join(work, "b.sock")
+    sim = Sim(build, work, ["-m", "1G,slots=2,maxmem=8G",
+                            "-object", "memory-backend-ram,id=m0,size=1G",
+                            "-object", "memory-backend-ram,id=d0,size=256M",
+                            "-device", "virtio-balloon-pci,id=b0",
+                            "-device", "virtio-mem-pci,id=vm0,memdev=m0,requested-size=512M",
+                            "-qmp", f"unix:{a},server=on,wait=off"], name="vmem-balloon")
+    if not check("kvmem-sim starts with a balloon and virtio-mem", wait_socket(a), sim.err()):
+        sim.proc.kill()
+        return
+    q = QMP(a)
+    r = q.cmd("query-balloon")
+    check("query-balloon: the boot RAM (virtio-mem is not counted, as in QEMU)",
+          r == {"return": {"actual": GiB}}, r)
+    r = q.cmd("device_add", driver="pc-dimm", id="dd", memdev="d0")
+    check("device_add pc-dimm beside them", r == {"return": {}}, r)
+    r = q.cmd("query-balloon")
+    check("query-balloon counts the DIMM", r == {"return": {"actual": GiB + 256 * MiB}}, r)
+    r = q.cmd("balloon", value=512 * MiB)
+    check("balloon 512M", r == {"return": {}}, r)
+    r = q.cmd("query-memory-devices")
+    vm0 = vmem_info("vm0", "m0", 4 * GiB, GiB, requested=512 * MiB)
+    dimm = {"type": "dimm",
+            "data": {"memdev": "/objects/d0", "hotplugged": True, "addr": 5 * GiB,
+                     "hotpluggable": True, "size": 256 * MiB, "slot": 0, "node": 0, "id": "dd"}}
+    check("query-memory-devices: QEMU's addresses", r == {"return": [vm0, dimm]}, r)
+    r = q.cmd("system_reset")
+    check("system_reset with a balloon, virtio-mem and a DIMM", r == {"return": {}}, r)
+    r = q.cmd("query-balloon")
+    check("after the reset: the balloon answers as before (no driver came back yet)",
+          r == {"return": {"actual": GiB + 256 * MiB}}, r)
+    r = q.cmd("qom-get", path="/machine/peripheral/vm0", property="requested-size")
+    check("after the reset: virtio-mem keeps its requested size", r == {"return": 512 * MiB}, r)
+    r = q.cmd("quit")
+    check("quit", r == {"return": {}}, r)
+    q.close()
+    check("kvmem-sim exits 0", sim.wait() == 0, sim.err())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -116,6 +163,7 @@ def main():
         fake_bzimage(os.path.join(work, "bzImage"))
         check_start_refusals(build, work)
         check_plan(build, work)
+        check_with_balloon_and_dimm(build, work)
 
         a = os.path.join(work, "a.sock")
         sim = Sim(build, work, ["-m", "1G,slots=2,maxmem=8G",
