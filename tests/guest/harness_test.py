@@ -41,4 +41,10 @@ try:
           kvmemtest.guest_symbol(console, smap + ".missing") == [])
 finally:
     os.unlink(smap)
+
+runs = kvmemtest.memtotal_runs(["memtotal 100 1.0", "BENCH-READY", "memtotal 200 1.5",
+                                "memtotal 300 2.0", "memtotal 300 2.1", "memtotal 200 3.0",
+                                "memtotal 100 3.25", "memtotal x 4", "memtotal 400 5.0"])
+check("MemTotal changes group into runs that go one way",
+      runs == [(1, 1.5, 2.0), (-1, 3.0, 3.25), (1, 5.0, 5.0)], runs)
 sys.exit(1 if failed else 0)
