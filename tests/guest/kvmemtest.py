@@ -15,7 +15,6 @@ retry is reported (NESTED.md's flake), never hidden.
 Used by tests/guest/run.py (scenarios), bench/boot and scripts/demo.sh.
 """
 
-import bisect
 import dataclasses
 import gzip
 import os
@@ -206,45 +205,6 @@ def memtotal_runs(console):
                 runs.append([way, t, t])
         prev = kb
     return [tuple(r) for r in runs]
-
-
-def guest_symbol(console, system_map=None):
-    """Where a crashed guest was: for each 'rip=0x...' kvmem logged (a triple
-    fault, a crash), the kernel symbol and offset, using the guest's _text
-    address (l2-init.sh prints it, KASLR moves it) and the kernel's
-    System.map.  Lines like 'rip 0xffffffff8a81b2c4 = do_idle+0x84'; none
-    when either is missing."""
-    text = None
-    rips = []
-    for line in console:
-        m = re.search(r"kvmem-guest-ktext ([0-9a-f]{16})", line)
-        if m:
-            text = int(m[1], 16)
-        for r in re.findall(r"rip=0x([0-9a-f]{16})", line):
-            rips.append(int(r, 16))
-    if text is None or not rips:
-        return []
-    if system_map is None:
-        kernel, _ = find_kernel()
-        system_map = "/boot/System.map-" + os.path.basename(kernel)[len("vmlinuz-"):]
-    try:
-        with open(system_map) as f:
-            syms = sorted((int(a, 16), n) for a, t, n in (ln.split()[:3] for ln in f
-                                                          if len(ln.split()) >= 3)
-                          if t in "tTwW")
-    except (OSError, ValueError):
-        return []
-    base = next((a for a, n in syms if n == "_text"), None)
-    if base is None:
-        return []
-    out = []
-    for rip in rips:
-        addr = rip - text + base
-        i = bisect.bisect_right(syms, (addr, "\uffff")) - 1
-        where = f"{syms[i][1]}+0x{addr - syms[i][0]:x}" if i >= 0 and addr - syms[i][0] < 1 << 20 \
-            else "outside the kernel text"
-        out.append(f"rip 0x{rip:016x} = {where}")
-    return out
 
 
 def find_busybox():

@@ -21,9 +21,6 @@ for ev in /sys/class/input/event*; do
 		echo "KVMEM-GUEST-POWER-BUTTON" && poweroff -f) &
 done
 
-# Where the kernel text is (KASLR moves it): the harness turns a crashed
-# guest's rip into a symbol with it.
-echo "kvmem-guest-ktext $(sed -n 's/^\([0-9a-f]*\) T _text$/\1/p' /proc/kallsyms)"
 echo "=== facts"
 for d in /sys/firmware/memmap/*; do
 	[ -d "$d" ] || continue

@@ -316,8 +316,6 @@ def main():
             for p in problems:
                 print(f"#   {p}")
             print(f"#   kvmem {sc.args}   ({sc.path})")
-            for where in kvmemtest.guest_symbol(res.output):
-                print(f"#   {where}")
             print("#   --- guest console (last 60 lines) ---")
             for line in res.output[-60:]:
                 print("#   | " + line)
