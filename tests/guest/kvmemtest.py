@@ -182,6 +182,32 @@ def find_kernel():
                        "(scripts/install-deps.sh does)")
 
 
+def memtotal_runs(console):
+    """The guest's MemTotal changes as bench/hotplug's and bench/virtio-mem's
+    guest prints them ('memtotal KB UPTIME'), grouped into runs that go one
+    way: a list of (+1 or -1, first change's uptime, last change's uptime).
+    last - first is the time the guest spent between its first and its last
+    memory block, on its own clock."""
+    runs = []
+    prev = None
+    for line in console:
+        w = line.split()
+        if len(w) != 3 or w[0] != "memtotal":
+            continue
+        try:
+            kb, t = int(w[1]), float(w[2])
+        except ValueError:
+            continue
+        if prev is not None and kb != prev:
+            way = 1 if kb > prev else -1
+            if runs and runs[-1][0] == way:
+                runs[-1][2] = t
+            else:
+                runs.append([way, t, t])
+        prev = kb
+    return [tuple(r) for r in runs]
+
+
 def find_busybox():
     for p in ("/bin/busybox", "/usr/bin/busybox"):
         if os.path.exists(p):
