@@ -102,12 +102,14 @@ int main(int argc, char **argv)
 				first = at, want0 = w0, got0 = g0;
 			bad += n;
 			if (++badpages <= 8)
-				printf("memcheck %s badpage va=0x%llx pa=0x%llx words=%llu want=0x%llx "
-				       "got=0x%llx\n",
-				       argv[1], (unsigned long long)(uintptr_t)&p[page * 512],
-				       (unsigned long long)phys_of(pagemap, (uintptr_t)&p[page * 512]),
-				       (unsigned long long)n, (unsigned long long)w0,
-				       (unsigned long long)g0);
+				printf(
+				    "memcheck %s badpage va=0x%llx pa=0x%llx words=%llu "
+				    "want=0x%llx "
+				    "got=0x%llx\n",
+				    argv[1], (unsigned long long)(uintptr_t)&p[page * 512],
+				    (unsigned long long)phys_of(pagemap, (uintptr_t)&p[page * 512]),
+				    (unsigned long long)n, (unsigned long long)w0,
+				    (unsigned long long)g0);
 		}
 		if (!bad)
 			printf("memcheck %s pass %lu ok\n", argv[1], pass);

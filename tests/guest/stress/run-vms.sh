@@ -52,6 +52,9 @@ drive() {
 		sleep 2
 		base=$(mem)
 		echo "tf $name boot $boots ready at $(now) s, MemTotal $base kB"
+		# the VMM's events (SHUTDOWN says why a VMM ended), on its second socket
+		kvmemctl -s /tmp/tf-$name.ev.sock events >/tmp/tf-$name.$boots.events 2>&1 &
+		events=$!
 		while [ -e /proc/$clock ] && [ $(now) -lt $((END - 30)) ]; do
 			phase=grow
 			t0=$(now)
@@ -82,9 +85,12 @@ drive() {
 		if [ -e /proc/$clock ]; then
 			KVMEMCTL_SOCKET=$sock kvmemctl --timeout 20 quit >/dev/null 2>&1
 			wait $clock
+			kill $events 2>/dev/null
 			continue
 		fi
 		wait $clock
+		sleep 1
+		kill $events 2>/dev/null
 		deaths=$((deaths + 1))
 		why=exited
 		grep -q "triple fault" "$con" && why="triple fault (kvmem says so)"
@@ -92,6 +98,7 @@ drive() {
 		grep -q "BUG:\|Oops" "$con" && why="$why, kernel BUG/Oops first"
 		echo "tf $name DIED boot $boots at $(now) s during $phase (cycle $((cycles + 1))): $why"
 		tail -n 40 "$con" | sed "s/^/tf $name console| /"
+		grep -h '^SHUTDOWN\|^RESET' /tmp/tf-$name.$boots.events 2>/dev/null | sed "s/^/tf $name event| /"
 	done
 	bad=$(cat /tmp/tf-$name.*.console | grep -c "memcheck .* BAD")
 	passes=$(cat /tmp/tf-$name.*.console | grep -c "memcheck .* ok")
