@@ -28,7 +28,7 @@ drive() {
 		boots=$((boots + 1))
 		con=/tmp/tf-$name.$boots.console
 		rm -f "$sock"
-		guestclock -t $((END - $(now) + 30)) -o "$con" "$@" >/dev/null 2>&1 &
+		guestclock -t $((END - $(now) + 30)) -o "$con" "$@" >"$con.out" 2>&1 &
 		clock=$!
 		phase=boot
 		i=0
@@ -99,6 +99,7 @@ drive() {
 		echo "tf $name DIED boot $boots at $(now) s during $phase (cycle $((cycles + 1))): $why"
 		tail -n 40 "$con" | sed "s/^/tf $name console| /"
 		grep -h '^SHUTDOWN\|^RESET' /tmp/tf-$name.$boots.events 2>/dev/null | sed "s/^/tf $name event| /"
+		grep '^guestclock:' "$con.out" | sed "s/^/tf $name /"
 	done
 	bad=$(cat /tmp/tf-$name.*.console | grep -c "memcheck .* BAD")
 	passes=$(cat /tmp/tf-$name.*.console | grep -c "memcheck .* ok")
