@@ -32,27 +32,10 @@ grep -q '^root:' /etc/group 2>/dev/null || echo 'root:x:0:' >>/etc/group
 grep -q '^libvirt-qemu:' /etc/passwd ||
 	echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/bin/false' >>/etc/passwd
 grep -q '^libvirt-qemu:' /etc/group || echo 'libvirt-qemu:x:64055:' >>/etc/group
-mkdir -p /etc/libvirt/qemu /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt
-cat >/etc/libvirt/libvirtd.conf <<C
-log_filters="1:qemu.qemu_monitor 3:*"
-log_outputs="1:file:$log"
-C
-cat >/etc/libvirt/qemu.conf <<C
-user = "root"
-group = "root"
-security_driver = "none"
-cgroup_controllers = [ ]
-namespaces = [ ]
-stdio_handler = "file"
-C
-
-libvirtd >/var/log/libvirt/stdout.log 2>&1 &
-lvpid=$!
-i=0
-while [ ! -S /run/libvirt/libvirt-sock ] && [ $i -lt 600 ] && kill -0 $lvpid 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
+mkdir -p /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt
+. "$(dirname "$0")/../libvirt/libvirtd-setup.sh"
+libvirtd_configure "$log"
+libvirtd_start
 if [ ! -S /run/libvirt/libvirt-sock ]; then
 	echo "libvirt-vmm: libvirtd did not start"
 	cat /var/log/libvirt/stdout.log

@@ -156,6 +156,7 @@ def load(path):
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIBVIRT_VMM = os.path.join(HERE, "libvirt-vmm.sh")
+LIBVIRT_SETUP = os.path.join(HERE, "..", "libvirt", "libvirtd-setup.sh")
 # what libvirt needs in the L1 beside the programs' libraries: its QEMU
 # driver (loaded with dlopen, so ldd does not name it) and its CPU map
 LIBVIRT_PROGRAMS = ["/usr/sbin/libvirtd", "/usr/bin/virsh",
@@ -295,7 +296,8 @@ def main():
             print(f"0 passed, {len(scenarios)} failed")
             return 1
         tools += LIBVIRT_PROGRAMS
-        data += [LIBVIRT_VMM] + sorted({libvirt_template(s) for s in libvirt})
+        data += [LIBVIRT_VMM, os.path.normpath(LIBVIRT_SETUP)]
+        data += sorted({libvirt_template(s) for s in libvirt})
         data += [os.path.join(d, f) for top in LIBVIRT_DATA
                  for d, _, fs in os.walk(top) for f in fs]
     try:

@@ -51,22 +51,8 @@ work=$(mktemp -d /tmp/kvmem-libvirt.XXXXXX)
 for d in /etc/libvirt /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
 	mkdir -p $d && mount -t tmpfs kvmem-libvirt-test $d || { echo "FAIL: cannot mount over $d"; exit 1; }
 done
-mkdir -p /etc/libvirt/qemu
-cat >/etc/libvirt/libvirtd.conf <<C
-log_filters="1:qemu.qemu_monitor 3:*"
-log_outputs="1:file:/var/log/libvirt/libvirtd.log"
-C
-cat >/etc/libvirt/qemu.conf <<C
-user = "root"
-group = "root"
-security_driver = "none"
-cgroup_controllers = [ ]
-namespaces = [ ]
-stdio_handler = "file"
-C
-# a pid file of its own: /run/libvirtd.pid is shared with any other libvirtd
-libvirtd --pid-file "$work/libvirtd.pid" >/var/log/libvirt/stdout.log 2>&1 &
-lvpid=$!
+. "$(dirname "$0")/libvirtd-setup.sh"
+libvirtd_configure /var/log/libvirt/libvirtd.log
 stop() {
 	virsh -q destroy lvtest >/dev/null 2>&1
 	virsh -q destroy lvvmem >/dev/null 2>&1
@@ -74,13 +60,8 @@ stop() {
 	rm -rf "$work"
 }
 trap stop EXIT
-# libvirtd takes seconds to listen, many more on a loaded machine (CI
-# shares two cores with the build): wait while it lives, up to 2 minutes.
-for _ in $(seq 1200); do
-	[ -S /run/libvirt/libvirt-sock ] && break
-	kill -0 "$lvpid" 2>/dev/null || break
-	sleep 0.1
-done
+# a pid file of its own: another libvirtd on the machine keeps /run/libvirtd.pid
+libvirtd_start --pid-file "$work/libvirtd.pid"
 if [ ! -S /run/libvirt/libvirt-sock ]; then
 	echo "FAIL: libvirtd did not listen on /run/libvirt/libvirt-sock; its output:"
 	tail -20 /var/log/libvirt/stdout.log /var/log/libvirt/libvirtd.log 2>/dev/null
