@@ -22,6 +22,7 @@ import re
 import select
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -206,6 +207,23 @@ def memtotal_runs(console):
                 runs.append([way, t, t])
         prev = kb
     return [tuple(r) for r in runs]
+
+
+def print_guest_share(results, up_name, down_name):
+    """bench/hotplug's and bench/virtio-mem's closing table: for each VMM,
+    the median time between the guest's first and last memory block
+    changing (memtotal_runs), growing and shrinking.  That part of each
+    figure is the guest kernel's work, the same under both VMMs; the rest is
+    notification and VMM."""
+    print("\nguest's own clock, first to last block changed (median ms): "
+          f"{up_name} / {down_name}")
+    for r in results:
+        runs = memtotal_runs(r.output)
+        up = [(last - first) * 1000 for way, first, last in runs if way > 0]
+        down = [(last - first) * 1000 for way, first, last in runs if way < 0]
+        if up and down:
+            print(f"{r.name:<6} {statistics.median(up):>17.0f} "
+                  f"{statistics.median(down):>19.0f}   {len(up)}/{len(down)} runs")
 
 
 def find_busybox():
