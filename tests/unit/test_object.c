@@ -439,9 +439,6 @@ static void test_implicit(void **state)
 	assert_string_equal(config_memdev_type_name(MEMDEV_MEMFD), "memory-backend-memfd");
 }
 
-/* The monitors' object-add / object_add: the same parser, QEMU 7.2's
- * run-time messages (each one as qemu-system-x86_64 7.2 answers
- * object_add or object-add with the same input). */
 /* A secret through object-add / object_add: QEMU 7.2's monitor messages
  * (no "-object ...: " before them), the id handed back. */
 static void test_secret_monitor(void **state)
@@ -482,6 +479,9 @@ static void test_secret_monitor(void **state)
 			    "-object secret,id=s1: Either 'file' or 'data' must be provided");
 }
 
+/* The monitors' object-add / object_add: the same parser, QEMU 7.2's
+ * run-time messages (each one as qemu-system-x86_64 7.2 answers
+ * object_add or object-add with the same input). */
 static void test_monitor_errors(void **state)
 {
 	static const struct {
