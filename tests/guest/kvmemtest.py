@@ -101,6 +101,8 @@ class Result:
     timed_out: bool = False  # guestclock killed the VMM at the job's timeout
     retried: bool = False
     first_try: list = dataclasses.field(default_factory=list)  # output before a retry
+    wall_s: float = -1.0  # seconds from the job's start to its end, on this machine
+    not_run: str = None   # why the job never ran to its end (the time budget ran out)
 
     def facts(self):
         """Parse the lines between '=== facts' and '=== end facts'."""
@@ -349,6 +351,9 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /modules/order); do insmod /modules/$m || echo "=== L1 insmod $m failed"; done
 if [ -c /dev/kvm ]; then echo "=== L1 up kvm=yes"; else echo "=== L1 up kvm=no"; fi
+# A heartbeat on the second serial port: the watchdog outside tells an L1
+# that works (whatever its jobs' timeouts) from one that stopped.
+(while :; do echo tick; sleep 5; done >/dev/ttyS1) 2>/dev/null &
 for j in $(cat /jobs/order); do
 	echo "=== job $j start"
 	sh /jobs/$j.sh </dev/null 2>&1
@@ -499,12 +504,21 @@ class LineReader:
     def __init__(self, proc, echo):
         self.proc, self.echo, self.buf = proc, echo, b""
 
-    def lines(self, idle_timeout, total_timeout):
+    def lines(self, idle_timeout, total_timeout, progress=None, give_up=None):
+        """Yields lines; yields None (then stops) after idle_timeout s with
+        neither a line nor a change of progress() (a heartbeat), after
+        total_timeout s, or as soon as give_up() is true."""
         fd = self.proc.stdout.fileno()
         start = last = time.monotonic()
+        beat = progress() if progress else None
         while True:
             now = time.monotonic()
-            if now - last > idle_timeout or now - start > total_timeout:
+            if progress:
+                b = progress()
+                if b != beat:
+                    beat, last = b, now
+            if now - last > idle_timeout or now - start > total_timeout or \
+                    (give_up and give_up()):
                 yield None  # watchdog
                 return
             r, _, _ = select.select([fd], [], [], 1.0)
@@ -562,12 +576,28 @@ def _run_direct(jobs, programs, guestclock, l2_initrd, echo, workdir):
     return results
 
 
-def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir, data):
+# The L1's watchdog: with no console line and no heartbeat for this long the
+# L1 has stopped (NESTED.md's flake).  A job that hangs is killed by its own
+# timeout inside the L1; one that outlives it by JOB_SLACK has stopped the L1
+# in a way the heartbeat does not show.
+L1_IDLE = 90
+JOB_SLACK = 120
+# At most this many L1 runs per batch: the first, and retries of what the
+# previous one left unfinished (each retry reported, never hidden).
+L1_RUNS = 3
+
+
+def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir, data, deadline):
+    """Runs jobs in one L1; returns (results, why it stopped early or None,
+    the name of the job that was running then or None, the L1's own lines)."""
     l1_initrd = os.path.join(workdir, "l1.cpio.gz")
     kernel = build_l1_initramfs(l1_initrd, jobs, programs, guestclock, l2_initrd, data)
+    heartbeat = os.path.join(workdir, "l1-heartbeat")
+    open(heartbeat, "w").close()
     argv = ["qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max",
             "-m", L1_MEM, "-smp", "2", "-display", "none", "-nodefaults",
-            "-serial", "stdio", "-no-reboot", "-kernel", kernel, "-initrd", l1_initrd,
+            "-serial", "stdio", "-serial", f"file:{heartbeat}", "-no-reboot",
+            "-kernel", kernel, "-initrd", l1_initrd,
             "-append", "console=ttyS0 quiet panic=-1"]
     # The L1 always has two host NUMA nodes (one vCPU and half the memory
     # each), so scenarios can check host-nodes/policy in numa_maps.
@@ -580,27 +610,46 @@ def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir, data)
                             stdin=subprocess.DEVNULL)
     results = {j.name: Result(j.name) for j in jobs}
     names = [j.name for j in jobs]
+    timeouts = {j.name: j.timeout for j in jobs}
     cur = None
+    cur_start = 0.0
     total = 120 + sum(j.timeout for j in jobs)
+    if deadline is not None:
+        total = min(total, deadline - time.monotonic())
     l1_log = []
-    stalled = False
-    # A guest that hangs is killed by its own timeout inside the L1; only
-    # silence longer than that means the L1 itself stopped.
-    idle = 60 + max(j.timeout for j in jobs)
-    for line in LineReader(proc, echo).lines(idle, total):
+    why = None
+
+    def beat():
+        try:
+            return os.path.getsize(heartbeat)
+        except OSError:
+            return 0
+
+    def job_overran():
+        return cur is not None and \
+            time.monotonic() - cur_start > timeouts[cur.name] + HOST_GRACE + JOB_SLACK
+
+    for line in LineReader(proc, echo).lines(L1_IDLE, total, beat, job_overran):
         if line is None:
-            stalled = True
+            if job_overran():
+                why = f"the L1 VM made no progress with {cur.name} past its timeout"
+            elif deadline is not None and time.monotonic() >= deadline - 1:
+                why = "the guest step's time budget ran out"
+            else:
+                why = "the L1 VM stopped making progress"
             break
         m = re.match(r"=== job (\d+) (start|end rc=(\d+))", line)
         if m:
             idx = int(m[1])
             if m[2] == "start":
                 cur = results[names[idx]]
+                cur_start = time.monotonic()
             else:
                 if cur is not None and cur.rc < 0:
                     cur.rc = int(m[3])
                 if cur is not None:
                     cur.finished = True
+                    cur.wall_s = time.monotonic() - cur_start
                 cur = None
             continue
         if cur is None:
@@ -610,17 +659,21 @@ def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir, data)
     if proc.poll() is None:
         proc.kill()
     proc.wait()
-    if not any("=== L1 up kvm=yes" in line for line in l1_log) and not stalled:
+    if why is None and any(not r.finished for r in results.values()):
+        why = "the L1 VM ended with guests unfinished"
+    if not any("=== L1 up kvm=yes" in line for line in l1_log) and why is None:
         raise HarnessError("the L1 VM did not get a /dev/kvm:\n" + "\n".join(l1_log[-30:]))
-    return [results[n] for n in names], stalled, l1_log
+    return [results[n] for n in names], why, cur.name if cur else None, l1_log
 
 
-def run_jobs(jobs, programs, echo=None, data=()):
+def run_jobs(jobs, programs, echo=None, data=(), deadline=None):
     """Runs jobs; returns one Result per job, in order.
 
     programs: host binaries the jobs run (kvmem, maybe qemu, kvmemctl), copied
     into the L1 with their libraries when nested, and on a host script's PATH.
-    data: files the host scripts read, copied into the L1 at the same path."""
+    data: files the host scripts read, copied into the L1 at the same path.
+    deadline: a time.monotonic() value; nested, no L1 runs past it, and the
+    jobs it leaves unfinished say so (Result.not_run)."""
     build = os.environ.get("KVMEM_BUILD", os.path.join(source_root(), "build"))
     guestclock = os.path.join(build, "tests", "guest", "guestclock")
     if not os.path.exists(guestclock):
@@ -631,29 +684,45 @@ def run_jobs(jobs, programs, echo=None, data=()):
                                           if j.guest_script})
         if kvm_kind() == "direct":
             return _run_direct(jobs, programs, guestclock, l2_initrd, echo, work)
-        results, stalled, l1_log = _run_nested_once(jobs, programs, guestclock, l2_initrd,
-                                                    echo, work, data)
-        # NESTED.md's flake: the L1 stops making progress, either for good
-        # (the outer watchdog fires) or for minutes (a guest then reaches its
-        # timeout while the L1 logs a soft lockup).  Either way the guests it
-        # did not finish get one more chance in a fresh L1, and the result
-        # says so; a guest that hangs by kvmem's fault fails both times.
-        todo = [j for j, r in zip(jobs, results) if not r.finished or r.timed_out]
-        if todo:
-            lost = sum(not r.finished for r in results)
-            why = ("the L1 VM stopped making progress" if stalled else
-                   f"the L1 VM ended with {lost} guest(s) unfinished" if lost else
-                   f"{len(todo)} guest(s) ran into their timeout")
-            sys.stderr.write(f"kvmemtest: {why} (NESTED.md's flake?); running "
-                             f"{len(todo)} job(s) again in a fresh L1\n")
-            again, stalled2, _ = _run_nested_once(todo, programs, guestclock, l2_initrd,
-                                                  echo, work, data)
-            by_name = {r.name: r for r in again}
-            for i, r in enumerate(results):
-                if r.name in by_name:
-                    by_name[r.name].first_try = r.output
-                    results[i] = by_name[r.name]
-                    results[i].retried = True
-            if stalled2:
-                sys.stderr.write("kvmemtest: the retry stalled too\n")
-        return results
+        results = {j.name: Result(j.name) for j in jobs}
+        todo = list(jobs)
+        for run in range(L1_RUNS):
+            if deadline is not None and deadline - time.monotonic() < 60:
+                break
+            got, why, running, _ = _run_nested_once(todo, programs, guestclock, l2_initrd,
+                                                    echo, work, data, deadline)
+            for r in got:
+                if run > 0:
+                    r.retried = True
+                    r.first_try = results[r.name].first_try or results[r.name].output
+                results[r.name] = r
+            # NESTED.md's flake: the L1 stops making progress, either for
+            # good (the watchdog fires) or for minutes (a guest then reaches
+            # its timeout while the L1 logs a soft lockup), or its kernel
+            # dies.  The guests it did not finish get another chance in a
+            # fresh L1, and the result says so; a guest that hangs by
+            # kvmem's fault fails every time.  The job that was running
+            # when the L1 stopped goes last, so that if it is what stops
+            # the L1, the others still run.
+            left = [j for j in todo if not results[j.name].finished or
+                    results[j.name].timed_out]
+            if not left or why == "the guest step's time budget ran out":
+                break
+            done = len(todo) - len(left)
+            if run > 0 and done == 0:
+                sys.stderr.write(f"kvmemtest: {why}; the retry finished nothing, "
+                                 "no more retries\n")
+                break
+            if run + 1 == L1_RUNS:
+                sys.stderr.write(f"kvmemtest: {why}; {len(left)} job(s) unfinished after "
+                                 f"{L1_RUNS} L1 runs\n")
+                break
+            sys.stderr.write(f"kvmemtest: {why or 'guests ran into their timeout'} "
+                             f"(NESTED.md's flake?) during {running or 'no job'}; "
+                             f"running {len(left)} job(s) again in a fresh L1\n")
+            todo = [j for j in left if j.name != running] + \
+                [j for j in left if j.name == running]
+        for r in results.values():
+            if not r.finished and deadline is not None and time.monotonic() >= deadline - 60:
+                r.not_run = "not run to its end: the guest step's time budget ran out"
+        return [results[j.name] for j in jobs]

@@ -76,6 +76,7 @@ import re
 import shlex
 import shutil
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kvmemtest  # noqa: E402
@@ -189,6 +190,8 @@ def job_for(sc, kvmem):
 def evaluate(sc, res, by_name):
     """Returns a list of problems; empty means the scenario passed."""
     problems = []
+    if res.not_run:
+        return [res.not_run]
     if not res.finished:
         return ["kvmem did not finish (watchdog or L1 stall)"]
     if res.timed_out:
@@ -273,6 +276,11 @@ def main():
         lock = open(lock_path, "a")  # noqa: SIM115 (held until exit)
         print(f"# waiting for {lock_path}", flush=True)
         fcntl.flock(lock, fcntl.LOCK_EX)
+    # KVMEM_GUEST_BUDGET=SECS (scripts/test.sh sets it from the CI's time
+    # limit): no L1 runs past it, and what it leaves unrun fails, saying so.
+    budget = os.environ.get("KVMEM_GUEST_BUDGET")
+    deadline = time.monotonic() + float(budget) if budget else None
+    started = time.monotonic()
     kind = kvmemtest.kvm_kind()
     why = kvmemtest.kvm_usable()[1]
     print(f"# {len(scenarios)} guest scenarios, {kind}" + (f" ({why})" if why else ""),
@@ -302,7 +310,7 @@ def main():
                  for d, _, fs in os.walk(top) for f in fs]
     try:
         results = kvmemtest.run_jobs([job_for(s, kvmem) for s in scenarios], [kvmem] + tools,
-                                     echo, data)
+                                     echo, data, deadline)
     except kvmemtest.HarnessError as e:
         print(f"not ok - harness: {e}")
         print(f"0 passed, {len(scenarios)} failed")
@@ -312,8 +320,8 @@ def main():
     for i, (sc, res) in enumerate(zip(scenarios, results), 1):
         problems = evaluate(sc, res, by_name)
         note = " (after an L1 retry)" if res.retried else ""
-        timing = f" [init {res.init_ms / 1000:.1f}s, kvmem peak RSS {res.maxrss_kb // 1024} MiB]" \
-            if res.init_ms >= 0 else ""
+        timing = f" [init {res.init_ms / 1000:.1f}s, wall {res.wall_s:.0f}s, " \
+            f"kvmem peak RSS {res.maxrss_kb // 1024} MiB]" if res.init_ms >= 0 else ""
         if problems:
             failed += 1
             print(f"not ok {i} - {sc.name}{note}")
@@ -326,6 +334,9 @@ def main():
         else:
             passed += 1
             print(f"ok {i} - {sc.name}{note}{timing}")
+    slow = sorted(results, key=lambda r: -r.wall_s)[:5]
+    print(f"# guest step: {time.monotonic() - started:.0f} s; slowest: " +
+          ", ".join(f"{r.name} {r.wall_s:.0f}s" for r in slow if r.wall_s >= 0))
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
