@@ -186,6 +186,9 @@ struct config;
 /* The backend -machine memory-backend=ID (or a -numa node memdev=ID)
  * names, or NULL. */
 const struct config_memdev *config_memdev_find(const struct config *cfg, const char *id);
+/* The backend id a memory-backend link names: the id itself, or the
+ * object's QOM path, "/objects/ID" or "objects/ID".  NULL for NULL. */
+const char *config_memdev_link_id(const char *link);
 /* "memory-backend-ram" ...; "default", "bind" ... as QEMU spells them. */
 const char *config_memdev_type_name(enum memdev_type t);
 const char *config_memdev_policy_name(enum memdev_policy p);

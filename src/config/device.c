@@ -78,12 +78,7 @@ int config_device_link(void *ctx, const char *kind, const char *name, void **tar
 
 	if (strcmp(kind, "memory-backend"))
 		return -ENODEV;
-	/* an id, or the backend's QOM path, absolute or partial */
-	if (!strncmp(name, "/objects/", 9))
-		name += 9;
-	else if (!strncmp(name, "objects/", 8))
-		name += 8;
-	md = config_memdev_find(cfg, name);
+	md = config_memdev_find(cfg, config_memdev_link_id(name));
 	if (!md)
 		return -ENODEV;
 	*target = (void *)md;

@@ -63,6 +63,15 @@ const char *config_memdev_policy_name(enum memdev_policy p)
 	return (unsigned)p < sizeof(policy_names) / sizeof(policy_names[0]) ? policy_names[p] : "?";
 }
 
+const char *config_memdev_link_id(const char *link)
+{
+	if (link && !strncmp(link, "/objects/", 9))
+		return link + 9;
+	if (link && !strncmp(link, "objects/", 8))
+		return link + 8;
+	return link;
+}
+
 const struct config_memdev *config_memdev_find(const struct config *cfg, const char *id)
 {
 	if (!id)

@@ -54,11 +54,7 @@ static int resolve_link(void *ctx, const char *kind, const char *name, void **ta
 
 	if (!m->mem || strcmp(kind, "memory-backend"))
 		return config_device_link((void *)m->cfg, kind, name, target, path, size);
-	if (!strncmp(name, "/objects/", 9))
-		name += 9;
-	else if (!strncmp(name, "objects/", 8))
-		name += 8;
-	md = memdevs_find(&m->memdevs, name);
+	md = memdevs_find(&m->memdevs, config_memdev_link_id(name));
 	if (!md)
 		return -ENODEV;
 	*target = &md->spec;

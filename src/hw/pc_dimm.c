@@ -53,13 +53,8 @@ static struct machine *machine_of(const struct device *dev)
 /* The backend object the memdev link names now, or NULL. */
 static struct memdev *memdev_of(const struct device *dev)
 {
-	const char *path = dev_val(dev, P_MEMDEV)->s;
-
-	if (!path || !*path)
-		return NULL;
-	if (!strncmp(path, "/objects/", 9))
-		path += 9;
-	return memdevs_find(&machine_of(dev)->memdevs, path);
+	return memdevs_find(&machine_of(dev)->memdevs,
+			    config_memdev_link_id(dev_val(dev, P_MEMDEV)->s));
 }
 
 static int get_size(struct device *dev, const struct dev_prop *p, json_t **out, struct kverr *err)

@@ -82,13 +82,8 @@ static struct machine *machine_of(const struct device *dev)
 
 static struct memdev *memdev_of(const struct device *dev)
 {
-	const char *path = dev_val(dev, P_MEMDEV)->s;
-
-	if (!path || !*path)
-		return NULL;
-	if (!strncmp(path, "/objects/", 9))
-		path += 9;
-	return memdevs_find(&machine_of(dev)->memdevs, path);
+	return memdevs_find(&machine_of(dev)->memdevs,
+			    config_memdev_link_id(dev_val(dev, P_MEMDEV)->s));
 }
 
 /* The host's THP size, as QEMU probes it: 1 MiB without THP, 2 MiB when
