@@ -14,66 +14,40 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/le.h"
+
 /* Offsets in the file / in struct boot_params (they coincide for the
  * setup header, which starts at 0x1f1 in both). */
-#define BP_ACPI_RSDP_ADDR   0x070
-#define BP_EXT_RAMDISK_IMG  0x0c0
+#define BP_ACPI_RSDP_ADDR 0x070
+#define BP_EXT_RAMDISK_IMG 0x0c0
 #define BP_EXT_RAMDISK_SIZE 0x0c4
 #define BP_EXT_CMD_LINE_PTR 0x0c8
-#define BP_E820_ENTRIES     0x1e8
-#define HDR_START           0x1f1
-#define HDR_SETUP_SECTS     0x1f1
-#define HDR_BOOT_FLAG       0x1fe
-#define HDR_JUMP            0x200
-#define HDR_MAGIC           0x202
-#define HDR_VERSION         0x206
-#define HDR_TYPE_OF_LOADER  0x210
-#define HDR_LOADFLAGS       0x211
-#define HDR_RAMDISK_IMAGE   0x218
-#define HDR_RAMDISK_SIZE    0x21c
-#define HDR_HEAP_END_PTR    0x224
-#define HDR_CMD_LINE_PTR    0x228
+#define BP_E820_ENTRIES 0x1e8
+#define HDR_START 0x1f1
+#define HDR_SETUP_SECTS 0x1f1
+#define HDR_BOOT_FLAG 0x1fe
+#define HDR_JUMP 0x200
+#define HDR_MAGIC 0x202
+#define HDR_VERSION 0x206
+#define HDR_TYPE_OF_LOADER 0x210
+#define HDR_LOADFLAGS 0x211
+#define HDR_RAMDISK_IMAGE 0x218
+#define HDR_RAMDISK_SIZE 0x21c
+#define HDR_HEAP_END_PTR 0x224
+#define HDR_CMD_LINE_PTR 0x228
 #define HDR_INITRD_ADDR_MAX 0x22c
-#define HDR_XLOADFLAGS      0x236
-#define HDR_CMDLINE_SIZE    0x238
-#define HDR_INIT_SIZE       0x260
-#define BP_E820_TABLE       0x2d0
-#define BP_SIZE             0x1000
+#define HDR_XLOADFLAGS 0x236
+#define HDR_CMDLINE_SIZE 0x238
+#define HDR_INIT_SIZE 0x260
+#define BP_E820_TABLE 0x2d0
+#define BP_SIZE 0x1000
 
-#define LOADFLAG_LOADED_HIGH  0x01
+#define LOADFLAG_LOADED_HIGH 0x01
 #define LOADFLAG_CAN_USE_HEAP 0x80
-#define XLF_KERNEL_64         0x01
+#define XLF_KERNEL_64 0x01
 
 #define BOOT_GDT_CODE 0x10 /* __BOOT_CS */
 #define BOOT_GDT_DATA 0x18 /* __BOOT_DS */
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* The first bytes of a bzImage: the boot sector and the setup header
  * (which ends before 0x300), all that is read of the file besides the
@@ -184,16 +158,17 @@ int boot_probe(struct boot_plan *bp, const char *kernel, const char *initrd, con
 		return fd;
 	close(fd);
 	ret = -EINVAL;
-	if (img_size < 0x300 || get16(img + HDR_BOOT_FLAG) != 0xaa55 ||
+	if (img_size < 0x300 || le_get16(img + HDR_BOOT_FLAG) != 0xaa55 ||
 	    memcmp(img + HDR_MAGIC, "HdrS", 4) != 0) {
 		kverr_set(err, EINVAL, "-kernel: '%s' is not a Linux bzImage (no HdrS header)",
 			  kernel);
 		goto out;
 	}
-	bp->protocol = get16(img + HDR_VERSION);
+	bp->protocol = le_get16(img + HDR_VERSION);
 	if (bp->protocol < 0x020c || !(img[HDR_XLOADFLAGS] & XLF_KERNEL_64)) {
 		kverr_set(err, EINVAL,
-			  "-kernel: '%s' has boot protocol %u.%02u without a 64-bit entry point (need 2.12+, x86_64)",
+			  "-kernel: '%s' has boot protocol %u.%02u without a 64-bit entry point "
+			  "(need 2.12+, x86_64)",
 			  kernel, bp->protocol >> 8, bp->protocol & 0xff);
 		goto out;
 	}
@@ -209,10 +184,11 @@ int boot_probe(struct boot_plan *bp, const char *kernel, const char *initrd, con
 		goto out;
 	}
 	bp->kernel_size = img_size - bp->setup_size;
-	bp->init_size = get32(img + HDR_INIT_SIZE);
-	cmdline_max = get32(img + HDR_CMDLINE_SIZE);
+	bp->init_size = le_get32(img + HDR_INIT_SIZE);
+	cmdline_max = le_get32(img + HDR_CMDLINE_SIZE);
 	if (strlen(bp->cmdline) > cmdline_max || strlen(bp->cmdline) >= LAYOUT_CMDLINE_MAX) {
-		kverr_set(err, EINVAL, "-append: command line of %zu bytes exceeds the kernel's limit of %u",
+		kverr_set(err, EINVAL,
+			  "-append: command line of %zu bytes exceeds the kernel's limit of %u",
 			  strlen(bp->cmdline), cmdline_max);
 		goto out;
 	}
@@ -222,10 +198,11 @@ int boot_probe(struct boot_plan *bp, const char *kernel, const char *initrd, con
 	kernel_end = LAYOUT_KERNEL_LOAD +
 		     (bp->init_size > bp->kernel_size ? bp->init_size : bp->kernel_size);
 	if (kernel_end > layout->below_4g) {
-		kverr_set(err, EINVAL,
-			  "-m: %llu MiB of RAM is too small for kernel '%s' (needs %llu MiB below 4 GiB)",
-			  (unsigned long long)(layout->ram_size >> 20), kernel,
-			  (unsigned long long)(align_up(kernel_end, MiB) >> 20));
+		kverr_set(
+		    err, EINVAL,
+		    "-m: %llu MiB of RAM is too small for kernel '%s' (needs %llu MiB below 4 GiB)",
+		    (unsigned long long)(layout->ram_size >> 20), kernel,
+		    (unsigned long long)(align_up(kernel_end, MiB) >> 20));
 		goto out;
 	}
 
@@ -237,15 +214,17 @@ int boot_probe(struct boot_plan *bp, const char *kernel, const char *initrd, con
 		bp->initrd_size = (uint64_t)st.st_size;
 		/* Highest page-aligned spot below both the end of low RAM and
 		 * the kernel's initrd_addr_max. */
-		initrd_max = get32(img + HDR_INITRD_ADDR_MAX);
+		initrd_max = le_get32(img + HDR_INITRD_ADDR_MAX);
 		top = layout->below_4g;
 		if ((uint64_t)initrd_max + 1 < top)
 			top = (uint64_t)initrd_max + 1;
 		if (bp->initrd_size > top ||
 		    align_down(top - bp->initrd_size, 4096) < align_up(kernel_end, 4096)) {
 			kverr_set(err, EINVAL,
-				  "-initrd: '%s' (%llu bytes) does not fit in RAM below 0x%llx beside the kernel; use a larger -m",
-				  initrd, (unsigned long long)bp->initrd_size, (unsigned long long)top);
+				  "-initrd: '%s' (%llu bytes) does not fit in RAM below 0x%llx "
+				  "beside the kernel; use a larger -m",
+				  initrd, (unsigned long long)bp->initrd_size,
+				  (unsigned long long)top);
 			goto out;
 		}
 		bp->initrd_gpa = align_down(top - bp->initrd_size, 4096);
@@ -281,10 +260,8 @@ static int write_gdt(struct mem_manager *mm, struct boot_entry *entry, struct kv
 	/* null, null, 64-bit code (0x10), data (0x18) - the selectors the
 	 * boot protocol names __BOOT_CS and __BOOT_DS. */
 	const uint64_t gdt[4] = {
-		0,
-		0,
-		0x00af9b000000ffffULL, /* code: P, DPL0, S, exec/read, accessed, L, G */
-		0x00cf93000000ffffULL, /* data: P, DPL0, S, read/write, accessed, D/B, G */
+	    0, 0, 0x00af9b000000ffffULL, /* code: P, DPL0, S, exec/read, accessed, L, G */
+	    0x00cf93000000ffffULL,	 /* data: P, DPL0, S, read/write, accessed, D/B, G */
 	};
 	entry->gdt_base = LAYOUT_BOOT_GDT;
 	entry->gdt_limit = sizeof(gdt) - 1;
@@ -323,10 +300,10 @@ int boot_load(const struct boot_plan *bp, struct mem_manager *mm, const struct e
 
 	zp[HDR_TYPE_OF_LOADER] = 0xff; /* undefined loader */
 	zp[HDR_LOADFLAGS] |= LOADFLAG_LOADED_HIGH | LOADFLAG_CAN_USE_HEAP;
-	put16(zp + HDR_HEAP_END_PTR, 0xfe00);
-	put32(zp + HDR_CMD_LINE_PTR, (uint32_t)LAYOUT_CMDLINE);
-	put32(zp + BP_EXT_CMD_LINE_PTR, 0);
-	put64(zp + BP_ACPI_RSDP_ADDR, rsdp_gpa);
+	le_put16(zp + HDR_HEAP_END_PTR, 0xfe00);
+	le_put32(zp + HDR_CMD_LINE_PTR, (uint32_t)LAYOUT_CMDLINE);
+	le_put32(zp + BP_EXT_CMD_LINE_PTR, 0);
+	le_put64(zp + BP_ACPI_RSDP_ADDR, rsdp_gpa);
 
 	if (e820->nr > E820_MAX) {
 		ret = kverr_set(err, EINVAL, "e820 map has %u entries, boot_params holds %d",
@@ -336,9 +313,9 @@ int boot_load(const struct boot_plan *bp, struct mem_manager *mm, const struct e
 	zp[BP_E820_ENTRIES] = (uint8_t)e820->nr;
 	for (unsigned i = 0; i < e820->nr; i++) {
 		uint8_t *p = zp + BP_E820_TABLE + 20 * i;
-		put64(p, e820->entry[i].addr);
-		put64(p + 8, e820->entry[i].size);
-		put32(p + 16, e820->entry[i].type);
+		le_put64(p, e820->entry[i].addr);
+		le_put64(p + 8, e820->entry[i].size);
+		le_put32(p + 16, e820->entry[i].type);
 	}
 
 	ret = load_to_guest("-kernel", bp->kernel_path, fd, bp->setup_size, bp->kernel_size, mm,
@@ -361,10 +338,10 @@ int boot_load(const struct boot_plan *bp, struct mem_manager *mm, const struct e
 				    bp->initrd_gpa, err);
 		if (ret)
 			goto out;
-		put32(zp + HDR_RAMDISK_IMAGE, (uint32_t)bp->initrd_gpa);
-		put32(zp + HDR_RAMDISK_SIZE, (uint32_t)initrd_size);
-		put32(zp + BP_EXT_RAMDISK_IMG, (uint32_t)(bp->initrd_gpa >> 32));
-		put32(zp + BP_EXT_RAMDISK_SIZE, (uint32_t)(initrd_size >> 32));
+		le_put32(zp + HDR_RAMDISK_IMAGE, (uint32_t)bp->initrd_gpa);
+		le_put32(zp + HDR_RAMDISK_SIZE, (uint32_t)initrd_size);
+		le_put32(zp + BP_EXT_RAMDISK_IMG, (uint32_t)(bp->initrd_gpa >> 32));
+		le_put32(zp + BP_EXT_RAMDISK_SIZE, (uint32_t)(initrd_size >> 32));
 	}
 
 	ret = mem_write(mm, LAYOUT_CMDLINE, bp->cmdline, strlen(bp->cmdline) + 1, err);

@@ -31,6 +31,7 @@
 #include "mem/manager.h"
 #include "plan/iomap.h"
 #include "sim_balloon.h"
+#include "util/le.h"
 #include "virtio/pci.h"
 
 #define SIM_BALLOON_RINGS 0x2000000ull /* 32 MiB */
@@ -117,23 +118,6 @@ static void mmio_write(struct vm *vm, uint64_t off, uint64_t v, unsigned len)
 	bus_access(vm->mmio, sb.bar + off, d, len, true);
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static int gwrite(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
 {
 	struct kverr err = {0};
@@ -149,14 +133,14 @@ static int queue_buffer(struct vm *vm, unsigned q, uint32_t len)
 	uint16_t slot = sb.avail_idx[q] % QSIZE;
 	uint8_t ring[2];
 
-	put64(desc, QAREA(q) + 0x3000);
-	put32(desc + 8, len);
+	le_put64(desc, QAREA(q) + 0x3000);
+	le_put32(desc + 8, len);
 	if (gwrite(vm, QAREA(q), desc, sizeof(desc)))
 		return -1;
-	put16(ring, 0); /* always descriptor 0: one buffer in flight */
+	le_put16(ring, 0); /* always descriptor 0: one buffer in flight */
 	if (gwrite(vm, QAREA(q) + 0x1000 + 4 + 2u * slot, ring, 2))
 		return -1;
-	put16(idx, ++sb.avail_idx[q]);
+	le_put16(idx, ++sb.avail_idx[q]);
 	if (gwrite(vm, QAREA(q) + 0x1000 + 2, idx, 2))
 		return -1;
 	mmio_write(vm, VIRTIO_PCI_NOTIFY + (uint64_t)sb.notify_off[q] * sb.notify_mult, q, 2);
@@ -198,8 +182,8 @@ static int send_stats(struct vm *vm)
 
 	vals[6] = total / 4 * 3;
 	for (unsigned i = 0; i < 10; i++) {
-		put16(buf + 10 * i, (uint16_t)i);
-		put64(buf + 10 * i + 2, vals[i]);
+		le_put16(buf + 10 * i, (uint16_t)i);
+		le_put64(buf + 10 * i + 2, vals[i]);
 	}
 	if (gwrite(vm, QAREA(Q_STATS) + 0x3000, buf, sizeof(buf)))
 		return -1;
@@ -276,7 +260,7 @@ static bool follow_target(struct vm *vm)
 		n = BATCH;
 	first = inflate ? sb.actual : sb.actual - n;
 	for (uint32_t i = 0; i < n; i++)
-		put32(pfns + 4 * i, (uint32_t)(SIM_BALLOON_BASE / PAGE) + first + i);
+		le_put32(pfns + 4 * i, (uint32_t)(SIM_BALLOON_BASE / PAGE) + first + i);
 	if (gwrite(vm, QAREA(q) + 0x3000, pfns, 4ull * n) || queue_buffer(vm, q, 4 * n))
 		return false;
 	sb.busy[q] = true;
