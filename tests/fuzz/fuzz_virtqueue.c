@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/ram_region.h"
 #include "virtio/queue.h"
 
 #define A_SIZE (64u << 10)
@@ -33,22 +34,6 @@ static struct dma_space dma;
 static struct vq_elem *elem;
 static uint8_t buf[8192];
 
-/* One region of the memory manager over backend b (the set-up's only use). */
-static int add_region(struct mem_manager **mm, const char *name, uint64_t gpa, uint64_t size,
-		      struct backend *b, uint64_t off, struct kverr *err)
-{
-	struct mem_region_spec s = {.name = name,
-				    .kind = MEM_REGION_RAM,
-				    .gpa = gpa,
-				    .size = size,
-				    .backend = b,
-				    .backend_offset = off};
-
-	if (!*mm && mem_manager_create(mm, NULL, err))
-		return -1;
-	return mem_manager_add(*mm, &s, NULL, err);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct kverr err;
@@ -58,8 +43,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	elem = malloc(sizeof(*elem));
 	ba.hva = malloc(A_SIZE);
 	bb.hva = malloc(B_SIZE);
-	if (!elem || !ba.hva || !bb.hva || add_region(&mm, "a", 0, A_SIZE, &ba, 0, &err) ||
-	    add_region(&mm, "b", B_BASE, B_SIZE, &bb, 0, &err))
+	if (!elem || !ba.hva || !bb.hva || test_ram_region(&mm, "a", 0, A_SIZE, &ba, 0, &err) ||
+	    test_ram_region(&mm, "b", B_BASE, B_SIZE, &bb, 0, &err))
 		abort();
 	dma.mm = mm;
 	return 0;

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "../support/ram_region.h"
 #include "virtio/balloon.h"
 #include "virtio/virtio.h"
 
@@ -119,22 +120,6 @@ static void sink(const char *line, void *opaque)
 	fx->nlog++;
 }
 
-/* One region of the memory manager over backend b (the set-up's only use). */
-static int add_region(struct mem_manager **mm, const char *name, uint64_t gpa, uint64_t size,
-		      struct backend *b, uint64_t off, struct kverr *err)
-{
-	struct mem_region_spec s = {.name = name,
-				    .kind = MEM_REGION_RAM,
-				    .gpa = gpa,
-				    .size = size,
-				    .backend = b,
-				    .backend_offset = off};
-
-	if (!*mm && mem_manager_create(mm, NULL, err))
-		return -1;
-	return mem_manager_add(*mm, &s, NULL, err);
-}
-
 static struct fx *make(const struct balloon_props *props)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
@@ -156,7 +141,7 @@ static struct fx *make(const struct balloon_props *props)
 	log_set_sink(sink, fx);
 	balloon_describe(&fx->b, props);
 	virtio_pci_plan(&fx->b.ops, 0, &ids, bar);
-	if (add_region(&fx->mm, "ram", 0, RAM_SIZE, &fx->be, 0, &err) ||
+	if (test_ram_region(&fx->mm, "ram", 0, RAM_SIZE, &fx->be, 0, &err) ||
 	    layout_compute(&m, &fx->layout, &err))
 		fail_msg("%s", err.msg);
 	fx->dma.mm = fx->mm;

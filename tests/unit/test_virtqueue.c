@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "../support/ram_region.h"
 #include "virtio/queue.h"
 #include "virtio/virtio.h"
 
@@ -36,22 +37,6 @@ static struct dma_space dma;
 static struct vq q;
 static struct vq_elem *e;
 
-/* One region of the memory manager over backend b (the set-up's only use). */
-static int add_region(struct mem_manager **mm, const char *name, uint64_t gpa, uint64_t size,
-		      struct backend *b, uint64_t off, struct kverr *err)
-{
-	struct mem_region_spec s = {.name = name,
-				    .kind = MEM_REGION_RAM,
-				    .gpa = gpa,
-				    .size = size,
-				    .backend = b,
-				    .backend_offset = off};
-
-	if (!*mm && mem_manager_create(mm, NULL, err))
-		return -1;
-	return mem_manager_add(*mm, &s, NULL, err);
-}
-
 static int setup(void **state)
 {
 	struct kverr err;
@@ -62,8 +47,8 @@ static int setup(void **state)
 	e = calloc(1, sizeof(*e));
 	b_low.hva = low;
 	b_high.hva = high;
-	if (add_region(&mm, "low", 0, LOW_SIZE, &b_low, 0, &err) ||
-	    add_region(&mm, "high", HIGH_BASE, HIGH_SIZE, &b_high, 0, &err))
+	if (test_ram_region(&mm, "low", 0, LOW_SIZE, &b_low, 0, &err) ||
+	    test_ram_region(&mm, "high", HIGH_BASE, HIGH_SIZE, &b_high, 0, &err))
 		return -1;
 	dma.mm = mm;
 	memset(&q, 0, sizeof(q));
