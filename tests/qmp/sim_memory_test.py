@@ -30,14 +30,15 @@ class QMP:
     def __init__(self, path):
         self.sock = socket.socket(socket.AF_UNIX)
         self.sock.connect(path)
-        self.f = self.sock.makefile("rw")
+        # Read-only: a text file open for writing too drops the lines it
+        # has read ahead (events that came with an answer) at each write.
+        self.f = self.sock.makefile("r")
         self.events = []
         json.loads(self.f.readline())  # greeting
         self.cmd("qmp_capabilities")
 
     def raw(self, msg):
-        self.f.write(json.dumps(msg) + "\n")
-        self.f.flush()
+        self.sock.sendall((json.dumps(msg) + "\n").encode())
         while True:
             r = json.loads(self.f.readline())
             if "event" in r:
