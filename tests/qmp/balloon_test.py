@@ -71,7 +71,9 @@ class Qmp:
         self.s = socket.socket(socket.AF_UNIX)
         self.s.connect(sock)
         self.s.settimeout(10)
-        self.f = self.s.makefile("rw")
+        # Read-only: a text file open for writing too drops what it has
+        # read ahead at each write (the start of a line, maybe).
+        self.f = self.s.makefile("r")
         self.read()
         self.send('{"execute":"qmp_capabilities"}')
 
@@ -82,8 +84,7 @@ class Qmp:
                 return msg
 
     def send(self, text):
-        self.f.write(text + "\n")
-        self.f.flush()
+        self.s.sendall((text + "\n").encode())
         return self.read()
 
     def ask(self, req):

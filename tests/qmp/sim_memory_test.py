@@ -30,14 +30,15 @@ class QMP:
     def __init__(self, path):
         self.sock = socket.socket(socket.AF_UNIX)
         self.sock.connect(path)
-        self.f = self.sock.makefile("rw")
+        # Read-only: a text file open for writing too drops the lines it
+        # has read ahead (events that came with an answer) at each write.
+        self.f = self.sock.makefile("r")
         self.events = []
         json.loads(self.f.readline())  # greeting
         self.cmd("qmp_capabilities")
 
     def raw(self, msg):
-        self.f.write(json.dumps(msg) + "\n")
-        self.f.flush()
+        self.sock.sendall((json.dumps(msg) + "\n").encode())
         while True:
             r = json.loads(self.f.readline())
             if "event" in r:
@@ -441,9 +442,16 @@ def main():
               {("d1", 1, 0), ("d3", 1, 0), ("d4", 1, 0), ("d5", 1, 0)}, osts)
         # device_del: the guest is asked; while it is stopped it cannot answer
         q.cmd("stop")
+        seen = len(q.events)
         out = [q.cmd("device_del", id="d5"), q.cmd("device_del", id="d5")]
         check("device_del, and again while pending: {} both times, as QEMU 7.2",
               out == [OK, OK], out)
+        # stop returns once the guest has stopped: it cannot act on the request
+        time.sleep(0.5)
+        ospm = q.cmd("query-acpi-ospm-status")["return"][3]
+        check("stopped, the guest does not answer: no event, its last _OST the device check",
+              q.events[seen:] == [] and (ospm["source"], ospm["status"]) == (1, 0),
+              f"{q.events[seen:]} {ospm}")
         check("the DIMM stays until the guest ejects it",
               any(d["data"].get("id") == "d5" for d in q.cmd("query-memory-devices")["return"]))
         check("object-del of the backend of a DIMM being unplugged: in use",
