@@ -93,17 +93,18 @@ if CC=clang build build-asan -Db_sanitize=address,undefined -Db_lundef=false; th
 		meson_tests build-asan
 fi
 
-step "clang build with ThreadSanitizer: the memory manager under concurrent readers and writers"
-# only the manager's tests are built here: the rest has no threads of its own
+step "clang build with ThreadSanitizer: the memory manager under concurrent readers and writers, vCPU threads paused and resumed"
+# only the tests of code with threads of its own are built here
 if [ -f build-tsan/build.ninja ] ||
 	CC=clang meson setup build-tsan -Db_sanitize=thread -Db_lundef=false >"$log/setup" 2>&1 ||
 	{ cat "$log/setup"; fail "meson setup build-tsan"; false; }; then
-	if ninja -C build-tsan tests/unit/test_manager tests/unit/test_manager_threads >"$log/ninja" 2>&1; then
+	if ninja -C build-tsan tests/unit/test_manager tests/unit/test_manager_threads \
+		tests/unit/test_vcpu_threads >"$log/ninja" 2>&1; then
 		TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-			meson_tests build-tsan manager manager-threads
+			meson_tests build-tsan manager manager-threads vcpu-threads
 	else
 		cat "$log/ninja"
-		fail "build of the manager's tests in build-tsan"
+		fail "build of the threaded tests in build-tsan"
 	fi
 fi
 
