@@ -169,8 +169,18 @@ def libvirt_template(sc):
     return os.path.join(os.path.dirname(os.path.abspath(sc.path)), sc.libvirt)
 
 
+# Linux's early PCI scans (the GART aperture search, twice, reads every slot
+# of all 256 buses through 0xcf8/0xcfc) cost ~4.5 s of each nested boot
+# (13.4 s instead of 17.9 s to /init, measured) and find nothing on kvmem's
+# or QEMU's pc.  A scenario whose append: names pci= keeps the kernel's
+# default: pci-enumerate scans every bus early (pci=earlydump).
+EARLY_PCI_OFF = "pci=noearly"
+
+
 def job_for(sc, kvmem):
-    append = f"{kvmemtest.L2_APPEND} kvmem.scenario={sc.name} {sc.append}".strip()
+    fast = "" if "pci=" in sc.append else EARLY_PCI_OFF
+    append = f"{kvmemtest.L2_APPEND} {fast} kvmem.scenario={sc.name} {sc.append}"
+    append = " ".join(append.split())
     if sc.libvirt:
         argv = ["/bin/sh", LIBVIRT_VMM, kvmem, "{kernel}", "{initrd}", append,
                 libvirt_template(sc)]
