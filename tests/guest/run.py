@@ -173,7 +173,7 @@ def libvirt_template(sc):
 # of all 256 buses through 0xcf8/0xcfc) cost ~4.5 s of each nested boot
 # (13.4 s instead of 17.9 s to /init, measured) and find nothing on kvmem's
 # or QEMU's pc.  A scenario whose append: names pci= keeps the kernel's
-# default: pci-enumerate scans every bus early (pci=earlydump).
+# default: pci-enumerate (pci=earlydump) has the early scans run.
 EARLY_PCI_OFF = "pci=noearly"
 
 
