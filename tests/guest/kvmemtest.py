@@ -99,7 +99,8 @@ class Result:
     maxrss_kb: int = -1
     finished: bool = False
     timed_out: bool = False  # guestclock killed the VMM at the job's timeout
-    retried: bool = False
+    retried: bool = False  # an earlier start of this job was lost with its L1
+    started: bool = False  # the L1 started it
     first_try: list = dataclasses.field(default_factory=list)  # output before a retry
     wall_s: float = -1.0  # seconds from the job's start to its end, on this machine
     not_run: str = None   # why the job never ran to its end (the time budget ran out)
@@ -582,9 +583,12 @@ def _run_direct(jobs, programs, guestclock, l2_initrd, echo, workdir):
 # in a way the heartbeat does not show.
 L1_IDLE = 90
 JOB_SLACK = 120
-# At most this many L1 runs per batch: the first, and retries of what the
-# previous one left unfinished (each retry reported, never hidden).
-L1_RUNS = 3
+# The jobs run in L1s of L1_BATCH jobs each, so that an L1 that dies or
+# stops takes little with it; a job whose L1 was lost under it (or that ran
+# into its timeout) starts again in a later L1, at most JOB_TRIES times in
+# all, and the result says so.
+L1_BATCH = int(os.environ.get("KVMEM_L1_BATCH", "10"))
+JOB_TRIES = 3
 
 
 def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir, data, deadline):
@@ -643,6 +647,7 @@ def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir, data,
             idx = int(m[1])
             if m[2] == "start":
                 cur = results[names[idx]]
+                cur.started = True
                 cur_start = time.monotonic()
             else:
                 if cur is not None and cur.rc < 0:
@@ -684,45 +689,57 @@ def run_jobs(jobs, programs, echo=None, data=(), deadline=None):
                                           if j.guest_script})
         if kvm_kind() == "direct":
             return _run_direct(jobs, programs, guestclock, l2_initrd, echo, work)
-        results = {j.name: Result(j.name) for j in jobs}
-        todo = list(jobs)
-        for run in range(L1_RUNS):
-            if deadline is not None and deadline - time.monotonic() < 60:
-                break
-            got, why, running, _ = _run_nested_once(todo, programs, guestclock, l2_initrd,
-                                                    echo, work, data, deadline)
-            for r in got:
-                if run > 0:
-                    r.retried = True
-                    r.first_try = results[r.name].first_try or results[r.name].output
-                results[r.name] = r
-            # NESTED.md's flake: the L1 stops making progress, either for
-            # good (the watchdog fires) or for minutes (a guest then reaches
-            # its timeout while the L1 logs a soft lockup), or its kernel
-            # dies.  The guests it did not finish get another chance in a
-            # fresh L1, and the result says so; a guest that hangs by
-            # kvmem's fault fails every time.  The job that was running
-            # when the L1 stopped goes last, so that if it is what stops
-            # the L1, the others still run.
-            left = [j for j in todo if not results[j.name].finished or
-                    results[j.name].timed_out]
-            if not left or why == "the guest step's time budget ran out":
-                break
-            done = len(todo) - len(left)
-            if run > 0 and done == 0:
-                sys.stderr.write(f"kvmemtest: {why}; the retry finished nothing, "
-                                 "no more retries\n")
-                break
-            if run + 1 == L1_RUNS:
-                sys.stderr.write(f"kvmemtest: {why}; {len(left)} job(s) unfinished after "
-                                 f"{L1_RUNS} L1 runs\n")
-                break
-            sys.stderr.write(f"kvmemtest: {why or 'guests ran into their timeout'} "
+        return _run_batches(jobs, programs, guestclock, l2_initrd, echo, work, data, deadline)
+
+
+def _run_batches(jobs, programs, guestclock, l2_initrd, echo, work, data, deadline):
+    """Runs jobs nested, L1_BATCH per L1, with the retries; one Result per job.
+
+    NESTED.md's flake: an L1 stops making progress (the watchdog fires), or
+    stalls for minutes (a guest then reaches its timeout while the L1 logs a
+    soft lockup), or its kernel dies.  The job it was running starts again
+    in a fresh L1, after the others, and the result says so ("after an L1
+    retry"); a guest that hangs by kvmem's fault fails every time.  The jobs
+    an L1 never started go first into the next one, not counted as tries."""
+    results = {j.name: Result(j.name) for j in jobs}
+    tries = {j.name: 0 for j in jobs}
+    queue = list(jobs)
+    empty_runs = 0
+    while queue and empty_runs < JOB_TRIES:
+        if deadline is not None and deadline - time.monotonic() < 60:
+            break
+        batch, queue = queue[:L1_BATCH], queue[L1_BATCH:]
+        got, why, running, _ = _run_nested_once(batch, programs, guestclock, l2_initrd,
+                                                echo, work, data, deadline)
+        empty_runs = empty_runs + 1 if not any(r.started for r in got) else 0
+        first, last = [], []
+        for j, r in zip(batch, got):
+            if not r.started:
+                first.append(j)
+                continue
+            prev = results[j.name]
+            if tries[j.name] > 0:
+                r.retried = True
+                r.first_try = prev.first_try or prev.output
+            results[j.name] = r
+            # a guest that ran into its timeout in a working L1 costs its
+            # whole timeout each time: it gets one more start, not two
+            tries[j.name] += 2 if r.finished and r.timed_out else 1
+            if (not r.finished or r.timed_out) and tries[j.name] < JOB_TRIES:
+                last.append(j)
+        if why == "the guest step's time budget ran out":
+            break
+        if first or last:
+            sys.stderr.write(f"kvmemtest: {why or 'a guest ran into its timeout'} "
                              f"(NESTED.md's flake?) during {running or 'no job'}; "
-                             f"running {len(left)} job(s) again in a fresh L1\n")
-            todo = [j for j in left if j.name != running] + \
-                [j for j in left if j.name == running]
-        for r in results.values():
-            if not r.finished and deadline is not None and time.monotonic() >= deadline - 60:
-                r.not_run = "not run to its end: the guest step's time budget ran out"
-        return [results[j.name] for j in jobs]
+                             f"{len(first) + len(last)} job(s) go into a fresh L1\n")
+        queue = first + queue + last
+    for j in jobs:
+        r = results[j.name]
+        if r.finished and not r.timed_out:
+            continue
+        if deadline is not None and time.monotonic() >= deadline - 60:
+            r.not_run = "not run to its end: the guest step's time budget ran out"
+        elif tries[j.name] >= JOB_TRIES:
+            sys.stderr.write(f"kvmemtest: {j.name} did not finish in {JOB_TRIES} L1 runs\n")
+    return [results[j.name] for j in jobs]
