@@ -20,4 +20,60 @@ runs = kvmemtest.memtotal_runs(["memtotal 100 1.0", "BENCH-READY", "memtotal 200
                                 "memtotal 100 3.25", "memtotal x 4", "memtotal 400 5.0"])
 check("MemTotal changes group into runs that go one way",
       runs == [(1, 1.5, 2.0), (-1, 3.0, 3.25), (1, 5.0, 5.0)], runs)
+
+
+# The nested retries (kvmemtest._run_batches), against a scripted L1: each
+# start of a job takes the next outcome in its list.
+def scripted_l1(outcomes):
+    starts = {name: 0 for name in outcomes}
+
+    def run_once(batch, *_args):
+        results, why, running = [], None, None
+        for j in batch:
+            r = kvmemtest.Result(j.name)
+            results.append(r)
+            if why:
+                continue  # the L1 is gone: the later jobs never start
+            what = outcomes[j.name][min(starts[j.name], len(outcomes[j.name]) - 1)]
+            starts[j.name] += 1
+            r.started = True
+            if what == "lost":
+                why, running = "the L1 VM stopped making progress", j.name
+                continue
+            r.finished, r.rc = True, 0
+            r.timed_out = what == "timeout"
+            r.output = ["KVMEM-GUEST-INIT"]
+            if what == "tf":
+                r.output += ["kvmem: vCPU 1 (APIC id 1): " + kvmemtest.TRIPLE_FAULT]
+        return results, why, running, []
+    return run_once, starts
+
+
+outcomes = {"tf-once": ["tf", "ok"], "tf-always": ["tf"], "tf-wanted": ["tf"],
+            "lost-once": ["lost", "ok"], "timeout": ["timeout"], "ok": ["ok"]}
+run_once, starts = scripted_l1(outcomes)
+kvmemtest._run_nested_once = run_once
+jobs = [kvmemtest.Job(n, [], triple_fault_expected=(n == "tf-wanted")) for n in outcomes]
+err = sys.stderr
+sys.stderr = open(os.devnull, "w")
+got = {r.name: r for r in kvmemtest._run_batches(jobs, [], "", "", None, "", (), None)}
+sys.stderr = err
+check("a guest that triple-faulted once starts again, and its result says why",
+      starts["tf-once"] == 2 and got["tf-once"].earlier ==
+      ["its guest triple-faulted (nested flake)"] and
+      not any(kvmemtest.TRIPLE_FAULT in line for line in got["tf-once"].output),
+      (starts["tf-once"], got["tf-once"].earlier))
+check("a guest that triple-faults every time gets two starts and keeps its triple fault",
+      starts["tf-always"] == 2 and
+      any(kvmemtest.TRIPLE_FAULT in line for line in got["tf-always"].output),
+      starts["tf-always"])
+check("a guest that triple-faults on purpose is not started again",
+      starts["tf-wanted"] == 1 and got["tf-wanted"].earlier == [], starts["tf-wanted"])
+check("a guest lost with its L1 starts again in the next one",
+      starts["lost-once"] == 2 and got["lost-once"].finished and
+      got["lost-once"].earlier == ["its L1 was lost under it"], got["lost-once"].earlier)
+check("a guest that runs into its timeout gets two starts",
+      starts["timeout"] == 2 and got["timeout"].timed_out, starts["timeout"])
+check("the jobs the lost L1 never started run, once",
+      starts["ok"] == 1 and got["ok"].finished, starts["ok"])
 sys.exit(1 if failed else 0)

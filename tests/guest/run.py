@@ -194,7 +194,9 @@ def job_for(sc, kvmem):
     return kvmemtest.Job(sc.name, argv, guest_script=script, host_script=host,
                          pre_script="\n".join(sc.pre) + "\n" if sc.pre else None,
                          post_script="\n".join(sc.post) + "\n" if sc.post else None,
-                         stdin_line=sc.stdin, timeout=sc.timeout)
+                         stdin_line=sc.stdin, timeout=sc.timeout,
+                         triple_fault_expected=any(kvmemtest.TRIPLE_FAULT in e
+                                                   for e in sc.expects))
 
 
 def evaluate(sc, res, by_name):
@@ -329,7 +331,8 @@ def main():
     passed = failed = 0
     for i, (sc, res) in enumerate(zip(scenarios, results), 1):
         problems = evaluate(sc, res, by_name)
-        note = " (after an L1 retry)" if res.retried else ""
+        note = f" (start {len(res.earlier) + 1}: {'; '.join(res.earlier)})" \
+            if res.earlier else ""
         timing = f" [init {res.init_ms / 1000:.1f}s, wall {res.wall_s:.0f}s, " \
             f"kvmem peak RSS {res.maxrss_kb // 1024} MiB]" if res.init_ms >= 0 else ""
         if problems:
@@ -338,6 +341,10 @@ def main():
             for p in problems:
                 print(f"#   {p}")
             print(f"#   kvmem {sc.args}   ({sc.path})")
+            if res.host_lines():
+                print("#   --- host lines ---")
+                for line in res.host_lines()[-20:]:
+                    print("#   | " + line)
             print("#   --- guest console (last 60 lines) ---")
             for line in res.output[-60:]:
                 print("#   | " + line)
