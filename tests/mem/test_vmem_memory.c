@@ -31,6 +31,8 @@
 #include "virtio/mem.h"
 #include "virtio/mem_blocks.h"
 
+#include "../support/vmem_request.h"
+
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 #define RAM_SIZE (4 * MiB)
@@ -113,18 +115,7 @@ static bool host_zero(uint64_t off, uint64_t len)
 
 static int request(uint16_t type, uint64_t addr, uint16_t nb)
 {
-	uint8_t r[VIRTIO_MEM_REQ_SIZE] = {0}, resp[VIRTIO_MEM_RESP_SIZE];
-	size_t len;
-	struct kverr err;
-
-	r[0] = (uint8_t)type;
-	for (int i = 0; i < 8; i++)
-		r[8 + i] = (uint8_t)(addr >> (8 * i));
-	r[16] = (uint8_t)nb;
-	r[17] = (uint8_t)(nb >> 8);
-	assert_int_equal(
-	    vmem_handle_request(&rig.vmem, r, sizeof(r), sizeof(resp), resp, &len, &err), 0);
-	return resp[0];
+	return test_vmem_request(&rig.vmem, type, addr, nb, NULL);
 }
 
 static void setup(enum memdev_type type, bool share, uint64_t memslot_size)

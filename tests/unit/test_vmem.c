@@ -15,6 +15,8 @@
 
 #include "virtio/mem.h"
 
+#include "../support/vmem_request.h"
+
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 #define BLOCK (2 * MiB)
@@ -123,21 +125,7 @@ static uint64_t cfg64(struct vmem *v, uint32_t off)
  * *state the STATE answer. */
 static int request(struct vmem *v, uint16_t type, uint64_t addr, uint16_t nb, uint16_t *state)
 {
-	uint8_t req[VIRTIO_MEM_REQ_SIZE] = {0}, resp[VIRTIO_MEM_RESP_SIZE];
-	size_t len = 0;
-	struct kverr err;
-
-	req[0] = (uint8_t)type;
-	req[1] = (uint8_t)(type >> 8);
-	for (int i = 0; i < 8; i++)
-		req[8 + i] = (uint8_t)(addr >> (8 * i));
-	req[16] = (uint8_t)nb;
-	req[17] = (uint8_t)(nb >> 8);
-	assert_int_equal(vmem_handle_request(v, req, sizeof(req), 16, resp, &len, &err), 0);
-	assert_int_equal(len, VIRTIO_MEM_RESP_SIZE);
-	if (state)
-		*state = (uint16_t)(resp[8] | resp[9] << 8);
-	return resp[0] | resp[1] << 8;
+	return test_vmem_request(v, type, addr, nb, state);
 }
 
 static int plug(struct vmem *v, uint64_t addr, uint16_t nb)

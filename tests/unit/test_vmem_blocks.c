@@ -16,6 +16,8 @@
 #include "virtio/mem.h"
 #include "virtio/mem_blocks.h"
 
+#include "../support/vmem_request.h"
+
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 #define BLOCK (2 * MiB)
@@ -136,20 +138,7 @@ static void teardown(void)
 
 static int req(uint16_t type, uint64_t addr, uint16_t nb, uint16_t *state)
 {
-	uint8_t r[VIRTIO_MEM_REQ_SIZE] = {0}, resp[VIRTIO_MEM_RESP_SIZE];
-	size_t len;
-	struct kverr err;
-
-	r[0] = (uint8_t)type;
-	for (int i = 0; i < 8; i++)
-		r[8 + i] = (uint8_t)(addr >> (8 * i));
-	r[16] = (uint8_t)nb;
-	r[17] = (uint8_t)(nb >> 8);
-	assert_int_equal(
-	    vmem_handle_request(&rig.dev, r, sizeof(r), sizeof(resp), resp, &len, &err), 0);
-	if (state)
-		*state = (uint16_t)(resp[8] | resp[9] << 8);
-	return resp[0];
+	return test_vmem_request(&rig.dev, type, addr, nb, state);
 }
 
 static void test_state_in_manager(void **state)
