@@ -15,12 +15,13 @@ def check(name, ok, detail=""):
     failed += not ok
 
 
-runs = kvmemtest.memtotal_runs(["memtotal 100 1.0", "BENCH-READY", "memtotal 200 1.5",
-                                "memtotal 300 2.0", "memtotal 300 2.1", "memtotal 200 3.0",
-                                "memtotal 100 3.25", "memtotal x 4", "memtotal 400 5.0"])
-check("MemTotal changes group into runs that go one way",
-      runs == [(1, 1.5, 2.0), (-1, 3.0, 3.25), (1, 5.0, 5.0)], runs)
-
+runs = kvmemtest.memtotal_runs(["memtotal 100 1.0", "BENCH-READY", "irq 1.2 acpi=1",
+                                "memtotal 200 1.5", "memtotal 300 2.0", "memtotal 300 2.1",
+                                "irq 2.5 acpi=2", "irq 2.6 acpi=3", "memtotal 200 3.0",
+                                "memtotal 100 3.25", "memtotal 150 3.3", "memtotal 50 3.5",
+                                "memtotal x 4", "memtotal 400 5.0"])
+check("MemTotal changes group into runs that go one way, each with its first interrupt",
+      runs == [(1, 1.5, 2.0, 1.2), (-1, 3.0, 3.5, 2.5), (1, 5.0, 5.0, None)], runs)
 
 # The nested retries (kvmemtest._run_batches), against a scripted L1: each
 # start of a job takes the next outcome in its list.

@@ -195,25 +195,45 @@ def find_kernel():
 # read on the host with memtotal (HOST_PRELUDE) and memtotal_runs.
 MEMTOTAL_POLLER = """mt() { sed -n 's/MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo; }
 up() { cut -d' ' -f1 /proc/uptime; }
-last=$(mt); echo "memtotal $last $(up)"; echo BENCH-READY
+irqs() {
+    awk '/ acpi$|virtio[0-9]+-config$/ { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i;
+        s = s " " $NF "=" n } END { print s }' /proc/interrupts
+}
+last=$(mt); lastirq=$(irqs); echo "memtotal $last $(up)"; echo BENCH-READY
 while :; do
     now=$(mt)
     if [ "$now" != "$last" ]; then echo "memtotal $now $(up)"; last=$now; fi
+    nowirq=$(irqs)
+    if [ "$nowirq" != "$lastirq" ]; then echo "irq $(up)$nowirq"; lastirq=$nowirq; fi
     usleep 10000
 done
 """
 
 
 def memtotal_runs(console):
-    """The guest's MemTotal changes as bench/hotplug's and bench/virtio-mem's
-    guest prints them ('memtotal KB UPTIME'), grouped into runs that go one
-    way: a list of (+1 or -1, first change's uptime, last change's uptime).
-    last - first is the time the guest spent between its first and its last
-    memory block, on its own clock."""
+    """The guest's MemTotal changes as MEMTOTAL_POLLER prints them
+    ('memtotal KB UPTIME'), grouped into runs that go one way: a list of
+    (+1 or -1, first change's uptime, last change's uptime, uptime of the
+    notifying interrupt or None).  last - first is the time the guest spent
+    between its first and its last memory block, on its own clock; last -
+    the interrupt's time is the guest's whole share, from the ACPI SCI or
+    the virtio configuration interrupt that told it (the poller's first
+    'irq' line after the previous run) to its last block.  A single change
+    against the run's way between two changes along it (Linux onlines one
+    block again while it shrinks) stays in the run."""
     runs = []
     prev = None
+    irq = None
     for line in console:
         w = line.split()
+        if len(w) >= 2 and w[0] == "irq":
+            try:
+                t = float(w[1])
+            except ValueError:
+                continue
+            if irq is None:
+                irq = t
+            continue
         if len(w) != 3 or w[0] != "memtotal":
             continue
         try:
@@ -224,27 +244,84 @@ def memtotal_runs(console):
             way = 1 if kb > prev else -1
             if runs and runs[-1][0] == way:
                 runs[-1][2] = t
+            elif len(runs) >= 2 and runs[-2][0] == way and runs[-1][1] == runs[-1][2] \
+                    and runs[-1][3] is None:
+                runs.pop()  # a one-change reversal inside a run
+                runs[-1][2] = t
             else:
-                runs.append([way, t, t])
+                runs.append([way, t, t, irq])
+            irq = None
         prev = kb
     return [tuple(r) for r in runs]
 
 
-def print_guest_share(results, up_name, down_name):
-    """bench/hotplug's and bench/virtio-mem's closing table: for each VMM,
-    the median time between the guest's first and last memory block
-    changing (memtotal_runs), growing and shrinking.  That part of each
-    figure is the guest kernel's work, the same under both VMMs; the rest is
-    notification and VMM."""
-    print("\nguest's own clock, first to last block changed (median ms): "
-          f"{up_name} / {down_name}")
+# Host lines for the benches' scripts: the client's and QMP's own cost, five
+# no-op round trips (`kvmemctl query-status`), printed as
+# "qmp-roundtrip-ms A B C D E".
+QMP_ROUNDTRIP = """rt=""
+for k in 1 2 3 4 5; do
+    a=$(cut -d' ' -f1 /proc/uptime); kvmemctl query-status >/dev/null; b=$(cut -d' ' -f1 /proc/uptime)
+    rt="$rt $(echo "$a $b" | awk '{ printf "%d", ($2 - $1) * 1000 }')"
+done
+echo "qmp-roundtrip-ms$rt"
+"""
+
+
+def bench_report(results, up_name, down_name):
+    """bench/hotplug's and bench/virtio-mem's tables, from each result's
+    host lines "cycle I UP T0 T1 DOWN T2 T3" (L1 uptimes around each step)
+    and its guest's MEMTOTAL_POLLER lines: per VMM the medians and each
+    cycle, the kvmem/QEMU ratio; then the guest's own clock (memtotal_runs):
+    first to last block, and from the interrupt that told it to its last
+    block, the guest kernel's work, which no VMM can shorten; then what is
+    left of each figure outside the guest (the client, QMP, the VMM, the
+    interrupt's delivery: the host's figure minus the guest's from-irq
+    time, cycle by cycle) beside a no-op QMP round trip (QMP_ROUNDTRIP)."""
+    med, cycles, runs = {}, {}, {}
+    print(f"\n{'vmm':<6} {up_name + ' ms (median)':>17} {down_name + ' ms (median)':>19}"
+          "   each cycle")
     for r in results:
-        runs = memtotal_runs(r.output)
-        up = [(last - first) * 1000 for way, first, last in runs if way > 0]
-        down = [(last - first) * 1000 for way, first, last in runs if way < 0]
-        if up and down:
-            print(f"{r.name:<6} {statistics.median(up):>17.0f} "
-                  f"{statistics.median(down):>19.0f}   {len(up)}/{len(down)} runs")
+        got = []
+        for line in r.host_lines():
+            w = line.split()
+            if len(w) == 8 and w[0] == "cycle":
+                got.append(((float(w[4]) - float(w[3])) * 1000,
+                            (float(w[7]) - float(w[6])) * 1000))
+        if not got:
+            print(f"{r.name:<6} {'failed':>17}")
+            print("\n".join("    | " + line for line in r.output[-30:]))
+            continue
+        cycles[r.name], runs[r.name] = got, memtotal_runs(r.output)
+        med[r.name] = tuple(statistics.median(c[k] for c in got) for k in (0, 1))
+        each = ", ".join(f"{u:.0f}/{d:.0f}" for u, d in got)
+        print(f"{r.name:<6} {med[r.name][0]:>17.0f} {med[r.name][1]:>19.0f}   {each}")
+    if "kvmem" in med and "qemu" in med and min(med["qemu"]) > 0:
+        print(f"{'ratio':<6} {med['kvmem'][0] / med['qemu'][0]:>17.2f} "
+              f"{med['kvmem'][1] / med['qemu'][1]:>19.2f}   kvmem/QEMU")
+
+    def median_or_dash(xs):
+        return f"{statistics.median(xs):.0f}" if xs else "-"
+    print("\nthe guest's own clock (median ms): first to last block changed, and from the "
+          "notifying interrupt to the last block;\noutside the guest: the host's figure "
+          "minus the guest's from-irq time, cycle by cycle (median ms)")
+    print(f"{'vmm':<6} {up_name + ' blocks':>14} {'from irq':>9} {'outside':>8} "
+          f"{down_name + ' blocks':>16} {'from irq':>9} {'outside':>8}   QMP no-op")
+    for r in results:
+        if r.name not in cycles:
+            continue
+        row = []
+        for k, sign in ((0, 1), (1, -1)):
+            mine = [x for x in runs[r.name] if x[0] == sign]
+            row.append(median_or_dash([(last - first) * 1000 for _, first, last, _ in mine]))
+            row.append(median_or_dash([(last - t) * 1000 for _, _, last, t in mine
+                                       if t is not None]))
+            out = [c[k] - (x[2] - x[3]) * 1000 for c, x in zip(cycles[r.name], mine)
+                   if x[3] is not None] if len(mine) == len(cycles[r.name]) else []
+            row.append(median_or_dash(out))
+        rt = [line.split()[1:] for line in r.host_lines() if line.startswith("qmp-roundtrip-ms")]
+        rt = median_or_dash([int(x) for x in rt[0]]) if rt else "-"
+        print(f"{r.name:<6} {row[0]:>14} {row[1]:>9} {row[2]:>8} {row[3]:>16} {row[4]:>9} "
+              f"{row[5]:>8}   {rt}")
 
 
 def find_busybox():
