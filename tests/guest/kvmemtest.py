@@ -102,10 +102,9 @@ class Result:
     maxrss_kb: int = -1
     finished: bool = False
     timed_out: bool = False  # guestclock killed the VMM at the job's timeout
-    retried: bool = False  # this job was started before (see earlier)
-    earlier: list = dataclasses.field(default_factory=list)  # why each earlier start did not count
+    # why each earlier start of this job did not count (empty: its first start)
+    earlier: list = dataclasses.field(default_factory=list)
     started: bool = False  # the L1 started it
-    first_try: list = dataclasses.field(default_factory=list)  # output before a retry
     wall_s: float = -1.0  # seconds from the job's start to its end, on this machine
     not_run: str = None   # why the job never ran to its end (the time budget ran out)
 
@@ -199,8 +198,9 @@ def find_kernel():
 MEMTOTAL_POLLER = """mt() { sed -n 's/MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo; }
 up() { cut -d' ' -f1 /proc/uptime; }
 irqs() {
-    awk '/ acpi$| virtio[0-9]+(-config)?$/ { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i;
-        s = s " " $NF "=" n } END { print s }' /proc/interrupts
+    awk '/ acpi$| virtio[0-9]+(-config)?$/ {
+        n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i; s = s " " $NF "=" n
+    } END { print s }' /proc/interrupts
 }
 last=$(mt); lastirq=$(irqs); echo "memtotal $last $(up)"; echo BENCH-READY
 while :; do
@@ -263,8 +263,9 @@ def memtotal_runs(console):
 # "qmp-roundtrip-ms A B C D E".
 QMP_ROUNDTRIP = """rt=""
 for k in 1 2 3 4 5; do
-    a=$(cut -d' ' -f1 /proc/uptime); kvmemctl query-status >/dev/null; b=$(cut -d' ' -f1 /proc/uptime)
-    rt="$rt $(echo "$a $b" | awk '{ printf "%d", ($2 - $1) * 1000 }')"
+    a=$(cut -d' ' -f1 /proc/uptime)
+    kvmemctl query-status >/dev/null
+    rt="$rt $(echo "$a $(cut -d' ' -f1 /proc/uptime)" | awk '{ printf "%d", ($2 - $1) * 1000 }')"
 done
 echo "qmp-roundtrip-ms$rt"
 """
@@ -857,9 +858,11 @@ def _run_batches(jobs, programs, guestclock, l2_initrd, echo, work, data, deadli
     NESTED.md's flake: an L1 stops making progress (the watchdog fires), or
     stalls for minutes (a guest then reaches its timeout while the L1 logs a
     soft lockup), or its kernel dies.  The job it was running starts again
-    in a fresh L1, after the others, and the result says so ("after an L1
-    retry"); a guest that hangs by kvmem's fault fails every time.  The jobs
-    an L1 never started go first into the next one, not counted as tries."""
+    in a fresh L1, after the others, and the result says so (Result.earlier:
+    "its L1 was lost under it"); so does a guest that triple-faulted
+    (TRIPLE_FAULT).  A guest that hangs by kvmem's fault fails every time.
+    The jobs an L1 never started go first into the next one, not counted as
+    tries."""
     results = {j.name: Result(j.name) for j in jobs}
     tries = {j.name: 0 for j in jobs}
     queue = list(jobs)
@@ -882,8 +885,6 @@ def _run_batches(jobs, programs, guestclock, l2_initrd, echo, work, data, deadli
                 continue
             prev = results[j.name]
             if tries[j.name] > 0:
-                r.retried = True
-                r.first_try = prev.first_try or prev.output
                 r.earlier = prev.earlier + [_lost_why(prev, j)]
             results[j.name] = r
             hung = [line for line in r.output if line.startswith("=== hung")]
@@ -899,7 +900,8 @@ def _run_batches(jobs, programs, guestclock, l2_initrd, echo, work, data, deadli
         if why == "the guest step's time budget ran out":
             break
         if first or last:
-            sys.stderr.write(f"kvmemtest: {why or 'a guest ran into its timeout or triple-faulted'} "
+            why = why or "a guest ran into its timeout or triple-faulted"
+            sys.stderr.write(f"kvmemtest: {why} "
                              f"(NESTED.md's flake?) during {running or 'no job'}; "
                              f"{len(first) + len(last)} job(s) go into a fresh L1\n")
         queue = first + queue + last
