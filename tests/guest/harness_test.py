@@ -51,7 +51,9 @@ def scripted_l1(outcomes):
 
 
 outcomes = {"tf-once": ["tf", "ok"], "tf-always": ["tf"], "tf-wanted": ["tf"],
-            "lost-once": ["lost", "ok"], "timeout": ["timeout"], "ok": ["ok"]}
+            "lost-once": ["lost", "ok"], "timeout": ["timeout"], "ok": ["ok"],
+            "tf-then-lost": ["tf", "lost", "ok"], "lost-always": ["lost"],
+            "timeout-then-tf": ["timeout", "tf", "ok"]}
 run_once, starts = scripted_l1(outcomes)
 kvmemtest._run_nested_once = run_once
 jobs = [kvmemtest.Job(n, [], triple_fault_expected=(n == "tf-wanted")) for n in outcomes]
@@ -75,6 +77,17 @@ check("a guest lost with its L1 starts again in the next one",
       got["lost-once"].earlier == ["its L1 was lost under it"], got["lost-once"].earlier)
 check("a guest that runs into its timeout gets two starts",
       starts["timeout"] == 2 and got["timeout"].timed_out, starts["timeout"])
+check("a guest that triple-faulted and then lost its L1 gets a third start",
+      starts["tf-then-lost"] == 3 and got["tf-then-lost"].finished and
+      got["tf-then-lost"].earlier == ["its guest triple-faulted (nested flake)",
+                                      "its L1 was lost under it"],
+      (starts["tf-then-lost"], got["tf-then-lost"].earlier))
+check("a guest whose L1 is always lost gets three starts",
+      starts["lost-always"] == 3 and not got["lost-always"].finished, starts["lost-always"])
+check("a timeout and then a triple fault: two starts, the second is the result",
+      starts["timeout-then-tf"] == 2 and
+      any(kvmemtest.TRIPLE_FAULT in line for line in got["timeout-then-tf"].output),
+      starts["timeout-then-tf"])
 check("the jobs the lost L1 never started run, once",
       starts["ok"] == 1 and got["ok"].finished, starts["ok"])
 sys.exit(1 if failed else 0)

@@ -718,9 +718,10 @@ def _run_direct(jobs, programs, guestclock, l2_initrd, echo, workdir):
 L1_IDLE = 90
 JOB_SLACK = 120
 # The jobs run in L1s of L1_BATCH jobs each, so that an L1 that dies or
-# stops takes little with it; a job whose L1 was lost under it (or that ran
-# into its timeout) starts again in a later L1, at most JOB_TRIES times in
-# all, and the result says so.
+# stops takes little with it; a job whose L1 was lost under it starts again
+# in a later L1, at most JOB_TRIES starts in all, and the result says so.
+# A job that ran into its timeout or triple-faulted gets one more start,
+# once (a second such start is its result).
 L1_BATCH = int(os.environ.get("KVMEM_L1_BATCH", "10"))
 JOB_TRIES = 3
 
@@ -864,7 +865,8 @@ def _run_batches(jobs, programs, guestclock, l2_initrd, echo, work, data, deadli
     The jobs an L1 never started go first into the next one, not counted as
     tries."""
     results = {j.name: Result(j.name) for j in jobs}
-    tries = {j.name: 0 for j in jobs}
+    tries = {j.name: 0 for j in jobs}  # starts
+    soft = {j.name: 0 for j in jobs}  # of which timed out or triple-faulted
     queue = list(jobs)
 
     def no_time_left():  # not enough for another L1 to boot and run a guest
@@ -890,11 +892,18 @@ def _run_batches(jobs, programs, guestclock, l2_initrd, echo, work, data, deadli
             hung = [line for line in r.output if line.startswith("=== hung")]
             if hung:
                 sys.stderr.write("\n".join(hung) + "\n")
-            again = not r.finished or r.timed_out or _nested_triple_fault(r, j)
             # a guest that ran into its timeout in a working L1 costs its
             # whole timeout each time, and a guest that triple-faulted is
-            # the nested flake only once: either gets one more start, not two
-            tries[j.name] += 1 if not r.finished else 2
+            # the nested flake only once: either gets one more start, not
+            # two; an L1 lost under a job is never the job's doing
+            tries[j.name] += 1
+            if not r.finished:
+                again = True
+            elif r.timed_out or _nested_triple_fault(r, j):
+                soft[j.name] += 1
+                again = soft[j.name] == 1
+            else:
+                again = False
             if again and tries[j.name] < JOB_TRIES:
                 last.append(j)
         if why == "the guest step's time budget ran out":
