@@ -4,6 +4,17 @@
  * 64-bit mode with %rsi pointing at boot_params.  kvmem is the boot
  * loader, so it fills the header fields a loader owns (type_of_loader,
  * loadflags, cmd_line_ptr, ramdisk_*) and copies the rest from the file.
+ *
+ * Or load an uncompressed ELF vmlinux, as Firecracker does: its PT_LOAD
+ * segments go to their physical addresses and the BSP starts at the ELF
+ * entry point (the kernel's startup_64, which "we come here either
+ * directly from a 64bit bootloader, or from" the bzImage's decompressor)
+ * in the same 64-bit state with the same boot_params, whose setup header
+ * kvmem writes itself.  The guest skips the decompression (seconds when
+ * it runs nested) and sees the same e820, ACPI tables and command line.
+ * (QEMU boots an ELF kernel only through its PVH note, whose entry builds
+ * boot_params inside the guest and adds a reserved range for the ISA
+ * hole to the e820.)
  */
 #include "kvm/boot.h"
 
@@ -36,8 +47,10 @@
 #define HDR_HEAP_END_PTR 0x224
 #define HDR_CMD_LINE_PTR 0x228
 #define HDR_INITRD_ADDR_MAX 0x22c
+#define HDR_KERNEL_ALIGNMENT 0x230
 #define HDR_XLOADFLAGS 0x236
 #define HDR_CMDLINE_SIZE 0x238
+#define HDR_PREF_ADDRESS 0x258
 #define HDR_INIT_SIZE 0x260
 #define BP_E820_TABLE 0x2d0
 #define BP_SIZE 0x1000
@@ -45,6 +58,32 @@
 #define LOADFLAG_LOADED_HIGH 0x01
 #define LOADFLAG_CAN_USE_HEAP 0x80
 #define XLF_KERNEL_64 0x01
+
+/* What a vmlinux, which has no setup header, gets in the one kvmem
+ * writes: the x86-64 kernel's own values (COMMAND_LINE_SIZE 2048 with its
+ * NUL, initrd anywhere below 2 GiB, 2 MiB alignment). */
+#define ELF_PROTOCOL 0x020f
+#define ELF_CMDLINE_MAX 2047
+#define ELF_INITRD_ADDR_MAX 0x7fffffffU
+#define ELF_KERNEL_ALIGNMENT 0x200000U
+
+/* ELF64: the header and program header fields read here. */
+#define EI_CLASS 4
+#define EI_DATA 5
+#define ELFCLASS64 2
+#define ELFDATA2LSB 1
+#define ET_EXEC 2
+#define EM_X86_64 62
+#define PT_LOAD 1
+#define E_TYPE 16
+#define E_MACHINE 18
+#define E_ENTRY 24
+#define E_PHOFF 32
+#define E_PHENTSIZE 54
+#define E_PHNUM 56
+#define ELF_HEADER_SIZE 64
+#define PHDR_SIZE 56
+#define ELF_PHDRS_MAX 64
 
 #define BOOT_GDT_CODE 0x10 /* __BOOT_CS */
 #define BOOT_GDT_DATA 0x18 /* __BOOT_DS */
@@ -137,6 +176,93 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
+/* Read and check an ELF vmlinux's headers (img holds the file's first
+ * bytes): an x86-64 executable whose PT_LOAD segments lie in the file and
+ * at or above LAYOUT_KERNEL_LOAD, with its entry point in one of them.
+ * Fills bp's ELF fields; whether the segments fit the guest's RAM is the
+ * caller's check (kernel_end). */
+static int probe_elf(struct boot_plan *bp, int fd, const uint8_t *img, uint64_t img_size,
+		     struct kverr *err)
+{
+	const char *path = bp->kernel_path;
+	uint8_t ph[PHDR_SIZE];
+	uint64_t phoff, lowest = UINT64_MAX;
+	unsigned phnum;
+	bool entry_in = false;
+
+	if (img_size < ELF_HEADER_SIZE || img[EI_CLASS] != ELFCLASS64 ||
+	    img[EI_DATA] != ELFDATA2LSB || le_get16(img + E_TYPE) != ET_EXEC ||
+	    le_get16(img + E_MACHINE) != EM_X86_64)
+		return kverr_set(err, EINVAL,
+				 "-kernel: '%s' is an ELF file but not an x86-64 executable "
+				 "(a vmlinux)",
+				 path);
+	phoff = le_get64(img + E_PHOFF);
+	phnum = le_get16(img + E_PHNUM);
+	if (le_get16(img + E_PHENTSIZE) != PHDR_SIZE || phnum == 0 || phnum > ELF_PHDRS_MAX ||
+	    phoff > img_size || (uint64_t)phnum * PHDR_SIZE > img_size - phoff)
+		return kverr_set(err, EINVAL,
+				 "-kernel: '%s': its ELF program headers are missing or do not "
+				 "fit in the file",
+				 path);
+	bp->elf = true;
+	bp->entry = le_get64(img + E_ENTRY);
+	bp->kernel_size = img_size;
+	bp->setup_size = 0;
+	bp->protocol = ELF_PROTOCOL;
+	for (unsigned i = 0; i < phnum; i++) {
+		struct boot_segment sg;
+		ssize_t n;
+
+		do
+			n = pread(fd, ph, sizeof(ph), (off_t)(phoff + (uint64_t)i * PHDR_SIZE));
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)sizeof(ph))
+			return kverr_sys(err, n < 0 ? errno : EIO, "-kernel: reading '%s'", path);
+		if (le_get32(ph) != PT_LOAD)
+			continue;
+		sg.offset = le_get64(ph + 8);
+		sg.gpa = le_get64(ph + 24);
+		sg.filesz = le_get64(ph + 32);
+		sg.memsz = le_get64(ph + 40);
+		if (sg.memsz == 0)
+			continue;
+		if (sg.filesz > sg.memsz || sg.filesz > img_size ||
+		    sg.offset > img_size - sg.filesz)
+			return kverr_set(err, EINVAL,
+					 "-kernel: '%s': segment %u (%llu bytes at file offset "
+					 "%llu) does not fit in the file",
+					 path, i, (unsigned long long)sg.filesz,
+					 (unsigned long long)sg.offset);
+		if (sg.gpa < LAYOUT_KERNEL_LOAD || sg.memsz > UINT64_MAX - sg.gpa)
+			return kverr_set(err, EINVAL,
+					 "-kernel: '%s': segment %u at physical address 0x%llx "
+					 "is below 1 MiB, where kvmem keeps the boot structures",
+					 path, i, (unsigned long long)sg.gpa);
+		if (bp->nr_segments == BOOT_ELF_SEGMENTS_MAX)
+			return kverr_set(err, EINVAL,
+					 "-kernel: '%s' has more than %d loadable segments", path,
+					 BOOT_ELF_SEGMENTS_MAX);
+		bp->segment[bp->nr_segments++] = sg;
+		if (sg.gpa < lowest)
+			lowest = sg.gpa;
+		if (sg.gpa + sg.memsz > bp->kernel_end)
+			bp->kernel_end = sg.gpa + sg.memsz;
+		if (bp->entry >= sg.gpa && bp->entry - sg.gpa < sg.memsz)
+			entry_in = true;
+	}
+	if (bp->nr_segments == 0)
+		return kverr_set(err, EINVAL, "-kernel: '%s' has no loadable ELF segment", path);
+	if (!entry_in)
+		return kverr_set(err, EINVAL,
+				 "-kernel: '%s': its entry point 0x%llx is in none of its "
+				 "loadable segments",
+				 path, (unsigned long long)bp->entry);
+	bp->init_size =
+	    bp->kernel_end - lowest > UINT32_MAX ? UINT32_MAX : (uint32_t)(bp->kernel_end - lowest);
+	return 0;
+}
+
 int boot_probe(struct boot_plan *bp, const char *kernel, const char *initrd, const char *cmdline,
 	       const struct layout *layout, struct kverr *err)
 {
@@ -156,6 +282,16 @@ int boot_probe(struct boot_plan *bp, const char *kernel, const char *initrd, con
 	fd = open_image("-kernel", kernel, img, sizeof(img), &img_size, err);
 	if (fd < 0)
 		return fd;
+	if (img_size >= 4 && memcmp(img, "\177ELF", 4) == 0) {
+		ret = probe_elf(bp, fd, img, img_size, err);
+		close(fd);
+		if (ret)
+			return ret;
+		cmdline_max = ELF_CMDLINE_MAX;
+		initrd_max = ELF_INITRD_ADDR_MAX;
+		kernel_end = bp->kernel_end;
+		goto checks;
+	}
 	close(fd);
 	ret = -EINVAL;
 	if (img_size < 0x300 || le_get16(img + HDR_BOOT_FLAG) != 0xaa55 ||
@@ -186,17 +322,19 @@ int boot_probe(struct boot_plan *bp, const char *kernel, const char *initrd, con
 	bp->kernel_size = img_size - bp->setup_size;
 	bp->init_size = le_get32(img + HDR_INIT_SIZE);
 	cmdline_max = le_get32(img + HDR_CMDLINE_SIZE);
+	initrd_max = le_get32(img + HDR_INITRD_ADDR_MAX);
+	/* The kernel decompresses in place from its load address; keep room
+	 * for init_size (at least the image) above LAYOUT_KERNEL_LOAD. */
+	kernel_end = LAYOUT_KERNEL_LOAD +
+		     (bp->init_size > bp->kernel_size ? bp->init_size : bp->kernel_size);
+checks:
+	ret = -EINVAL;
 	if (strlen(bp->cmdline) > cmdline_max || strlen(bp->cmdline) >= LAYOUT_CMDLINE_MAX) {
 		kverr_set(err, EINVAL,
 			  "-append: command line of %zu bytes exceeds the kernel's limit of %u",
 			  strlen(bp->cmdline), cmdline_max);
 		goto out;
 	}
-
-	/* The kernel decompresses in place from its load address; keep room
-	 * for init_size (at least the image) above LAYOUT_KERNEL_LOAD. */
-	kernel_end = LAYOUT_KERNEL_LOAD +
-		     (bp->init_size > bp->kernel_size ? bp->init_size : bp->kernel_size);
 	if (kernel_end > layout->below_4g) {
 		kverr_set(
 		    err, EINVAL,
@@ -214,7 +352,6 @@ int boot_probe(struct boot_plan *bp, const char *kernel, const char *initrd, con
 		bp->initrd_size = (uint64_t)st.st_size;
 		/* Highest page-aligned spot below both the end of low RAM and
 		 * the kernel's initrd_addr_max. */
-		initrd_max = le_get32(img + HDR_INITRD_ADDR_MAX);
 		top = layout->below_4g;
 		if ((uint64_t)initrd_max + 1 < top)
 			top = (uint64_t)initrd_max + 1;
@@ -270,6 +407,54 @@ static int write_gdt(struct mem_manager *mm, struct boot_entry *entry, struct kv
 	return mem_write(mm, LAYOUT_BOOT_GDT, gdt, sizeof(gdt), err);
 }
 
+/* Zero len bytes of guest RAM at gpa (a segment's part beyond its file
+ * data: after a reset the RAM holds the last run's bytes). */
+static int zero_guest(struct mem_manager *mm, uint64_t gpa, uint64_t len, struct kverr *err)
+{
+	static const uint8_t zeros[4096];
+	int ret = 0;
+
+	while (!ret && len) {
+		uint64_t n = len < sizeof(zeros) ? len : sizeof(zeros);
+		ret = mem_write(mm, gpa, zeros, n, err);
+		gpa += n;
+		len -= n;
+	}
+	return ret;
+}
+
+/* Put a vmlinux's segments in guest RAM and write the setup header the
+ * file does not have: a boot loader's fields are filled by the caller. */
+static int load_elf(const struct boot_plan *bp, int fd, struct mem_manager *mm, uint8_t *zp,
+		    struct kverr *err)
+{
+	uint64_t lowest = UINT64_MAX;
+	int ret = 0;
+
+	for (unsigned i = 0; i < bp->nr_segments && !ret; i++) {
+		const struct boot_segment *sg = &bp->segment[i];
+
+		ret = load_to_guest("-kernel", bp->kernel_path, fd, sg->offset, sg->filesz, mm,
+				    sg->gpa, err);
+		if (!ret)
+			ret = zero_guest(mm, sg->gpa + sg->filesz, sg->memsz - sg->filesz, err);
+		if (sg->gpa < lowest)
+			lowest = sg->gpa;
+	}
+	if (ret)
+		return ret;
+	le_put16(zp + HDR_BOOT_FLAG, 0xaa55);
+	memcpy(zp + HDR_MAGIC, "HdrS", 4);
+	le_put16(zp + HDR_VERSION, ELF_PROTOCOL);
+	le_put32(zp + HDR_INITRD_ADDR_MAX, ELF_INITRD_ADDR_MAX);
+	le_put32(zp + HDR_KERNEL_ALIGNMENT, ELF_KERNEL_ALIGNMENT);
+	zp[HDR_XLOADFLAGS] = XLF_KERNEL_64;
+	le_put32(zp + HDR_CMDLINE_SIZE, ELF_CMDLINE_MAX);
+	le_put64(zp + HDR_PREF_ADDRESS, lowest);
+	le_put32(zp + HDR_INIT_SIZE, bp->init_size);
+	return 0;
+}
+
 int boot_load(const struct boot_plan *bp, struct mem_manager *mm, const struct e820_map *e820,
 	      uint64_t rsdp_gpa, struct boot_entry *entry, struct kverr *err)
 {
@@ -291,12 +476,18 @@ int boot_load(const struct boot_plan *bp, struct mem_manager *mm, const struct e
 	}
 
 	memset(zp, 0, sizeof(zp));
-	/* Copy the setup header as the file has it; its length is given by
-	 * the jump instruction at 0x200. */
-	hdr_end = 0x202 + img[HDR_JUMP + 1];
-	if (hdr_end > BP_E820_TABLE)
-		hdr_end = BP_E820_TABLE;
-	memcpy(zp + HDR_START, img + HDR_START, hdr_end - HDR_START);
+	if (bp->elf) {
+		ret = load_elf(bp, fd, mm, zp, err);
+		if (ret)
+			goto out;
+	} else {
+		/* Copy the setup header as the file has it; its length is
+		 * given by the jump instruction at 0x200. */
+		hdr_end = 0x202 + img[HDR_JUMP + 1];
+		if (hdr_end > BP_E820_TABLE)
+			hdr_end = BP_E820_TABLE;
+		memcpy(zp + HDR_START, img + HDR_START, hdr_end - HDR_START);
+	}
 
 	zp[HDR_TYPE_OF_LOADER] = 0xff; /* undefined loader */
 	zp[HDR_LOADFLAGS] |= LOADFLAG_LOADED_HIGH | LOADFLAG_CAN_USE_HEAP;
@@ -318,10 +509,12 @@ int boot_load(const struct boot_plan *bp, struct mem_manager *mm, const struct e
 		le_put32(p + 16, e820->entry[i].type);
 	}
 
-	ret = load_to_guest("-kernel", bp->kernel_path, fd, bp->setup_size, bp->kernel_size, mm,
-			    LAYOUT_KERNEL_LOAD, err);
-	if (ret)
-		goto out;
+	if (!bp->elf) {
+		ret = load_to_guest("-kernel", bp->kernel_path, fd, bp->setup_size, bp->kernel_size,
+				    mm, LAYOUT_KERNEL_LOAD, err);
+		if (ret)
+			goto out;
+	}
 
 	if (bp->initrd_path) {
 		initrd_fd = open_image("-initrd", bp->initrd_path, NULL, 0, &initrd_size, err);
@@ -354,7 +547,7 @@ int boot_load(const struct boot_plan *bp, struct mem_manager *mm, const struct e
 	if (ret)
 		goto out;
 
-	entry->rip = LAYOUT_KERNEL_LOAD + 0x200;
+	entry->rip = bp->elf ? bp->entry : LAYOUT_KERNEL_LOAD + 0x200;
 	entry->rsi = LAYOUT_BOOT_PARAMS;
 	entry->cr3 = LAYOUT_PML4;
 out:

@@ -217,7 +217,12 @@ static void print_boot(FILE *out, const struct plan_view *v)
 			ull(v->acpi->base), ull(v->acpi->base + v->acpi->size - 1),
 			human(v->acpi->size, a, sizeof(a)),
 			nodes_of(l, v->acpi->base, v->acpi->size, b, sizeof(b)));
-	if (bp->kernel_size) {
+	if (bp->elf) {
+		uint64_t lo = bp->kernel_end - bp->init_size;
+		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, %s; ELF, %u segments\n", "kernel",
+			ull(lo), ull(bp->kernel_end - 1), human(bp->init_size, a, sizeof(a)),
+			nodes_of(l, lo, bp->init_size, b, sizeof(b)), bp->nr_segments);
+	} else if (bp->kernel_size) {
 		uint64_t need = bp->init_size > bp->kernel_size ? bp->init_size : bp->kernel_size;
 		fprintf(out, "  %-16s [0x%016llx-0x%016llx] %s, %s", "kernel",
 			ull(LAYOUT_KERNEL_LOAD), ull(LAYOUT_KERNEL_LOAD + bp->kernel_size - 1),

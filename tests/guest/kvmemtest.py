@@ -91,6 +91,10 @@ class Job:
     # the guest triple-faults on purpose (a reboot=t scenario): nested, a
     # triple fault then is no reason to start it again (see TRIPLE_FAULT)
     triple_fault_expected: bool = False
+    # what {kernel} is: "bzimage", Debian's /boot/vmlinuz, or "vmlinux", the
+    # same kernel uncompressed (l2_vmlinux), which kvmem enters directly:
+    # nested, the bzImage's decompressor alone takes about 7 s of each boot
+    kernel: str = "bzimage"
 
 
 @dataclasses.dataclass
@@ -175,6 +179,67 @@ class Facts:
 
 def source_root():
     return os.path.dirname(os.path.dirname(HERE))
+
+
+def extract_vmlinux(bzimage, out_path):
+    """Writes the ELF vmlinux inside bzimage (its XZ or gzip payload) to
+    out_path, keeping only what a loader needs: the ELF header and the
+    PT_LOAD segments, without their trailing zeros (the loader zeroes up to
+    each segment's memory size).  Returns out_path, or None if the payload
+    is not one of those."""
+    import lzma
+    import struct
+    with open(bzimage, "rb") as f:
+        data = f.read()
+    elf = None
+    for magic, unpack in ((b"\xfd7zXZ\x00",
+                           lambda b: lzma.LZMADecompressor(lzma.FORMAT_XZ).decompress(b)),
+                          (b"\x1f\x8b\x08", lambda b: zlib_gunzip(b))):
+        i = data.find(magic, 0x200)
+        if i < 0:
+            continue
+        try:
+            elf = unpack(data[i:])
+        except (lzma.LZMAError, OSError, EOFError, ValueError):
+            continue
+        if elf[:4] == b"\x7fELF":
+            break
+        elf = None
+    if elf is None:
+        return None
+    phoff, = struct.unpack_from("<Q", elf, 32)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 54)
+    loads = []
+    for k in range(phnum):
+        ph = struct.unpack_from("<IIQQQQQQ", elf, phoff + k * phentsize)
+        if ph[0] == 1:  # PT_LOAD
+            loads.append(list(ph))
+    header = bytearray(elf[:64])
+    struct.pack_into("<Q", header, 40, 0)                      # e_shoff
+    struct.pack_into("<HHHH", header, 56, len(loads), 64, 0, 0)  # phnum, shentsize, shnum, shstrndx
+    struct.pack_into("<Q", header, 32, 64)                     # e_phoff
+    offset = 64 + 56 * len(loads)
+    body = []
+    for ph in loads:
+        seg = elf[ph[2]:ph[2] + ph[5]].rstrip(b"\0")
+        pad = (-offset) % 4096
+        body.append(b"\0" * pad)
+        offset += pad
+        ph[2], ph[5] = offset, len(seg)   # p_offset, p_filesz
+        body.append(seg)
+        offset += len(seg)
+    with open(out_path, "wb") as f:
+        f.write(header)
+        for ph in loads:
+            f.write(struct.pack("<IIQQQQQQ", *ph))
+        for b in body:
+            f.write(b)
+    return out_path
+
+
+def zlib_gunzip(b):
+    import zlib
+    return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(b)
 
 
 def find_kernel():
@@ -589,7 +654,11 @@ exit $rc
 """
 
 
-def build_l1_initramfs(out_path, jobs, programs, guestclock, l2_initrd, data=()):
+def _kernel_of(job, kernel, vmlinux):
+    return vmlinux if job.kernel == "vmlinux" and vmlinux else kernel
+
+
+def build_l1_initramfs(out_path, jobs, programs, guestclock, l2_initrd, data=(), vmlinux=None):
     kernel, mods = find_kernel()
     with tempfile.TemporaryDirectory(prefix="kvmem-l1-") as d:
         t = Tree(d)
@@ -608,7 +677,10 @@ def build_l1_initramfs(out_path, jobs, programs, guestclock, l2_initrd, data=())
         for f in data:
             t.add_file(f, os.path.abspath(f))
         t.add_program(guestclock, "/bin/guestclock")
-        t.add_file(kernel, "/l2/vmlinuz")
+        if any(_kernel_of(j, kernel, vmlinux) == kernel for j in jobs):
+            t.add_file(kernel, "/l2/vmlinuz")
+        if vmlinux and any(j.kernel == "vmlinux" for j in jobs):
+            t.add_file(vmlinux, "/l2/vmlinux")
         t.add_file(l2_initrd, "/l2/initrd.gz")
         for sub in ("seabios", "qemu"):
             src = f"/usr/share/{sub}"
@@ -621,7 +693,8 @@ def build_l1_initramfs(out_path, jobs, programs, guestclock, l2_initrd, data=())
             name = f"{i:03d}"
             names.append(name)
             t.add_text(f"/jobs/{name}.sh",
-                       _job_script(job, "/l2/vmlinuz", "/l2/initrd.gz", "/bin/guestclock",
+                       _job_script(job, _kernel_of(job, "/l2/vmlinuz", vmlinux and "/l2/vmlinux"),
+                                   "/l2/initrd.gz", "/bin/guestclock",
                                    f"/jobs/{name}.host.sh", f"/tmp/{name}.console"))
             if job.host_script:
                 t.add_text(f"/jobs/{name}.host.sh", _host_script(job, programs), 0o755)
@@ -684,7 +757,7 @@ def _parse_clock(line, res):
     return True
 
 
-def _run_direct(jobs, programs, guestclock, l2_initrd, echo, workdir):
+def _run_direct(jobs, programs, guestclock, l2_initrd, echo, workdir, vmlinux):
     kernel, _ = find_kernel()
     results = []
     for job in jobs:
@@ -693,7 +766,8 @@ def _run_direct(jobs, programs, guestclock, l2_initrd, echo, workdir):
         if job.host_script:
             with open(host_path, "w") as f:
                 f.write(_host_script(job, programs))
-        script = _job_script(job, kernel, l2_initrd, guestclock, host_path,
+        script = _job_script(job, _kernel_of(job, kernel, vmlinux), l2_initrd, guestclock,
+                             host_path,
                              os.path.join(workdir, f"{job.name}.console"))
         proc = subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -726,11 +800,12 @@ L1_BATCH = int(os.environ.get("KVMEM_L1_BATCH", "10"))
 JOB_TRIES = 3
 
 
-def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir, data, deadline):
+def _run_nested_once(jobs, programs, guestclock, l2_initrd, echo, workdir, data, deadline,
+                     vmlinux=None):
     """Runs jobs in one L1; returns (results, why it stopped early or None,
     the name of the job that was running then or None, the L1's own lines)."""
     l1_initrd = os.path.join(workdir, "l1.cpio.gz")
-    kernel = build_l1_initramfs(l1_initrd, jobs, programs, guestclock, l2_initrd, data)
+    kernel = build_l1_initramfs(l1_initrd, jobs, programs, guestclock, l2_initrd, data, vmlinux)
     heartbeat = os.path.join(workdir, "l1-heartbeat")
     open(heartbeat, "w").close()
     argv = ["qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max",
@@ -822,9 +897,16 @@ def run_jobs(jobs, programs, echo=None, data=(), deadline=None):
         l2_initrd = os.path.join(work, "l2.cpio.gz")
         build_guest_initramfs(l2_initrd, {j.name: j.guest_script for j in jobs
                                           if j.guest_script})
+        vmlinux = None
+        if any(j.kernel == "vmlinux" for j in jobs):
+            vmlinux = extract_vmlinux(find_kernel()[0], os.path.join(work, "vmlinux"))
+            if vmlinux is None:
+                sys.stderr.write("kvmemtest: no XZ or gzip ELF payload in the kernel image: "
+                                 "every guest boots the bzImage\n")
         if kvm_kind() == "direct":
-            return _run_direct(jobs, programs, guestclock, l2_initrd, echo, work)
-        return _run_batches(jobs, programs, guestclock, l2_initrd, echo, work, data, deadline)
+            return _run_direct(jobs, programs, guestclock, l2_initrd, echo, work, vmlinux)
+        return _run_batches(jobs, programs, guestclock, l2_initrd, echo, work, data, deadline,
+                            vmlinux)
 
 
 # NESTED.md's other flake, the guest's rather than the L1's: a nested guest
@@ -853,7 +935,8 @@ def _lost_why(r, job):
     return "?"
 
 
-def _run_batches(jobs, programs, guestclock, l2_initrd, echo, work, data, deadline):
+def _run_batches(jobs, programs, guestclock, l2_initrd, echo, work, data, deadline,
+                 vmlinux=None):
     """Runs jobs nested, L1_BATCH per L1, with the retries; one Result per job.
 
     NESTED.md's flake: an L1 stops making progress (the watchdog fires), or
@@ -878,7 +961,7 @@ def _run_batches(jobs, programs, guestclock, l2_initrd, echo, work, data, deadli
             break
         batch, queue = queue[:L1_BATCH], queue[L1_BATCH:]
         got, why, running, _ = _run_nested_once(batch, programs, guestclock, l2_initrd,
-                                                echo, work, data, deadline)
+                                                echo, work, data, deadline, vmlinux)
         empty_runs = empty_runs + 1 if not any(r.started for r in got) else 0
         first, last = [], []
         for j, r in zip(batch, got):

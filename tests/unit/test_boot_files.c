@@ -1,6 +1,8 @@
 /* boot: the bzImage loader puts the kernel, the initrd and boot_params in
  * guest RAM byte for byte, however the files are cut into pieces on the
- * way, and notices a file that changed between planning and loading. */
+ * way, and notices a file that changed between planning and loading.  An
+ * ELF vmlinux's segments land at their physical addresses with the rest of
+ * each zeroed, and a malformed one is refused by name before any load. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -210,6 +212,180 @@ static void test_not_a_bzimage(void **state)
 	assert_non_null(strstr(err.msg, "-kernel: '/tmp' is not a regular file"));
 }
 
+/* An ELF vmlinux: two PT_LOAD segments (the second with 8 KiB of bss past
+ * its file data) and a PT_NOTE, which is not loaded. */
+#define SEG1_GPA (2 * MiB)
+#define SEG1_SIZE (300 * KiB + 5)
+#define SEG2_GPA (4 * MiB)
+#define SEG2_FILE (40 * KiB + 3)
+#define SEG2_MEM (SEG2_FILE + 8 * KiB)
+#define ELF_ENTRY (SEG1_GPA + 0x40)
+
+static void put_phdr(uint8_t *e, unsigned i, uint32_t type, uint64_t off, uint64_t gpa,
+		     uint64_t filesz, uint64_t memsz)
+{
+	uint8_t *ph = e + 64 + 56 * i;
+	put(ph, 0, type, 4);
+	put(ph, 8, off, 8);
+	put(ph, 16, 0xffffffff80000000ULL + gpa, 8); /* p_vaddr: not used */
+	put(ph, 24, gpa, 8);
+	put(ph, 32, filesz, 8);
+	put(ph, 40, memsz, 8);
+}
+
+/* Writes the vmlinux to path and returns its size; edit() may spoil it. */
+static size_t write_elf(char *path, void (*edit)(uint8_t *e))
+{
+	size_t len = 8192 + SEG1_SIZE + SEG2_FILE;
+	uint8_t *e = calloc(1, len);
+
+	assert_non_null(e);
+	memcpy(e, "\177ELF", 4);
+	e[4] = 2; /* ELFCLASS64 */
+	e[5] = 1; /* little-endian */
+	e[6] = 1;
+	put(e, 16, 2, 2);	  /* ET_EXEC */
+	put(e, 18, 62, 2);	  /* EM_X86_64 */
+	put(e, 24, ELF_ENTRY, 8); /* e_entry */
+	put(e, 32, 64, 8);	  /* e_phoff */
+	put(e, 54, 56, 2);	  /* e_phentsize */
+	put(e, 56, 3, 2);	  /* e_phnum */
+	put_phdr(e, 0, 1, 4096, SEG1_GPA, SEG1_SIZE, SEG1_SIZE);
+	put_phdr(e, 1, 4, 4096, 0x5000, 64, 64); /* PT_NOTE */
+	put_phdr(e, 2, 1, 8192 + SEG1_SIZE, SEG2_GPA, SEG2_FILE, SEG2_MEM);
+	for (uint64_t i = 0; i < SEG1_SIZE; i++)
+		e[4096 + i] = pattern(i, 3);
+	for (uint64_t i = 0; i < SEG2_FILE; i++)
+		e[8192 + SEG1_SIZE + i] = pattern(i, 4);
+	if (edit)
+		edit(e);
+	write_file(path, e, len);
+	free(e);
+	return len;
+}
+
+static void test_loads_vmlinux(void **state)
+{
+	struct fixture *f = *state;
+	struct boot_plan bp;
+	struct boot_entry entry;
+	struct kverr err = {{0}};
+	const uint8_t *zp = f->ram + LAYOUT_BOOT_PARAMS;
+	char elf[64];
+
+	write_elf(elf, NULL);
+	/* what the last run left in RAM: the bss must not keep it */
+	memset(f->ram + SEG2_GPA, 0xaa, SEG2_MEM + 4096);
+	assert_int_equal(boot_probe(&bp, elf, f->initrd, "console=ttyS0", &f->layout, &err), 0);
+	assert_true(bp.elf);
+	assert_int_equal(bp.nr_segments, 2);
+	assert_int_equal(bp.kernel_end, SEG2_GPA + SEG2_MEM);
+	assert_int_equal(bp.init_size, SEG2_GPA + SEG2_MEM - SEG1_GPA);
+	assert_int_equal(boot_load(&bp, f->mm, &f->e820, 0xe0000, &entry, &err), 0);
+	unlink(elf);
+
+	for (uint64_t i = 0; i < SEG1_SIZE; i++)
+		if (f->ram[SEG1_GPA + i] != pattern(i, 3))
+			fail_msg("segment 1 byte %llu differs", (unsigned long long)i);
+	for (uint64_t i = 0; i < SEG2_FILE; i++)
+		if (f->ram[SEG2_GPA + i] != pattern(i, 4))
+			fail_msg("segment 2 byte %llu differs", (unsigned long long)i);
+	for (uint64_t i = SEG2_FILE; i < SEG2_MEM; i++)
+		if (f->ram[SEG2_GPA + i] != 0)
+			fail_msg("bss byte %llu is not zero", (unsigned long long)i);
+	/* past memsz, nothing is touched; the note is not loaded */
+	assert_int_equal(f->ram[SEG2_GPA + SEG2_MEM], 0xaa);
+	assert_int_equal(f->ram[0x5000], 0);
+	/* the initrd still goes to the top of RAM */
+	assert_int_equal(bp.initrd_gpa, (RAM_SIZE - INITRD_SIZE) & ~4095ULL);
+	assert_int_equal(f->ram[bp.initrd_gpa], pattern(0, 2));
+
+	/* the setup header kvmem writes for a kernel that has none */
+	assert_int_equal(get(zp, 0x1fe, 2), 0xaa55);
+	assert_memory_equal(zp + 0x202, "HdrS", 4);
+	assert_int_equal(get(zp, 0x206, 2), 0x020f);
+	assert_int_equal(zp[0x210], 0xff);
+	assert_int_equal(zp[0x211] & 0x81, 0x81);
+	assert_int_equal(get(zp, 0x218, 4), bp.initrd_gpa);
+	assert_int_equal(get(zp, 0x21c, 4), INITRD_SIZE);
+	assert_int_equal(get(zp, 0x228, 4), LAYOUT_CMDLINE);
+	assert_int_equal(get(zp, 0x230, 4), 2 * MiB);
+	assert_int_equal(get(zp, 0x236, 2), 0x01);
+	assert_int_equal(get(zp, 0x238, 4), 2047);
+	assert_int_equal(get(zp, 0x258, 8), SEG1_GPA);
+	assert_int_equal(get(zp, 0x260, 4), SEG2_GPA + SEG2_MEM - SEG1_GPA);
+	assert_int_equal(get(zp, 0x70, 8), 0xe0000);
+	assert_string_equal((const char *)f->ram + LAYOUT_CMDLINE, "console=ttyS0");
+	/* entered at the ELF entry point, in the same 64-bit state */
+	assert_int_equal(entry.rip, ELF_ENTRY);
+	assert_int_equal(entry.rsi, LAYOUT_BOOT_PARAMS);
+	assert_int_equal(entry.cr3, LAYOUT_PML4);
+}
+
+static void elf_i386(uint8_t *e)
+{
+	put(e, 18, 3, 2);
+}
+static void elf_seg_past_file(uint8_t *e)
+{
+	put(e, 64 + 56 * 2 + 32, SEG2_FILE + 1, 8);
+}
+static void elf_seg_low(uint8_t *e)
+{
+	put(e, 64 + 24, 0x8000, 8);
+}
+static void elf_entry_outside(uint8_t *e)
+{
+	put(e, 24, 0x900000, 8);
+}
+static void elf_seg_wraps(uint8_t *e)
+{
+	put(e, 64 + 40, UINT64_MAX - 4096, 8);
+}
+static void elf_filesz_over_memsz(uint8_t *e)
+{
+	put(e, 64 + 56 * 2 + 40, 16, 8);
+}
+static void elf_phdrs_past_file(uint8_t *e)
+{
+	put(e, 32, 1ULL << 40, 8);
+}
+static void elf_seg_too_high(uint8_t *e)
+{
+	put(e, 64 + 56 * 2 + 24, RAM_SIZE - 4096, 8);
+}
+
+static void test_bad_vmlinux(void **state)
+{
+	static const struct {
+		void (*edit)(uint8_t *e);
+		const char *msg;
+	} cases[] = {
+	    {elf_i386, "is an ELF file but not an x86-64 executable"},
+	    {elf_seg_past_file, "segment 2 (40964 bytes at file offset 315397) does not fit"},
+	    {elf_seg_low, "segment 0 at physical address 0x8000 is below 1 MiB"},
+	    {elf_entry_outside, "its entry point 0x900000 is in none of its loadable segments"},
+	    {elf_seg_wraps, "segment 0 at physical address 0x200000 is below 1 MiB"},
+	    {elf_filesz_over_memsz, "segment 2 (40963 bytes at file offset 315397) does not fit"},
+	    {elf_phdrs_past_file, "its ELF program headers are missing or do not fit"},
+	    {elf_seg_too_high, "-m: 16 MiB of RAM is too small for kernel '"},
+	};
+	struct fixture *f = *state;
+	struct boot_plan bp;
+	struct kverr err;
+	char elf[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		write_elf(elf, cases[i].edit);
+		if (boot_probe(&bp, elf, NULL, "", &f->layout, &err) != -EINVAL)
+			fail_msg("case %zu: accepted", i);
+		unlink(elf);
+		if (!strstr(err.msg, cases[i].msg))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +394,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_kernel_changed_after_probe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_initrd_changed_after_probe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_a_bzimage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_loads_vmlinux, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_vmlinux, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
