@@ -15,7 +15,11 @@
  * 128+signal; maxrss_kb is the child's peak resident set (wait4's rusage).
  * With -t, PROGRAM is killed (SIGKILL) once it has run SECONDS, and
  * timed_out is 1: the VMM itself dies, instead of being orphaned as it
- * would be if an outer `timeout` killed guestclock.
+ * would be if an outer `timeout` killed guestclock.  PROGRAM runs in a
+ * process group of its own and the whole group is killed: a script as
+ * the VMM (tests/guest/libvirt-vmm.sh) leaves no child behind that holds
+ * the pipe open.  Whatever still holds it 5 s later (a daemon that left
+ * the group) is given up on: guestclock stops reading and reports.
  * The guest harness and bench/boot use it in the same way for kvmem and
  * for QEMU, so both are measured by the same clock.
  */
@@ -53,14 +57,24 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 static volatile pid_t child;
-static volatile sig_atomic_t timed_out;
+static volatile sig_atomic_t timed_out, give_up;
+
+/* Seconds guestclock still reads after the kill, for output in flight. */
+#define DRAIN_S 5
 
 static void on_alarm(int sig)
 {
 	(void)sig;
+	if (timed_out) {
+		give_up = 1;
+		return;
+	}
 	timed_out = 1;
-	if (child > 0)
+	if (child > 0) {
+		kill(-child, SIGKILL);
 		kill(child, SIGKILL);
+	}
+	alarm(DRAIN_S);
 }
 
 int main(int argc, char **argv)
@@ -107,6 +121,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (pid == 0) {
+		setpgid(0, 0);
 		dup2(pipefd[1], STDOUT_FILENO);
 		dup2(pipefd[1], STDERR_FILENO);
 		close(pipefd[0]);
@@ -116,6 +131,7 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	close(pipefd[1]);
+	setpgid(pid, pid); /* also here: the alarm may come before the child's own call */
 	child = pid;
 	if (limit_s) {
 		struct sigaction sa = {.sa_handler = on_alarm};
@@ -126,6 +142,8 @@ int main(int argc, char **argv)
 	for (;;) {
 		char buf[4096];
 		ssize_t n = read(pipefd[0], buf, sizeof(buf));
+		if (give_up)
+			break;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
