@@ -93,7 +93,8 @@ struct vmem_mem_ops {
 	int (*plug)(void *ctx, uint64_t offset, uint64_t size, struct kverr *err);
 	/* Take [offset, +size) away from the guest and give it back to the
 	 * host.  Blocks of it may already be unplugged (UNPLUG_ALL, reset).
-	 * On failure the model answers BUSY; what is unplugged stays so. */
+	 * On failure nothing changed (the model answers BUSY): what was
+	 * plugged is plugged, what was unplugged stays so. */
 	int (*unplug)(void *ctx, uint64_t offset, uint64_t size, struct kverr *err);
 	/* A reset: every block unplugged, whatever a discard answers (the
 	 * failure is returned, the blocks stay unplugged).  Optional: without

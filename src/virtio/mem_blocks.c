@@ -2,6 +2,8 @@
  * mem_blocks.h. */
 #include "virtio/mem_blocks.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 uint64_t vmem_memslot_size(uint64_t size, uint64_t block_size, unsigned budget)
@@ -104,19 +106,69 @@ undo:
 	return ret;
 }
 
+/* Guest pages [gpa, gpa+len) that were plugged. */
+struct run {
+	uint64_t gpa, len;
+};
+
+/* The plugged runs of guest pages [start, end), in order. */
+struct runs {
+	struct run *run;
+	size_t n, cap;
+};
+
+static int plugged_runs(struct vmem_blocks *b, uint64_t start, uint64_t end, struct runs *out,
+			struct kverr *err)
+{
+	uint64_t at = start, gpa, len;
+
+	memset(out, 0, sizeof(*out));
+	while (at < end && !mem_pages_find(b->mm, at, MEM_PAGE_UNPLUGGED, false, &gpa, &len) &&
+	       gpa < end) {
+		if (out->n == out->cap) {
+			size_t cap = out->cap ? 2 * out->cap : 16;
+			void *grown = realloc(out->run, cap * sizeof(*out->run));
+
+			if (!grown) {
+				free(out->run);
+				return kverr_set(err, ENOMEM, "virtio-mem: out of memory");
+			}
+			out->run = grown;
+			out->cap = cap;
+		}
+		len = len < end - gpa ? len : end - gpa;
+		out->run[out->n].gpa = gpa;
+		out->run[out->n].len = len;
+		out->n++;
+		at = gpa + len;
+	}
+	return 0;
+}
+
 static int blocks_unplug(void *ctx, uint64_t offset, uint64_t size, struct kverr *err)
 {
 	struct vmem_blocks *b = ctx;
 	struct mem_region *r = b->region;
+	struct runs plugged;
 	struct kverr ignored;
 	int ret;
 
+	/* what this request changes, noted before anything changes: a
+	 * failure must put back only these (UNPLUG_ALL covers blocks that
+	 * are unplugged already; they stay so) */
+	ret = plugged_runs(b, r->gpa + offset, r->gpa + offset + size, &plugged, err);
+	if (ret)
+		return ret;
 	ret = mem_pages_give(b->mm, r->gpa + offset, size, MEM_PAGE_UNPLUGGED, NULL, err);
 	if (ret) {
 		/* the device answers BUSY: the blocks stay the guest's */
-		(void)mem_pages_take(b->mm, r->gpa + offset, size, MEM_PAGE_UNPLUGGED, &ignored);
+		for (size_t i = 0; i < plugged.n; i++)
+			(void)mem_pages_take(b->mm, plugged.run[i].gpa, plugged.run[i].len,
+					     MEM_PAGE_UNPLUGGED, &ignored);
+		free(plugged.run);
 		return ret;
 	}
+	free(plugged.run);
 	if (b->memslot_size)
 		unmap_empty(b, slot_index(b, offset), slot_index(b, offset + size - 1));
 	return 0;

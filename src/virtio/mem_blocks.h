@@ -14,8 +14,10 @@
  *           plugged.  A failure undoes the steps before it.
  *   unplug  mark the pages unplugged and discard them; dynamic memslots:
  *           unmap every memslot the range touches that has no plugged
- *           page left.  A failed discard puts the pages back (plugged),
- *           so the device's answer (BUSY) and the state agree.
+ *           page left.  A failed discard puts back (plugged) exactly
+ *           the pages that were plugged before, noted first; blocks the
+ *           range held unplugged already (UNPLUG_ALL) stay so.  The
+ *           device's answer (BUSY) and the state agree: nothing changed.
  *   state   from the page state.
  * With dynamic memslots the region is cut into memslots of memslot_size
  * (whole blocks, at least 1 GiB, few enough for the slot budget; the last

@@ -301,13 +301,69 @@ static void test_failed_discard(void **state)
 	teardown();
 }
 
+/* UNPLUG_ALL whose discard fails: BUSY, and nothing changed.  Blocks the
+ * guest had unplugged before stay unplugged (a hole among plugged blocks,
+ * a whole memslot with none plugged: no KVM slot for it appears), the
+ * plugged ones stay plugged; once the discard works, the retry unplugs
+ * everything. */
+static void test_failed_unplug_all(void **state)
+{
+	const uint64_t slot = 1 * GiB, far = BASE + 2 * slot;
+	uint64_t unplugged;
+	uint16_t s;
+
+	(void)state;
+	setup(MEM_REGION_NO_SLOT, false, slot);
+	assert_int_equal(req(VIRTIO_MEM_REQ_PLUG, BASE, 6, NULL), VIRTIO_MEM_RESP_ACK);
+	assert_int_equal(req(VIRTIO_MEM_REQ_PLUG, far, 2, NULL), VIRTIO_MEM_RESP_ACK);
+	assert_int_equal(req(VIRTIO_MEM_REQ_UNPLUG, BASE + 2 * BLOCK, 2, NULL),
+			 VIRTIO_MEM_RESP_ACK);
+	unplugged = mem_pages_count(rig.mm, MEM_PAGE_UNPLUGGED);
+	assert_int_equal(unplugged, (REGION - 6 * BLOCK) / 4096);
+	assert_int_equal(mem_manager_slots_used(rig.mm), 2);
+
+	rig.disc.fail = EIO;
+	assert_int_equal(req(VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0, NULL), VIRTIO_MEM_RESP_BUSY);
+	assert_int_equal(mem_pages_count(rig.mm, MEM_PAGE_UNPLUGGED), unplugged);
+	assert_int_equal(rig.dev.plugged_size, 6 * BLOCK);
+	assert_int_equal(mem_manager_slots_used(rig.mm), 2);
+	assert_int_equal(vmem_blocks_memslots(&rig.blocks), 2);
+	/* block by block, as the guest asks */
+	assert_int_equal(req(VIRTIO_MEM_REQ_STATE, BASE, 2, &s), VIRTIO_MEM_RESP_ACK);
+	assert_int_equal(s, VIRTIO_MEM_STATE_PLUGGED);
+	assert_int_equal(req(VIRTIO_MEM_REQ_STATE, BASE + 2 * BLOCK, 2, &s), VIRTIO_MEM_RESP_ACK);
+	assert_int_equal(s, VIRTIO_MEM_STATE_UNPLUGGED);
+	assert_int_equal(req(VIRTIO_MEM_REQ_STATE, BASE + 4 * BLOCK, 2, &s), VIRTIO_MEM_RESP_ACK);
+	assert_int_equal(s, VIRTIO_MEM_STATE_PLUGGED);
+	assert_int_equal(req(VIRTIO_MEM_REQ_STATE, BASE + 6 * BLOCK, 100, &s), VIRTIO_MEM_RESP_ACK);
+	assert_int_equal(s, VIRTIO_MEM_STATE_UNPLUGGED);
+	assert_int_equal(req(VIRTIO_MEM_REQ_STATE, BASE + slot, 512, &s), VIRTIO_MEM_RESP_ACK);
+	assert_int_equal(s, VIRTIO_MEM_STATE_UNPLUGGED);
+	assert_int_equal(req(VIRTIO_MEM_REQ_STATE, far, 2, &s), VIRTIO_MEM_RESP_ACK);
+	assert_int_equal(s, VIRTIO_MEM_STATE_PLUGGED);
+	assert_true(mem_pages_state(rig.mm, far + 2 * BLOCK) & MEM_PAGE_UNPLUGGED);
+	assert_true(mem_pages_state(rig.mm, far - 4096) & MEM_PAGE_UNPLUGGED);
+
+	/* the same for UNPLUG of a range with unplugged blocks on both sides */
+	assert_int_equal(req(VIRTIO_MEM_REQ_UNPLUG, BASE + 4 * BLOCK, 2, NULL),
+			 VIRTIO_MEM_RESP_BUSY);
+	assert_int_equal(mem_pages_count(rig.mm, MEM_PAGE_UNPLUGGED), unplugged);
+
+	rig.disc.fail = 0;
+	assert_int_equal(req(VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0, NULL), VIRTIO_MEM_RESP_ACK);
+	assert_int_equal(mem_pages_count(rig.mm, MEM_PAGE_UNPLUGGED), REGION / 4096);
+	assert_int_equal(rig.dev.plugged_size, 0);
+	assert_int_equal(mem_manager_slots_used(rig.mm), 0);
+	teardown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_state_in_manager), cmocka_unit_test(test_unplug_discards_ranges),
 	    cmocka_unit_test(test_inaccessible),     cmocka_unit_test(test_dynamic_memslots),
 	    cmocka_unit_test(test_prealloc),	     cmocka_unit_test(test_reset_unplugs),
-	    cmocka_unit_test(test_failed_discard),
+	    cmocka_unit_test(test_failed_discard),   cmocka_unit_test(test_failed_unplug_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
