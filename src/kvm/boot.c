@@ -3,7 +3,8 @@
  * (setup_sects + 1) * 512 bytes, entered at load address + 0x200 in
  * 64-bit mode with %rsi pointing at boot_params.  kvmem is the boot
  * loader, so it fills the header fields a loader owns (type_of_loader,
- * loadflags, cmd_line_ptr, ramdisk_*) and copies the rest from the file.
+ * loadflags, cmd_line_ptr, ramdisk_*, setup_data) and copies the rest from
+ * the file.
  *
  * Or load an uncompressed ELF vmlinux, as Firecracker does: its PT_LOAD
  * segments go to their physical addresses and the BSP starts at the ELF
@@ -50,8 +51,10 @@
 #define HDR_KERNEL_ALIGNMENT 0x230
 #define HDR_XLOADFLAGS 0x236
 #define HDR_CMDLINE_SIZE 0x238
+#define HDR_SETUP_DATA 0x250
 #define HDR_PREF_ADDRESS 0x258
 #define HDR_INIT_SIZE 0x260
+#define HDR_END_2_12 0x268 /* boot protocol 2.12's header ends here */
 #define BP_E820_TABLE 0x2d0
 #define BP_SIZE 0x1000
 
@@ -234,11 +237,17 @@ static int probe_elf(struct boot_plan *bp, int fd, const uint8_t *img, uint64_t 
 					 "%llu) does not fit in the file",
 					 path, i, (unsigned long long)sg.filesz,
 					 (unsigned long long)sg.offset);
-		if (sg.gpa < LAYOUT_KERNEL_LOAD || sg.memsz > UINT64_MAX - sg.gpa)
+		if (sg.gpa < LAYOUT_KERNEL_LOAD)
 			return kverr_set(err, EINVAL,
 					 "-kernel: '%s': segment %u at physical address 0x%llx "
 					 "is below 1 MiB, where kvmem keeps the boot structures",
 					 path, i, (unsigned long long)sg.gpa);
+		if (sg.memsz > UINT64_MAX - sg.gpa)
+			return kverr_set(err, EINVAL,
+					 "-kernel: '%s': segment %u at physical address 0x%llx "
+					 "(%llu bytes) runs past the end of the address space",
+					 path, i, (unsigned long long)sg.gpa,
+					 (unsigned long long)sg.memsz);
 		if (bp->nr_segments == BOOT_ELF_SEGMENTS_MAX)
 			return kverr_set(err, EINVAL,
 					 "-kernel: '%s' has more than %d loadable segments", path,
@@ -482,14 +491,23 @@ int boot_load(const struct boot_plan *bp, struct mem_manager *mm, const struct e
 			goto out;
 	} else {
 		/* Copy the setup header as the file has it; its length is
-		 * given by the jump instruction at 0x200. */
+		 * given by the jump instruction at 0x200, and is at least
+		 * what protocol 2.12, which boot_probe checked, defines: the
+		 * fields boot_probe read are the ones the kernel finds. */
 		hdr_end = 0x202 + img[HDR_JUMP + 1];
+		if (hdr_end < HDR_END_2_12)
+			hdr_end = HDR_END_2_12;
 		if (hdr_end > BP_E820_TABLE)
 			hdr_end = BP_E820_TABLE;
 		memcpy(zp + HDR_START, img + HDR_START, hdr_end - HDR_START);
 	}
 
+	/* The loader's fields: what the file holds there is not the guest's
+	 * (an initrd or a setup_data list kvmem did not put in RAM). */
 	zp[HDR_TYPE_OF_LOADER] = 0xff; /* undefined loader */
+	le_put32(zp + HDR_RAMDISK_IMAGE, 0);
+	le_put32(zp + HDR_RAMDISK_SIZE, 0);
+	le_put64(zp + HDR_SETUP_DATA, 0);
 	zp[HDR_LOADFLAGS] |= LOADFLAG_LOADED_HIGH | LOADFLAG_CAN_USE_HEAP;
 	le_put16(zp + HDR_HEAP_END_PTR, 0xfe00);
 	le_put32(zp + HDR_CMD_LINE_PTR, (uint32_t)LAYOUT_CMDLINE);

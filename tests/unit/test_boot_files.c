@@ -198,6 +198,50 @@ static void test_initrd_changed_after_probe(void **state)
 	assert_non_null(strstr(err.msg, "' changed size while starting"));
 }
 
+/* Overwrite bytes of the file at path from offset off. */
+static void patch(const char *path, long off, const void *data, size_t len)
+{
+	FILE *fp = fopen(path, "r+");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, off, SEEK_SET), 0);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	fclose(fp);
+}
+
+/* The fields a boot loader owns are kvmem's, whatever the file holds
+ * there: without -initrd no initrd pointer reaches the guest, nor a
+ * setup_data list; and a header whose jump at 0x200 claims it ends early
+ * still gives the kernel the protocol 2.12 fields boot_probe checked. */
+static void test_loader_fields_not_from_file(void **state)
+{
+	static const uint8_t ramdisk[8] = {0x00, 0x10, 0x00, 0x00, 0x34, 0x12, 0x00, 0x00};
+	static const uint8_t setup_data[8] = {0x00, 0x00, 0x80, 0x00, 0, 0, 0, 0};
+	static const uint8_t short_jump = 0x02;
+	struct fixture *f = *state;
+	struct boot_plan bp;
+	struct boot_entry entry;
+	struct kverr err = {{0}};
+	const uint8_t *zp = f->ram + LAYOUT_BOOT_PARAMS;
+
+	patch(f->kernel, 0x218, ramdisk, sizeof(ramdisk));
+	patch(f->kernel, 0x250, setup_data, sizeof(setup_data));
+	assert_int_equal(boot_probe(&bp, f->kernel, NULL, "", &f->layout, &err), 0);
+	assert_int_equal(boot_load(&bp, f->mm, &f->e820, 0, &entry, &err), 0);
+	assert_memory_equal(zp + 0x202, "HdrS", 4);
+	assert_int_equal(get(zp, 0x218, 4), 0);
+	assert_int_equal(get(zp, 0x21c, 4), 0);
+	assert_int_equal(get(zp, 0x250, 8), 0);
+
+	patch(f->kernel, 0x201, &short_jump, 1);
+	memset(f->ram + LAYOUT_BOOT_PARAMS, 0, 4096);
+	assert_int_equal(boot_probe(&bp, f->kernel, NULL, "", &f->layout, &err), 0);
+	assert_int_equal(boot_load(&bp, f->mm, &f->e820, 0, &entry, &err), 0);
+	assert_memory_equal(zp + 0x202, "HdrS", 4);
+	assert_int_equal(get(zp, 0x206, 2), 0x020f);
+	assert_int_equal(get(zp, 0x236, 2), 0x01);
+	assert_int_equal(get(zp, 0x260, 4), 2 * MiB);
+}
+
 static void test_not_a_bzimage(void **state)
 {
 	struct fixture *f = *state;
@@ -365,7 +409,8 @@ static void test_bad_vmlinux(void **state)
 	    {elf_seg_past_file, "segment 2 (40964 bytes at file offset 315397) does not fit"},
 	    {elf_seg_low, "segment 0 at physical address 0x8000 is below 1 MiB"},
 	    {elf_entry_outside, "its entry point 0x900000 is in none of its loadable segments"},
-	    {elf_seg_wraps, "segment 0 at physical address 0x200000 is below 1 MiB"},
+	    {elf_seg_wraps, "segment 0 at physical address 0x200000 (18446744073709547519 bytes) "
+			    "runs past the end"},
 	    {elf_filesz_over_memsz, "segment 2 (40963 bytes at file offset 315397) does not fit"},
 	    {elf_phdrs_past_file, "its ELF program headers are missing or do not fit"},
 	    {elf_seg_too_high, "-m: 16 MiB of RAM is too small for kernel '"},
@@ -393,6 +438,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_kernel_changed_after_probe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_initrd_changed_after_probe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_loader_fields_not_from_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_a_bzimage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_loads_vmlinux, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_vmlinux, setup, teardown),
