@@ -38,10 +38,7 @@ KVM_MODULES = [
     "arch/x86/kvm/kvm-amd.ko",
 ]
 
-# cryptomgr.notests: the kernel's crypto self-tests took about 1 s of each
-# nested boot (crypto_algapi_init 0.68 s, crypto_kdf108_init 0.31 s with
-# initcall_debug); nothing here depends on them
-L2_APPEND = "console=ttyS0 panic=-1 quiet cryptomgr.notests"
+L2_APPEND = "console=ttyS0 panic=-1 quiet"
 
 # The guest loads these (l2-init.sh) so it honours the ACPI power button,
 # as a distribution's kernel and acpid would: QMP system_powerdown.
