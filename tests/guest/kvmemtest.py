@@ -17,12 +17,14 @@ Used by tests/guest/run.py (scenarios), bench/boot and scripts/demo.sh.
 
 import dataclasses
 import gzip
+import lzma
 import os
 import re
 import select
 import shlex
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -92,7 +94,7 @@ class Job:
     # triple fault then is no reason to start it again (see TRIPLE_FAULT)
     triple_fault_expected: bool = False
     # what {kernel} is: "bzimage", Debian's /boot/vmlinuz, or "vmlinux", the
-    # same kernel uncompressed (l2_vmlinux), which kvmem enters directly:
+    # same kernel uncompressed (extract_vmlinux), which kvmem enters directly:
     # nested, the bzImage's decompressor alone takes about 7 s of each boot
     kernel: str = "bzimage"
 
@@ -182,30 +184,21 @@ def source_root():
 
 
 def extract_vmlinux(bzimage, out_path):
-    """Writes the ELF vmlinux inside bzimage (its XZ or gzip payload) to
-    out_path, keeping only what a loader needs: the ELF header and the
-    PT_LOAD segments, without their trailing zeros (the loader zeroes up to
-    each segment's memory size).  Returns out_path, or None if the payload
-    is not one of those."""
-    import lzma
-    import struct
+    """Writes the ELF vmlinux inside bzimage (its XZ payload, as Debian
+    builds it) to out_path, keeping only what a loader needs: the ELF header
+    and the PT_LOAD segments, without their trailing zeros (the loader
+    zeroes up to each segment's memory size).  Returns out_path, or None if
+    there is no XZ payload holding an ELF file."""
     with open(bzimage, "rb") as f:
         data = f.read()
-    elf = None
-    for magic, unpack in ((b"\xfd7zXZ\x00",
-                           lambda b: lzma.LZMADecompressor(lzma.FORMAT_XZ).decompress(b)),
-                          (b"\x1f\x8b\x08", lambda b: zlib_gunzip(b))):
-        i = data.find(magic, 0x200)
-        if i < 0:
-            continue
-        try:
-            elf = unpack(data[i:])
-        except (lzma.LZMAError, OSError, EOFError, ValueError):
-            continue
-        if elf[:4] == b"\x7fELF":
-            break
-        elf = None
-    if elf is None:
+    i = data.find(b"\xfd7zXZ\x00", 0x200)
+    if i < 0:
+        return None
+    try:
+        elf = lzma.LZMADecompressor(lzma.FORMAT_XZ).decompress(data[i:])
+    except lzma.LZMAError:
+        return None
+    if elf[:4] != b"\x7fELF":
         return None
     phoff, = struct.unpack_from("<Q", elf, 32)
     phentsize, phnum = struct.unpack_from("<HH", elf, 54)
@@ -235,11 +228,6 @@ def extract_vmlinux(bzimage, out_path):
         for b in body:
             f.write(b)
     return out_path
-
-
-def zlib_gunzip(b):
-    import zlib
-    return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(b)
 
 
 def find_kernel():
@@ -901,7 +889,7 @@ def run_jobs(jobs, programs, echo=None, data=(), deadline=None):
         if any(j.kernel == "vmlinux" for j in jobs):
             vmlinux = extract_vmlinux(find_kernel()[0], os.path.join(work, "vmlinux"))
             if vmlinux is None:
-                sys.stderr.write("kvmemtest: no XZ or gzip ELF payload in the kernel image: "
+                sys.stderr.write("kvmemtest: no XZ ELF payload in the kernel image: "
                                  "every guest boots the bzImage\n")
         if kvm_kind() == "direct":
             return _run_direct(jobs, programs, guestclock, l2_initrd, echo, work, vmlinux)
