@@ -17,7 +17,7 @@ import kvmemtest  # noqa: E402
 
 def main():
     args = sys.argv[1:] or ["-m", "1G", "-smp", "2"]
-    build = os.environ.get("KVMEM_BUILD", os.path.join(kvmemtest.source_root(), "build"))
+    build = kvmemtest.build_dir()
     kvmem = os.path.join(build, "kvmem")
     usable, why = kvmemtest.kvm_usable()
     if not usable or kvmemtest.kvm_kind() == "nested":

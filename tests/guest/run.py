@@ -266,7 +266,7 @@ def main():
                     help="print the names of the scenario runs selected, run nothing")
     opts = ap.parse_args()
 
-    build = os.environ.get("KVMEM_BUILD", os.path.join(kvmemtest.source_root(), "build"))
+    build = kvmemtest.build_dir()
     kvmem = os.path.abspath(opts.kvmem or os.path.join(build, "kvmem"))
     files = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                           "scenarios", "*.scn")))
