@@ -444,8 +444,8 @@ int backend_create(struct backend *b, const struct config_memdev *spec, struct k
 	/* Anonymous guest RAM asks for transparent huge pages, as QEMU's does
 	 * (fewer TLB and EPT misses for the guest); where THP is off or
 	 * missing the advice changes nothing, so its failure is ignored. */
-	if (b->kind == BACKEND_ANON)
-		(void)madvise(b->hva, b->size, MADV_HUGEPAGE);
+	if (b->kind == BACKEND_ANON && madvise(b->hva, b->size, MADV_HUGEPAGE) == 0 && !b->shared)
+		b->thp_size = BACKEND_THP_SIZE;
 	if (!spec->dump && madvise(b->hva, b->size, MADV_DONTDUMP) < 0) {
 		ret = kverr_sys(err, errno, "memory backend '%s': madvise(MADV_DONTDUMP)", b->id);
 		goto fail;

@@ -46,6 +46,9 @@ enum backend_kind {
  * the cap also bounds what a typo such as prealloc-threads=10000 costs. */
 #define BACKEND_MAX_PREALLOC_THREADS 64
 
+/* x86-64's PMD size: a transparent huge page */
+#define BACKEND_THP_SIZE (2u << 20)
+
 struct backend {
 	char id[64];
 	enum backend_kind kind;
@@ -53,8 +56,13 @@ struct backend {
 	bool hugetlb;	  /* hugetlbfs or MFD_HUGETLB pages */
 	uint64_t size;	  /* bytes, a multiple of page_size */
 	size_t page_size; /* host page size backing it */
-	int fd;		  /* BACKEND_FD only, else -1 */
-	uint8_t *hva;	  /* host mapping of [0, size) */
+	/* Transparent huge pages the kernel may back it with (0: none):
+	 * private anonymous memory that took MADV_HUGEPAGE.  The memory
+	 * manager discards ballooned pages a whole huge page at a time
+	 * first, so that a burst of inflates does not split them. */
+	size_t thp_size;
+	int fd;	      /* BACKEND_FD only, else -1 */
+	uint8_t *hva; /* host mapping of [0, size) */
 };
 
 /* Create the backend spec describes (steps 1-5 above).  On failure

@@ -243,11 +243,20 @@ int mem_write(struct mem_manager *mm, uint64_t gpa, const void *src, uint64_t le
  * Then every backend page touching the range none of whose 4 KiB parts
  * the guest uses (each unplugged or ballooned, or inside this very
  * range) is discarded through host_ops, one call per contiguous backend
- * range, and marked MEM_PAGE_DISCARDED.  *discarded (may be NULL) gets
+ * range, and marked MEM_PAGE_DISCARDED; ballooned pages of a backend with
+ * transparent huge pages (backend.thp_size) only a whole huge page at a
+ * time, the rest is mem_pages_sweep()'s.  *discarded (may be NULL) gets
  * the bytes given back.  A failed discard is returned; the state bits
  * stay set (the guest did give the pages up). */
 int mem_pages_give(struct mem_manager *mm, uint64_t gpa, uint64_t len, unsigned why,
 		   uint64_t *discarded, struct kverr *err);
+/* Discard every backend page holding a ballooned page that is not
+ * discarded yet and none of whose 4 KiB parts the guest uses (unplugged
+ * or ballooned), one call per contiguous range: what a give of ballooned
+ * pages on transparent huge pages left (it discards whole huge pages
+ * only), or a discard that failed.  *discarded (may be NULL) gets the bytes given back.  The
+ * balloon calls it once the guest has stopped inflating for a moment. */
+int mem_pages_sweep(struct mem_manager *mm, uint64_t *discarded, struct kverr *err);
 /* The guest takes [gpa, gpa+len) back: clear why (and MEM_PAGE_REPORTED,
  * which the guest's use ends).  Every backend page touching the range is
  * no longer discarded: the guest's next access brings all of it back.

@@ -95,6 +95,15 @@ static void arm_timer(struct balloon *b, int64_t secs)
 		timerfd_settime(b->timer_fd, 0, &its, NULL);
 }
 
+/* (Re)start the quiet period after which inflate's leftovers are swept. */
+static void arm_sweep(struct balloon *b)
+{
+	struct itimerspec its = {{0, 0}, {0, BALLOON_SWEEP_MS * 1000000L}};
+
+	if (b->sweep_fd >= 0 && b->mem.sweep)
+		timerfd_settime(b->sweep_fd, 0, &its, NULL);
+}
+
 static void disarm_timer(struct balloon *b)
 {
 	struct itimerspec its = {{0, 0}, {0, 0}};
@@ -204,6 +213,8 @@ static void handle_pfns(struct balloon *b, unsigned q)
 		if (vq_push(vq, b->elem->head, 0, &err))
 			break;
 		virtio_pci_notify_queue(&b->vp, q);
+		if (inflate)
+			arm_sweep(b);
 	}
 	if (r < 0)
 		virtio_pci_fail(&b->vp, &err);
@@ -344,6 +355,26 @@ static void on_timer(void *opaque, bool running)
 		virtio_pci_notify_queue(&b->vp, BALLOON_STATS_Q);
 }
 
+/* The inflate queue has been quiet: what its requests left on transparent
+ * huge pages (the manager discarded whole huge pages only) goes now. */
+static void on_sweep(void *opaque, bool running)
+{
+	struct balloon *b = opaque;
+	struct kverr err = {{0}};
+	uint64_t expirations;
+
+	(void)running;
+	if (read(b->sweep_fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	/* a driver reset since the last request: its pages are the guest's
+	 * again (a kexec'd kernel may be using them), not ballooned */
+	if (atomic_exchange(&b->pages_reset, false) && b->mem.reset)
+		b->mem.reset(b->mem.ctx);
+	if (b->mem.sweep(b->mem.ctx, &err))
+		log_ratelimited(&b->rl, "%s: discarding what inflate left: %s", b->vp.name,
+				err.msg);
+}
+
 /* ---- set-up ---- */
 
 static void machine_reset(void *dev)
@@ -355,6 +386,7 @@ void balloon_describe(struct balloon *b, const struct balloon_props *props)
 {
 	memset(b, 0, sizeof(*b));
 	b->timer_fd = -1;
+	b->sweep_fd = -1;
 	b->props = *props;
 	b->ops = (struct virtio_dev_ops){
 	    .name = "virtio-balloon-pci",
@@ -391,9 +423,13 @@ int balloon_init(struct balloon *b, const struct pci_plan_func *plan, const stru
 	b->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (b->timer_fd < 0)
 		return kverr_sys(err, errno, "virtio-balloon-pci: timerfd");
-	if ((ret = virtio_pci_init(&b->vp, plan, &b->ops, b, dma, nvectors, err)))
+	b->sweep_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (b->sweep_fd < 0)
+		return kverr_sys(err, errno, "virtio-balloon-pci: timerfd");
+	if ((ret = virtio_pci_init(&b->vp, plan, &b->ops, b, dma, nvectors, err)) ||
+	    (ret = virtio_pci_add_fd(&b->vp, b->timer_fd, on_timer, b, err)))
 		return ret;
-	return virtio_pci_add_fd(&b->vp, b->timer_fd, on_timer, b, err);
+	return virtio_pci_add_fd(&b->vp, b->sweep_fd, on_sweep, b, err);
 }
 
 int balloon_start(struct balloon *b, struct pci_bus *bus, struct kverr *err)
@@ -406,7 +442,10 @@ void balloon_destroy(struct balloon *b)
 	virtio_pci_destroy(&b->vp);
 	if (b->timer_fd >= 0)
 		close(b->timer_fd);
+	if (b->sweep_fd >= 0)
+		close(b->sweep_fd);
 	b->timer_fd = -1;
+	b->sweep_fd = -1;
 	free(b->elem);
 	free(b->pfns);
 	b->elem = NULL;

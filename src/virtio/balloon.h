@@ -71,6 +71,9 @@ struct balloon_mem_ops {
 	/* the guest changed `actual`: QMP's BALLOON_CHANGE with the guest's
 	 * memory now, in bytes (vCPU thread: the callee defers to its loop) */
 	void (*changed)(void *ctx, uint64_t actual_bytes);
+	/* the guest stopped inflating for BALLOON_SWEEP_MS: discard what
+	 * inflate left (may be NULL) */
+	int (*sweep)(void *ctx, struct kverr *err);
 };
 
 /* The properties of -device virtio-balloon-pci kvmem has (QEMU's names and
@@ -85,6 +88,9 @@ struct balloon_stats {
 	int64_t last_update;		 /* seconds since the epoch, 0: never */
 	uint64_t stat[BALLOON_NR_STATS]; /* UINT64_MAX: not reported */
 };
+
+/* How long the inflate queue stays quiet before mem.sweep runs. */
+#define BALLOON_SWEEP_MS 300
 
 /* Batches of PFNs read, sorted and merged at a time. */
 #define BALLOON_PFN_BATCH 4096
@@ -105,6 +111,7 @@ struct balloon {
 	bool stats_held;       /* the driver's stats buffer waits with us */
 	uint16_t stats_head;
 	int timer_fd;
+	int sweep_fd; /* armed by each inflate request: then mem.sweep */
 
 	/* the driver reset the device: before its next request, every page
 	 * it had ballooned is the guest's again (a kexec'd kernel uses them

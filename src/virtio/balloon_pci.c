@@ -70,6 +70,13 @@ static int mem_report(void *ctx, uint64_t gpa, uint64_t len, struct kverr *err)
 	return mem_pages_give(s->m->mem, gpa, len, MEM_PAGE_REPORTED, NULL, err);
 }
 
+static int mem_sweep(void *ctx, struct kverr *err)
+{
+	struct balloon_pci *s = ctx;
+
+	return mem_pages_sweep(s->m->mem, NULL, err);
+}
+
 static void mem_reset(void *ctx)
 {
 	struct balloon_pci *s = ctx;
@@ -264,6 +271,7 @@ static int balloon_pci_realize(struct device *dev, struct kverr *err)
 	    .deflate = mem_deflate,
 	    .report = mem_report,
 	    .reset = mem_reset,
+	    .sweep = mem_sweep,
 	    .ram_size = mem_ram_size,
 	    .changed = mem_changed,
 	};

@@ -69,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct balloon b;
 	struct balloon_props props;
-	struct balloon_mem_ops mem = {NULL, mem_range, mem_range, mem_range, NULL, mem_ram, NULL};
+	struct balloon_mem_ops mem = {NULL, mem_range, mem_range, mem_range,
+				      NULL, mem_ram,   NULL,	  NULL};
 	struct pci_plan_func plan = {.driver = "virtio-balloon-pci", .slot = 2, .intx_pin = 1};
 	uint64_t features = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_BALLOON_F_STATS_VQ;
 	struct kverr err;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,6 +41,8 @@ struct fake_mem {
 	struct call call[64];
 	unsigned ncalls, resets, changes;
 	uint64_t last_change;
+	atomic_uint sweeps;
+	unsigned resets_at_sweep; /* resets before the last sweep */
 };
 
 static void record(struct fake_mem *m, char what, uint64_t gpa, uint64_t len)
@@ -94,6 +97,16 @@ static void fake_changed(void *ctx, uint64_t bytes)
 	pthread_mutex_unlock(&m->lock);
 }
 
+static int fake_sweep(void *ctx, struct kverr *err)
+{
+	struct fake_mem *m = ctx;
+
+	(void)err;
+	m->resets_at_sweep = m->resets;
+	atomic_fetch_add(&m->sweeps, 1);
+	return 0;
+}
+
 /* ---- fixture ---- */
 
 struct fx {
@@ -129,7 +142,7 @@ static struct fx *make(const struct balloon_props *props)
 	struct pci_ids ids;
 	struct kverr err = {{0}};
 	struct balloon_mem_ops ops = {&fx->mem,	  fake_inflate, fake_deflate, fake_report,
-				      fake_reset, fake_ram,	fake_changed};
+				      fake_reset, fake_ram,	fake_changed, fake_sweep};
 
 	fx->ram = calloc(1, RAM_SIZE);
 	fx->be = (struct backend){
@@ -376,6 +389,61 @@ static void test_inflate_deflate(void **state)
 	assert_int_equal(rd(fx, VIRTIO_PCI_DEVICE_CFG + 0, 4), 0);
 }
 
+/* What inflate left is swept once the inflate queue has been quiet for
+ * BALLOON_SWEEP_MS, once for a burst of requests; a deflate sweeps
+ * nothing. */
+static void test_sweep_after_inflate(void **state)
+{
+	struct fx *fx = *state;
+	uint32_t p[2] = {0x20000, 0x20001};
+
+	struct timespec t0, t1;
+	long burst_ms;
+
+	driver_init(fx, 1u << 1 | 1u << 4 | 1u << 5);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned i = 0; i < 3; i++) {
+		pfns(fx, BALLOON_INFLATE_Q, p, 2);
+		wait_used(fx, BALLOON_INFLATE_Q, i + 1);
+		p[0] += 2;
+		p[1] += 2;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	burst_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	for (unsigned i = 0; i < 200 && !atomic_load(&fx->mem.sweeps); i++)
+		usleep(10 * 1000);
+	/* one sweep for the burst, unless a slow machine spread it out */
+	if (burst_ms < BALLOON_SWEEP_MS)
+		assert_int_equal(atomic_load(&fx->mem.sweeps), 1);
+	assert_true(atomic_load(&fx->mem.sweeps) >= 1);
+	usleep(2 * BALLOON_SWEEP_MS * 1000);
+	atomic_store(&fx->mem.sweeps, 0);
+	pfns(fx, BALLOON_DEFLATE_Q, p, 2);
+	wait_used(fx, BALLOON_DEFLATE_Q, 1);
+	usleep(2 * BALLOON_SWEEP_MS * 1000);
+	assert_int_equal(atomic_load(&fx->mem.sweeps), 0);
+}
+
+/* A driver reset between an inflate and its sweep: the pages are the
+ * guest's again before the sweep looks at them. */
+static void test_sweep_after_driver_reset(void **state)
+{
+	struct fx *fx = *state;
+	uint32_t p = 0x1234;
+
+	driver_init(fx, 1u << 1);
+	pfns(fx, BALLOON_INFLATE_Q, &p, 1);
+	wait_used(fx, BALLOON_INFLATE_Q, 1);
+	fx->mem.resets = 0;
+	wr(fx, 0x14, 0, 1); /* status 0: reset */
+	if (atomic_load(&fx->mem.sweeps))
+		return; /* a slow machine swept before the reset */
+	for (unsigned i = 0; i < 200 && !atomic_load(&fx->mem.sweeps); i++)
+		usleep(10 * 1000);
+	assert_int_equal(atomic_load(&fx->mem.sweeps), 1);
+	assert_int_equal(fx->mem.resets_at_sweep, 1);
+}
+
 /* PFNs the manager refuses: logged once, the rest served. */
 static void test_refused(void **state)
 {
@@ -579,6 +647,8 @@ int main(void)
 	    cmocka_unit_test(test_merge),
 	    cmocka_unit_test_setup_teardown(test_features_and_config, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inflate_deflate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sweep_after_inflate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sweep_after_driver_reset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_report_and_poison, setup, teardown),

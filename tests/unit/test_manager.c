@@ -524,6 +524,71 @@ static void test_pages_4k(void **state)
 	mem_manager_destroy(mm);
 }
 
+/* 4 KiB pages the kernel backs with transparent huge pages: a give of
+ * ballooned pages discards whole 2 MiB spans only; the sweep discards
+ * what is left, in runs, and not what the guest took back before it.
+ * Reported ranges are discarded at once, 4 KiB pages included. */
+static void test_pages_thp(void **state)
+{
+	static struct backend b_thp = {.id = "thp",
+				       .size = sizeof(ram2m),
+				       .page_size = 4096,
+				       .thp_size = 2 * MiB,
+				       .fd = -1,
+				       .hva = ram2m};
+	struct discards d = {0};
+	struct mem_manager *mm = new_manager(&d);
+	uint64_t done;
+	struct kverr err;
+	(void)state;
+
+	assert_int_equal(add(mm, "ram", G4K, sizeof(ram2m), &b_thp, 0, &err), 0);
+	/* half of the first huge page, then four pages of the second */
+	assert_int_equal(mem_pages_give(mm, G4K, MiB, MEM_PAGE_BALLOONED, &done, &err), 0);
+	assert_int_equal(
+	    mem_pages_give(mm, G4K + 2 * MiB, 4 * 4096, MEM_PAGE_BALLOONED, &done, &err), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(done, 0);
+	/* the other half: the whole huge page goes, in one call */
+	assert_int_equal(mem_pages_give(mm, G4K + MiB, MiB, MEM_PAGE_BALLOONED, &done, &err), 0);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.d[0].off, 0);
+	assert_int_equal(d.d[0].len, 2 * MiB);
+	assert_int_equal(done, 2 * MiB);
+	/* two more pages apart; the guest takes one of the four back */
+	assert_int_equal(
+	    mem_pages_give(mm, G4K + 2 * MiB + 8 * 4096, 4096, MEM_PAGE_BALLOONED, &done, &err), 0);
+	assert_int_equal(mem_pages_give(mm, G4K + 6 * MiB, 4096, MEM_PAGE_BALLOONED, &done, &err),
+			 0);
+	assert_int_equal(
+	    mem_pages_take(mm, G4K + 2 * MiB + 3 * 4096, 4096, MEM_PAGE_BALLOONED, &err), 0);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(mem_pages_count(mm, MEM_PAGE_DISCARDED), 512);
+	/* the sweep: pages 0-2 and 8 of the second huge page, one of the fourth */
+	assert_int_equal(mem_pages_sweep(mm, &done, &err), 0);
+	assert_int_equal(d.n, 4);
+	assert_int_equal(d.d[1].off, 2 * MiB);
+	assert_int_equal(d.d[1].len, 3 * 4096);
+	assert_int_equal(d.d[2].off, 2 * MiB + 8 * 4096);
+	assert_int_equal(d.d[2].len, 4096);
+	assert_int_equal(d.d[3].off, 6 * MiB);
+	assert_int_equal(d.d[3].len, 4096);
+	assert_int_equal(done, 5 * 4096);
+	assert_int_equal(mem_pages_count(mm, MEM_PAGE_DISCARDED), 517);
+	assert_int_equal(mem_pages_state(mm, G4K + 2 * MiB + 3 * 4096), 0);
+	/* nothing left: a second sweep discards nothing */
+	assert_int_equal(mem_pages_sweep(mm, &done, &err), 0);
+	assert_int_equal(d.n, 4);
+	assert_int_equal(done, 0);
+	/* a reported range is discarded at once, whatever its size */
+	assert_int_equal(
+	    mem_pages_give(mm, G4K + 4 * MiB, 8 * 4096, MEM_PAGE_REPORTED, &done, &err), 0);
+	assert_int_equal(d.n, 5);
+	assert_int_equal(d.d[4].off, 4 * MiB);
+	assert_int_equal(d.d[4].len, 8 * 4096);
+	mem_manager_destroy(mm);
+}
+
 /* A hostile guest's ranges: refused whole, nothing changed or discarded. */
 static void test_pages_refused(void **state)
 {
@@ -780,6 +845,7 @@ int main(void)
 	    cmocka_unit_test(test_region_slots),
 	    cmocka_unit_test(test_pages_4k),
 	    cmocka_unit_test(test_pages_refused),
+	    cmocka_unit_test(test_pages_thp),
 	    cmocka_unit_test(test_pages_2m),
 	    cmocka_unit_test(test_pages_reported),
 	    cmocka_unit_test(test_pages_2m_shared_edge),
