@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Checks of the guest harness's own pure parts (no guest, no L1)."""
+import argparse
 import os
+import subprocess
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kvmemtest  # noqa: E402
@@ -22,6 +26,54 @@ runs = kvmemtest.memtotal_runs(["memtotal 100 1.0", "BENCH-READY", "irq 1.2 acpi
                                 "memtotal x 4", "memtotal 400 5.0"])
 check("MemTotal changes group into runs that go one way, each with its first interrupt",
       runs == [(1, 1.5, 2.0, 1.2), (-1, 3.0, 3.5, 2.5), (1, 5.0, 5.0, None)], runs)
+
+# The benches' sizes (kvmemtest.parse_size, an argparse type)
+check("sizes take K, M, G, T or bytes",
+      [kvmemtest.parse_size(t) for t in ("512M", "2g", "4096", "1K", "1T")] ==
+      [512 << 20, 2 << 30, 4096, 1024, 1 << 40])
+for bad in ("", "2X", "-1G", "1.5G", "G"):
+    try:
+        kvmemtest.parse_size(bad)
+        check(f"size {bad!r} is refused", False, "accepted")
+    except argparse.ArgumentTypeError as e:
+        check(f"size {bad!r} is refused, naming it", repr(bad) in str(e), str(e))
+
+
+# The host scripts' prelude (HOST_PRELUDE), run by sh here with a stand-in
+# VMM (a sleep) and a stand-in kvmemctl that fails its first two calls.
+def host_sh(script, vmm_secs, console=""):
+    with tempfile.TemporaryDirectory() as d:
+        con = os.path.join(d, "console")
+        with open(con, "w") as f:
+            f.write(console)
+        ctl = os.path.join(d, "kvmemctl")
+        with open(ctl, "w") as f:
+            f.write('#!/bin/sh\nn=$(cat "$0.n" 2>/dev/null || echo 0); echo $((n + 1)) > "$0.n"\n'
+                    '[ $n -ge 2 ] && echo "answer $*"\n')
+        os.chmod(ctl, 0o755)
+        vmm = subprocess.Popen(["sleep", str(vmm_secs)])
+        env = dict(os.environ, VMM_PID=str(vmm.pid), VMM_CONSOLE=con,
+                   PATH=d + ":" + os.environ["PATH"])
+        t0 = time.monotonic()
+        # the VMM's reader reaps it, as guestclock does
+        reaper = subprocess.Popen(["sh", "-c", kvmemtest.HOST_PRELUDE + script], env=env,
+                                  stdout=subprocess.PIPE, text=True)
+        vmm.wait()
+        out = reaper.communicate(timeout=30)[0]
+        return reaper.returncode, out, time.monotonic() - t0
+
+
+rc, out, secs = host_sh('wait_for NEVER 20; echo "rc=$?"', 1)
+check("wait_for gives up once the VMM has exited without showing the pattern",
+      "rc=1" in out and "the VMM exited before the console showed 'NEVER'" in out and secs < 5,
+      (out, secs))
+rc, out, secs = host_sh('sleep 2; wait_for LAST-WORDS 20; echo "rc=$?"', 1, "x\nLAST-WORDS\n")
+check("wait_for still finds what the VMM printed before it exited", "rc=0" in out, out)
+rc, out, _ = host_sh('vmm_running && echo up; sleep 2; vmm_running || echo gone', 1)
+check("vmm_running tells a running VMM from one that exited", out.split() == ["up", "gone"], out)
+rc, out, _ = host_sh('qmp query-balloon; echo "rc=$?"', 1)
+check("qmp tries kvmemctl again while it fails and prints its answer",
+      out.split("\n")[:2] == ["answer query-balloon", "rc=0"], out)
 
 # The nested retries (kvmemtest._run_batches), against a scripted L1: each
 # start of a job takes the next outcome in its list.

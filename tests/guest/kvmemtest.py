@@ -12,9 +12,11 @@ is watched from outside: if it makes no progress for a while it is killed
 and the jobs it did not finish are run once more in a fresh L1, and that
 retry is reported (NESTED.md's flake), never hidden.
 
-Used by tests/guest/run.py (scenarios), bench/boot and scripts/demo.sh.
+Used by tests/guest/run.py (scenarios), the benches under bench/ (which
+share parse_size, QEMU_KVM and bench_programs) and scripts/demo.sh.
 """
 
+import argparse
 import dataclasses
 import gzip
 import lzma
@@ -73,14 +75,18 @@ class Job:
     # busybox sh run beside the VMM on the machine that runs it (the L1 when
     # nested), started right after the VMM; $VMM_PID is the VMM's pid and
     # $VMM_CONSOLE a file with the VMM's output so far; `wait_for PATTERN
-    # [SECS]` waits until it shows PATTERN; the programs given to run_jobs
-    # are on $PATH and $KVMEM_SRC is the source tree.  $VMM_READER_PID is
-    # the process that reads the VMM's stdout and stderr (guestclock):
-    # `kill -STOP` it to make a reader that stopped, `kill -CONT` to
-    # resume; `vmm_exited [SECS]` waits until the VMM has exited (also
-    # while its stopped reader cannot reap it).  Its lines come back
-    # prefixed "host| " after the VMM exits (Result.host_lines()), once the
-    # script has finished or HOST_GRACE seconds have passed.
+    # [SECS]` waits until it shows PATTERN (status 1 after SECS, default
+    # 180, or once the VMM has exited without showing it); the programs
+    # given to run_jobs are on $PATH and $KVMEM_SRC is the source tree.
+    # $VMM_READER_PID is the process that reads the VMM's stdout and
+    # stderr (guestclock): `kill -STOP` it to make a reader that stopped,
+    # `kill -CONT` to resume; `vmm_exited [SECS]` waits until the VMM has
+    # exited (also while its stopped reader cannot reap it), `vmm_running`
+    # tells whether it still runs; `qmp ARGS` is kvmemctl ARGS, tried again
+    # for about 5 s while it fails (QEMU's monitor takes one client at a
+    # time; set $KVMEMCTL_SOCKET).  Its lines come back prefixed "host| "
+    # after the VMM exits (Result.host_lines()), once the script has
+    # finished or HOST_GRACE seconds have passed.
     host_script: str = None
     # a line typed on the VMM's stdin every 2 s while it runs (the serial
     # console's input with -serial stdio)
@@ -187,6 +193,40 @@ def build_dir():
     """The build directory, absolute: $KVMEM_BUILD or build/ in the source
     tree (a relative path would name nothing where the L1 is packed)."""
     return os.path.abspath(os.environ.get("KVMEM_BUILD", os.path.join(source_root(), "build")))
+
+
+# QEMU as every bench runs it beside kvmem: KVM, the pc machine, the host's
+# CPU, no device it was not asked for.
+QEMU_KVM = ["-accel", "kvm", "-machine", "pc", "-cpu", "host", "-nodefaults", "-display", "none"]
+
+
+def parse_size(text):
+    """A size as the benches take it ("512M", "2G"; bytes without a suffix),
+    in bytes.  An argparse type: a bad size is an error that names it."""
+    m = re.fullmatch(r"(\d+)([KMGT]?)", text.strip().upper())
+    if not m:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 512M, 2G)")
+    return int(m[1]) << {"": 0, "K": 10, "M": 20, "G": 30, "T": 40}[m[2]]
+
+
+def bench_programs(tool, kvmems=(), qemu=True):
+    """What a bench runs, checked before anything boots: the kvmem binaries
+    (default: the build's), the build's kvmemctl, and QEMU's command line
+    (QEMU_KVM; None with qemu=False).  A missing one ends the bench with one
+    line that names it."""
+    build = build_dir()
+    kvmems = [os.path.abspath(p) for p in kvmems] or [os.path.join(build, "kvmem")]
+    kvmemctl = os.path.join(build, "tools", "kvmemctl")
+    for p in kvmems + [kvmemctl]:
+        if not os.access(p, os.X_OK):
+            sys.exit(f"{tool}: {p} is missing: build the project first")
+    qemu_argv = None
+    if qemu:
+        path = shutil.which("qemu-system-x86_64")
+        if not path:
+            sys.exit(f"{tool}: qemu-system-x86_64 is not installed")
+        qemu_argv = [path] + QEMU_KVM
+    return kvmems, kvmemctl, qemu_argv
 
 
 def extract_vmlinux(bzimage, out_path):
@@ -552,9 +592,12 @@ HUNG_AFTER = 30  # seconds past its timeout before the L1 prints a job's hung VM
 
 # Run before every host script (see Job.host_script).
 HOST_PRELUDE = r"""
+vmm_running() {
+	[ -e /proc/$VMM_PID ] && [ "$(cut -d' ' -f3 /proc/$VMM_PID/stat 2>/dev/null)" != Z ]
+}
 vmm_exited() {
 	i=0
-	while [ -e /proc/$VMM_PID ] && [ "$(cut -d' ' -f3 /proc/$VMM_PID/stat 2>/dev/null)" != Z ]; do
+	while vmm_running; do
 		i=$((i + 1))
 		if [ $i -gt $((${1:-180} * 20)) ]; then
 			echo "vmm_exited: the VMM still runs"
@@ -572,9 +615,28 @@ memtotal() {
 	tr -d '\r' <"$VMM_CONSOLE" 2>/dev/null | grep -E '^memtotal [0-9]+ [0-9]+\.[0-9][0-9]$' |
 		tail -n 1 | cut -d' ' -f2
 }
+# kvmemctl "$@", tried again for up to 5 s while it fails: QEMU's QMP
+# socket serves one client at a time and may refuse the next one for a
+# moment after the last left.  Prints what kvmemctl printed, if anything.
+qmp() {
+	i=0
+	while ! out=$(kvmemctl "$@" 2>/dev/null); do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.05
+	done
+	[ -n "$out" ] && printf '%s\n' "$out"
+	return 0
+}
 wait_for() {
 	i=0
 	while ! grep -q -- "$1" "$VMM_CONSOLE" 2>/dev/null; do
+		# once a second: has the VMM gone (it will show nothing more)?
+		if [ $((i % 10)) -eq 9 ] && ! vmm_running; then
+			grep -q -- "$1" "$VMM_CONSOLE" 2>/dev/null && return 0
+			echo "wait_for: the VMM exited before the console showed '$1'"
+			return 1
+		fi
 		i=$((i + 1))
 		if [ $i -gt $((${2:-180} * 10)) ]; then
 			echo "wait_for: the console never showed '$1'"
