@@ -283,6 +283,20 @@ static void pfns(struct fx *fx, unsigned q, const uint32_t *p, unsigned n)
 	submit(fx, q, &gpa, &len, 1, false);
 }
 
+/* The driver comes up, inflates PFN 0x1234 and resets the device (status
+ * 0, from the vCPU), with the fake memory's counters cleared before it. */
+static void inflate_one_then_reset(struct fx *fx)
+{
+	uint32_t p = 0x1234;
+
+	driver_init(fx, 1u << 1);
+	pfns(fx, BALLOON_INFLATE_Q, &p, 1);
+	wait_used(fx, BALLOON_INFLATE_Q, 1);
+	fx->mem.resets = 0;
+	fx->mem.ncalls = 0;
+	wr(fx, 0x14, 0, 1);
+}
+
 /* ---- tests ---- */
 
 static void test_merge(void **state)
@@ -429,13 +443,8 @@ static void test_sweep_after_inflate(void **state)
 static void test_sweep_after_driver_reset(void **state)
 {
 	struct fx *fx = *state;
-	uint32_t p = 0x1234;
 
-	driver_init(fx, 1u << 1);
-	pfns(fx, BALLOON_INFLATE_Q, &p, 1);
-	wait_used(fx, BALLOON_INFLATE_Q, 1);
-	fx->mem.resets = 0;
-	wr(fx, 0x14, 0, 1); /* status 0: reset */
+	inflate_one_then_reset(fx);
 	if (atomic_load(&fx->mem.sweeps))
 		return; /* a slow machine swept before the reset */
 	for (unsigned i = 0; i < 200 && !atomic_load(&fx->mem.sweeps); i++)
@@ -617,19 +626,13 @@ static void test_machine_reset(void **state)
 static void test_driver_reset(void **state)
 {
 	struct fx *fx = *state;
-	uint32_t p = 0x1234;
+	uint32_t p = 0x2345;
 
-	driver_init(fx, 1u << 1);
-	pfns(fx, BALLOON_INFLATE_Q, &p, 1);
-	wait_used(fx, BALLOON_INFLATE_Q, 1);
-	fx->mem.resets = 0;
-	fx->mem.ncalls = 0;
-	wr(fx, 0x14, 0, 1);		     /* status 0: reset */
+	inflate_one_then_reset(fx);
 	assert_int_equal(fx->mem.resets, 0); /* not on the vCPU */
 	for (unsigned q = 0; q < 4; q++)     /* the new driver's rings are new */
 		memset(fx->ram + RING(q), 0, 0x3000);
 	driver_init(fx, 1u << 1);
-	p = 0x2345;
 	pfns(fx, BALLOON_INFLATE_Q, &p, 1);
 	wait_used(fx, BALLOON_INFLATE_Q, 1);
 	assert_int_equal(fx->mem.resets, 1);
