@@ -71,6 +71,9 @@ rc, out, secs = host_sh('sleep 2; wait_for LAST-WORDS 20; echo "rc=$?"', 1, "x\n
 check("wait_for still finds what the VMM printed before it exited", "rc=0" in out, out)
 rc, out, _ = host_sh('vmm_running && echo up; sleep 2; vmm_running || echo gone', 1)
 check("vmm_running tells a running VMM from one that exited", out.split() == ["up", "gone"], out)
+rc, out, _ = host_sh('guest_rss 0; guest_rss 1000000000', 2)
+check("guest_rss sums the Rss of the mappings at least MIN_KB long, in MiB",
+      out.split()[1:] == ["0"] and out.split()[0].isdigit(), out)
 rc, out, _ = host_sh('qmp query-balloon; echo "rc=$?"', 1)
 check("qmp tries kvmemctl again while it fails and prints its answer",
       out.split("\n")[:2] == ["answer query-balloon", "rc=0"], out)

@@ -82,7 +82,8 @@ class Job:
     # stderr (guestclock): `kill -STOP` it to make a reader that stopped,
     # `kill -CONT` to resume; `vmm_exited [SECS]` waits until the VMM has
     # exited (also while its stopped reader cannot reap it), `vmm_running`
-    # tells whether it still runs; `qmp ARGS` is kvmemctl ARGS, tried again
+    # tells whether it still runs, `guest_rss MIN_KB` its guest-RAM Rss in
+    # MiB; `qmp ARGS` is kvmemctl ARGS, tried again
     # for about 5 s while it fails (QEMU's monitor takes one client at a
     # time; set $KVMEMCTL_SOCKET).  Its lines come back prefixed "host| "
     # after the VMM exits (Result.host_lines()), once the script has
@@ -614,6 +615,12 @@ vmm_exited() {
 memtotal() {
 	tr -d '\r' <"$VMM_CONSOLE" 2>/dev/null | grep -E '^memtotal [0-9]+ [0-9]+\.[0-9][0-9]$' |
 		tail -n 1 | cut -d' ' -f2
+}
+# guest_rss MIN_KB: the VMM's Rss in MiB over its mappings of at least
+# MIN_KB (guest RAM: the mappings as long as -m's size or a memdev)
+guest_rss() {
+	awk -v min_kb="$1" '/^Size:/ { s = $2 + 0 } /^Rss:/ { if (s >= min_kb) g += $2 }
+		END { print int(g / 1024) }' /proc/$VMM_PID/smaps
 }
 # kvmemctl "$@", tried again for up to 5 s while it fails: QEMU's QMP
 # socket serves one client at a time and may refuse the next one for a
